@@ -1,0 +1,130 @@
+/* scmgr — utility layer: errors, secure memory, sanitising, logging, secret input.
+ *
+ * The lowest layer. Every other layer may include this header; it includes
+ * nothing of scmgr's. */
+#ifndef SCMGR_UTIL_H
+#define SCMGR_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- Errors --------------------------------------------------------------
+ * One error space for the whole program: 0 is success, positive values are
+ * counts, negative values are errors grouped in ranges by layer. PC/SC and
+ * GnuTLS codes are converted once, at their boundary. */
+enum scm_err {
+    SCM_OK = 0,
+
+    /* general: -1 .. -99 */
+    SCM_E_GENERIC = -1,
+    SCM_E_NOMEM = -2,
+    SCM_E_INVAL = -3,
+    SCM_E_IO = -4,
+    SCM_E_NOT_SUPPORTED = -5,
+    SCM_E_CANCELLED = -6,
+    SCM_E_CONFIG = -7,
+    SCM_E_POLICY = -8,
+    SCM_E_LIMIT = -9,
+    SCM_E_EXISTS = -10,
+    SCM_E_NOT_FOUND = -11,
+    SCM_E_PW_MISMATCH = -12,
+    SCM_E_PW_WEAK = -13,
+    SCM_E_CRYPTO = -14,
+    SCM_E_USAGE = -15,
+    SCM_E_NO_TTY = -16,
+    SCM_E_BAD_LABEL = -17,
+    SCM_E_AMBIGUOUS = -18,
+
+    /* VSC control: -100 .. -199 */
+    SCM_E_VSC_NOT_FOUND = -100,
+    SCM_E_VSC_EXISTS = -101,
+    SCM_E_BAD_PASSWORD = -102,
+    SCM_E_VSC_CORRUPT = -103,
+    SCM_E_VSC_VERSION = -104,
+    SCM_E_VSC_TAMPERED = -105,
+    SCM_E_VSC_DISABLED = -106,
+    SCM_E_VSC_LOCKED = -107,
+    SCM_E_VSC_BUSY = -108,
+    SCM_E_VSC_CONFLICT = -109,
+    SCM_E_KDF_TOO_WEAK = -110,
+    SCM_E_SECRET_AREA = -111,
+    SCM_E_BAD_UID = -112,
+    SCM_E_VSC_READBACK = -113,
+    SCM_E_VSC_UNSAVED = -114,
+
+    /* reader handler: -200 .. -299 (next issue) */
+    /* card agents: -300 .. -399 (next issue) */
+    /* UI: -400 .. -499 (later) */
+};
+
+/* A sentence a user can act on; never NULL. */
+const char *scm_strerror(int err);
+
+/* The documented process exit code for an error (README "Exit codes"). */
+int scm_exit_code(int err);
+
+/* Optional detail for an error: one plain sentence naming the file and what
+ * is wrong. Functions that take a `struct scm_detail *` accept NULL. */
+#define SCM_DETAIL_MAX 512
+struct scm_detail {
+    char text[SCM_DETAIL_MAX];
+};
+
+/* Fill d (if not NULL) with a formatted sentence and return err unchanged,
+ * so error paths read `return scm_fail(d, SCM_E_..., "...", ...);`. */
+int scm_fail(struct scm_detail *d, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- Secure memory -------------------------------------------------------
+ * Memory for secrets: locked (mlock, best effort past RLIMIT_MEMLOCK),
+ * excluded from core dumps, zero-filled, wiped with gnutls_memset on free.
+ * scm_secure_free(NULL, n) is a no-op. */
+void *scm_secure_alloc(size_t len);
+void scm_secure_free(void *p, size_t len);
+/* Wipe a buffer that may hold a secret (never optimised away). */
+void scm_wipe(void *p, size_t len);
+
+/* Process hardening for a program that holds secrets: no core dumps, not
+ * ptrace-attachable by same-uid processes, umask 077. Call once in main. */
+void scm_harden_process(void);
+
+/* ---- Sanitising ----------------------------------------------------------
+ * Text that comes from a card or a file before it reaches a terminal:
+ * C0 controls, DEL, C1 (U+0080..U+009F), bidi controls (U+202A..U+202E,
+ * U+2066..U+2069) and invalid UTF-8 become visible escapes (\xNN, \u202E),
+ * the result is cut at max_out-1 bytes on a character boundary and always
+ * NUL-terminated. Returns the length written. */
+size_t scm_sanitize(const char *in, size_t in_len, char *out, size_t max_out);
+
+/* Is s (len bytes) valid UTF-8 without any of the characters above? */
+bool scm_text_is_clean(const char *s, size_t len);
+
+/* ---- Logging -------------------------------------------------------------
+ * Logs go to a file (--log FILE), never to the terminal while curses runs.
+ * Secrets never reach these functions. */
+enum scm_log_level { SCM_LOG_ERROR = 0, SCM_LOG_WARN, SCM_LOG_INFO, SCM_LOG_DEBUG, SCM_LOG_TRACE };
+int scm_log_open(const char *path, enum scm_log_level level);
+void scm_log_close(void);
+void scm_log(enum scm_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- Secret input --------------------------------------------------------
+ * Read one secret (password or PIN): from fd >= 0 (one line, the newline
+ * stripped), or else from the controlling terminal with echo off, showing
+ * prompt on /dev/tty. The buffer comes from scm_secure_alloc; free it with
+ * scm_secret_free. Returns SCM_E_NO_TTY when fd < 0 and there is no
+ * terminal, SCM_E_CANCELLED on EOF with nothing read. */
+struct scm_secret {
+    char *buf;  /* NUL-terminated */
+    size_t len; /* without the NUL */
+    size_t cap;
+};
+#define SCM_SECRET_MAX 1024
+int scm_secret_read(int fd, const char *prompt, struct scm_secret *out);
+/* A new secret: read twice from the terminal and compared (SCM_E_PW_MISMATCH),
+ * or once from fd. */
+int scm_secret_read_new(int fd, const char *prompt, const char *again, struct scm_secret *out);
+void scm_secret_free(struct scm_secret *s);
+
+#endif

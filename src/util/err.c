@@ -1,0 +1,90 @@
+/* One error space for the whole program, and its sentences. */
+#include <stdio.h>
+#include <string.h>
+
+#include "scmgr/util.h"
+
+struct err_row {
+    int code;
+    int exit_code;
+    const char *text;
+};
+
+/* Exit codes (README, "Exit codes"): 0 ok, 1 other, 2 usage, 3 wrong
+ * password or PIN, 4 corrupt or invalid file, 5 no such card/VSC/reader,
+ * 6 VSC disabled. */
+static const struct err_row rows[] = {
+    {SCM_OK, 0, "Success."},
+    {SCM_E_GENERIC, 1, "Something went wrong."},
+    {SCM_E_NOMEM, 1, "Out of memory."},
+    {SCM_E_INVAL, 2, "Invalid argument."},
+    {SCM_E_IO, 1, "A file could not be read or written."},
+    {SCM_E_NOT_SUPPORTED, 1, "This card does not support that operation."},
+    {SCM_E_CANCELLED, 1, "Cancelled."},
+    {SCM_E_CONFIG, 1, "A configuration file is not valid."},
+    {SCM_E_POLICY, 1, "The security policy does not allow this."},
+    {SCM_E_LIMIT, 1, "A limit of the VSC format was exceeded."},
+    {SCM_E_EXISTS, 1, "An object with this label already exists."},
+    {SCM_E_NOT_FOUND, 5, "No such object."},
+    {SCM_E_PW_MISMATCH, 2, "The two passwords do not match."},
+    {SCM_E_PW_WEAK, 2, "The password is too short for the security policy."},
+    {SCM_E_CRYPTO, 1, "The cryptographic library reported an error."},
+    {SCM_E_USAGE, 2, "Invalid command line."},
+    {SCM_E_NO_TTY, 2, "No terminal to ask for the secret: use --password-fd or --pin-fd."},
+    {SCM_E_BAD_LABEL, 2, "The label is empty, too long or not valid UTF-8."},
+    {SCM_E_AMBIGUOUS, 2, "The name matches more than one item."},
+
+    {SCM_E_VSC_NOT_FOUND, 5, "No such virtual smart card."},
+    {SCM_E_VSC_EXISTS, 1, "A virtual smart card with this identifier already exists."},
+    {SCM_E_BAD_PASSWORD, 3, "Wrong password."},
+    {SCM_E_VSC_CORRUPT, 4, "The VSC file is damaged."},
+    {SCM_E_VSC_VERSION, 4, "The VSC file was written by a newer, incompatible version of scmgr."},
+    {SCM_E_VSC_TAMPERED, 4, "The VSC file was changed by someone without the password."},
+    {SCM_E_VSC_DISABLED, 6, "The virtual smart card is disabled: enable it first."},
+    {SCM_E_VSC_LOCKED, 3, "The private area is locked: the password is needed."},
+    {SCM_E_VSC_BUSY, 1, "The virtual smart card is in use by another scmgr."},
+    {SCM_E_VSC_CONFLICT, 1,
+     "Another program saved this virtual smart card in the meantime: open it again and repeat."},
+    {SCM_E_KDF_TOO_WEAK, 4,
+     "The VSC file was made with too few PBKDF2 iterations for the security policy."},
+    {SCM_E_SECRET_AREA, 1, "Keys in the secret key area are never released."},
+    {SCM_E_BAD_UID, 2,
+     "The identifier must be 1 to 32 letters, digits, dots, dashes or underscores."},
+    {SCM_E_VSC_READBACK, 1, "The saved file did not read back correctly; the previous version is kept."},
+    {SCM_E_VSC_UNSAVED, 1, "The virtual smart card has unsaved changes: save it first."},
+};
+
+static const struct err_row *find_row(int err)
+{
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        if (rows[i].code == err)
+            return &rows[i];
+    return NULL;
+}
+
+const char *scm_strerror(int err)
+{
+    const struct err_row *r = find_row(err);
+    if (r)
+        return r->text;
+    return err > 0 ? "Success." : "Unknown error.";
+}
+
+int scm_exit_code(int err)
+{
+    const struct err_row *r = find_row(err);
+    if (r)
+        return r->exit_code;
+    return err >= 0 ? 0 : 1;
+}
+
+int scm_fail(struct scm_detail *d, int err, const char *fmt, ...)
+{
+    if (d) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(d->text, sizeof(d->text), fmt, ap);
+        va_end(ap);
+    }
+    return err;
+}
