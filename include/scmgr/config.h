@@ -60,4 +60,10 @@ int scm_config_load(struct scm_config *cfg, const struct scm_config_args *args,
                     struct scm_detail *d);
 void scm_config_free(struct scm_config *cfg);
 
+/* ---- For tests only ------------------------------------------------------
+ * Read the system policy from path instead of /etc/scmgr/policy.ini (NULL
+ * restores it). Not an environment variable on purpose: whoever can set
+ * the environment could otherwise escape `allow_override = no`. */
+void scm_config_test_set_system_policy(const char *path);
+
 #endif

@@ -199,6 +199,10 @@ int scm_vsc_delete(struct scm_vsc *v, uint32_t id);
 int scm_vsc_set_label(struct scm_vsc *v, const char *label);
 int scm_vsc_set_source(struct scm_vsc *v, const struct scm_vsc_source *src);
 
+/* The sentence explaining the last failure of a function above that takes
+ * no `struct scm_detail *` (list ... set_source, read, sign); "" if none. */
+const char *scm_vsc_last_detail(const struct scm_vsc *v);
+
 /* ---- State and keys ------------------------------------------------------- */
 
 /* Rewrap the data key under a new password (new salt, current policy's

@@ -42,7 +42,7 @@ static void bench_list(size_t n)
         die("store", err, &d);
     double t0 = now();
     for (size_t i = 0; i < n; i++) {
-        char uid[16];
+        char uid[24];
         struct scm_vsc *v;
         snprintf(uid, sizeof(uid), "%08zu", i);
         err = scm_vsc_create(st, uid, NULL, NULL, "bench-password", 14, &v, &d);

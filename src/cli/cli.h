@@ -1,0 +1,118 @@
+/* scmgr command line: private interfaces shared by the CLI files. */
+#ifndef SCMGR_CLI_H
+#define SCMGR_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "scmgr/card.h"
+#include "scmgr/config.h"
+#include "scmgr/util.h"
+#include "scmgr/vsc.h"
+
+/* ---- Arguments (args.c) --------------------------------------------------- */
+
+/* Per-command options, as bits: each command says which it accepts. */
+enum cli_opt {
+    CLI_OPT_JSON = 1u << 0,
+    CLI_OPT_LABEL = 1u << 1,
+    CLI_OPT_PW_FD = 1u << 2,
+    CLI_OPT_NEW_PW_FD = 1u << 3,
+    CLI_OPT_YES = 1u << 4,
+    CLI_OPT_OUTPUT = 1u << 5,
+    CLI_OPT_AREA = 1u << 6,
+    CLI_OPT_TYPE = 1u << 7,
+    CLI_OPT_REPLACE = 1u << 8,
+};
+
+#define CLI_POS_MAX 8
+
+struct cli_args {
+    /* global options, accepted anywhere */
+    const char *store;
+    const char *config;
+    const char *policy;
+    const char *log;
+    bool help;
+    bool version;
+    /* per-command options; `seen` has a bit for each one given */
+    unsigned seen;
+    bool json, yes, replace;
+    const char *label, *output, *area, *type;
+    int pw_fd, new_pw_fd; /* -1 when not given */
+    /* the command words and operands, in order */
+    const char *pos[CLI_POS_MAX];
+    int npos;
+};
+
+/* Parse argv. On a usage error returns SCM_E_USAGE with d filled in. */
+int cli_parse(int argc, char **argv, struct cli_args *a, struct scm_detail *d);
+/* Refuse options the command does not take, and a wrong operand count. */
+int cli_check(const struct cli_args *a, const char *cmd, unsigned allowed, int min_pos, int max_pos,
+              struct scm_detail *d);
+/* The long name of one option bit ("--json"). */
+const char *cli_opt_name(unsigned bit);
+
+/* ---- Shared state and helpers (main.c) --------------------------------------- */
+
+struct cli {
+    struct cli_args a;
+    struct scm_config cfg;
+    struct scm_store *store; /* opened on first use */
+    struct scm_detail d;
+};
+
+/* The store, opened on first use. */
+int cli_store(struct cli *c, struct scm_store **out);
+/* Print "scmgr: <detail or sentence>" (sanitised) and return the exit code. */
+int cli_report(struct cli *c, int err);
+/* Text from a card or file, made safe for the terminal; the result lives
+ * in buf. */
+const char *cli_clean(const char *s, char *buf, size_t len);
+/* Read the password of `what` ("vsc:UID") from fd (>= 0) or the terminal;
+ * a new one is asked twice on the terminal. */
+int cli_password(struct cli *c, int fd, const char *what, struct scm_secret *out);
+int cli_new_password(struct cli *c, int fd, const char *what, struct scm_secret *out);
+/* "2024-05-01T12:00:00Z" */
+void cli_time_iso(int64_t t, char *buf, size_t len);
+/* Is standard input a terminal we may ask questions on? */
+bool cli_interactive(void);
+/* Write all of data to fd. */
+int cli_write_all(int fd, const void *data, size_t len);
+
+/* ---- Commands ------------------------------------------------------------------ */
+int cli_cmd_vsc(struct cli *c);
+int cli_cmd_ls(struct cli *c);
+int cli_cmd_get(struct cli *c);
+int cli_cmd_put(struct cli *c);
+int cli_cmd_rm(struct cli *c);
+
+/* ---- JSON output (json.c) --------------------------------------------------------
+ * A streaming writer: pretty-printed, two spaces per level, keys in the
+ * order written. Strings are escaped so that the output is valid JSON and
+ * safe on a terminal (control, bidi and line-separator characters as
+ * \uXXXX; invalid UTF-8 as \uFFFD). */
+#define CLI_JSON_DEPTH 16
+struct cli_json {
+    FILE *fp;
+    int depth;
+    bool has_items[CLI_JSON_DEPTH];
+    bool after_key;
+};
+void cli_json_init(struct cli_json *j, FILE *fp);
+void cli_json_begin_object(struct cli_json *j);
+void cli_json_end_object(struct cli_json *j);
+void cli_json_begin_array(struct cli_json *j);
+void cli_json_end_array(struct cli_json *j);
+void cli_json_key(struct cli_json *j, const char *key);
+void cli_json_string(struct cli_json *j, const char *s);
+void cli_json_string_n(struct cli_json *j, const char *s, size_t len);
+void cli_json_uint(struct cli_json *j, uint64_t v);
+void cli_json_int(struct cli_json *j, int64_t v);
+void cli_json_bool(struct cli_json *j, bool v);
+/* Finish the document (a newline). */
+void cli_json_end(struct cli_json *j);
+
+#endif

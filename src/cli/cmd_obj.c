@@ -1,0 +1,344 @@
+/* scmgr ls / get / put / rm: objects on a card, through the card API. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define CLEAN_MAX (SCM_OBJ_LABEL_MAX * 6 + 1)
+
+static int open_card(struct cli *c, const char *name, struct scm_card **card)
+{
+    struct scm_card_ctx ctx;
+    int rc = SCM_OK;
+    *card = NULL;
+    ctx.policy = &c->cfg.policy;
+    ctx.store = NULL;
+    /* Only a VSC name needs the store; a bad name is reported as such. */
+    if (strncmp(name, "vsc:", 4) == 0 && (rc = cli_store(c, &ctx.store)) < 0)
+        return rc;
+    return scm_card_open(&ctx, name, card, &c->d);
+}
+
+static int unlock_card(struct cli *c, struct scm_card *card)
+{
+    struct scm_card_info ci;
+    struct scm_secret pw;
+    int rc;
+    scm_card_get_info(card, &ci);
+    if ((rc = cli_password(c, c->a.pw_fd, ci.name, &pw)) < 0)
+        return rc;
+    rc = scm_card_unlock(card, pw.buf, pw.len, &c->d);
+    scm_secret_free(&pw);
+    return rc;
+}
+
+/* ---- ls -------------------------------------------------------------------------- */
+
+static void ls_json(const struct scm_card_info *ci, const struct scm_obj_info *o, size_t n)
+{
+    struct cli_json j;
+    cli_json_init(&j, stdout);
+    cli_json_begin_object(&j);
+    cli_json_key(&j, "card");
+    cli_json_string(&j, ci->name);
+    cli_json_key(&j, "locked");
+    cli_json_bool(&j, ci->locked);
+    cli_json_key(&j, "counts");
+    cli_json_begin_object(&j);
+    for (int a = 0; a < SCM_AREA_COUNT; a++) {
+        cli_json_key(&j, scm_area_name((enum scm_area)a));
+        cli_json_uint(&j, ci->count[a]);
+    }
+    cli_json_end_object(&j);
+    cli_json_key(&j, "objects");
+    cli_json_begin_array(&j);
+    for (size_t i = 0; i < n; i++) {
+        cli_json_begin_object(&j);
+        cli_json_key(&j, "label");
+        cli_json_string(&j, o[i].label);
+        cli_json_key(&j, "type");
+        cli_json_string(&j, scm_obj_type_name(o[i].type));
+        cli_json_key(&j, "area");
+        cli_json_string(&j, scm_area_name(o[i].area));
+        cli_json_key(&j, "size");
+        cli_json_uint(&j, o[i].size);
+        cli_json_key(&j, "path");
+        cli_json_string(&j, o[i].src_path);
+        cli_json_end_object(&j);
+    }
+    cli_json_end_array(&j);
+    cli_json_end_object(&j);
+    cli_json_end(&j);
+}
+
+static void ls_human(const struct scm_card_info *ci, const struct scm_obj_info *o, size_t n)
+{
+    char clean[CLEAN_MAX], label[SCM_VSC_LABEL_MAX * 6 + 1];
+    printf("%s \"%s\"%s\n", ci->name, cli_clean(ci->label, label, sizeof(label)),
+           ci->disabled ? " (disabled)" : "");
+    if (n > 0) {
+        printf("%-8s  %-13s  %8s  %-20s  %s\n", "AREA", "TYPE", "SIZE", "PATH", "LABEL");
+        for (size_t i = 0; i < n; i++)
+            printf("%-8s  %-13s  %8zu  %-20s  %s\n", scm_area_name(o[i].area),
+                   scm_obj_type_name(o[i].type), o[i].size, o[i].src_path[0] ? o[i].src_path : "-",
+                   cli_clean(o[i].label, clean, sizeof(clean)));
+    } else {
+        printf("No objects%s.\n", ci->locked ? " in the public area" : "");
+    }
+    if (ci->locked && (ci->count[SCM_AREA_PRIVATE] || ci->count[SCM_AREA_SECRET]))
+        printf("Locked: %zu private and %zu secret objects not shown (give the password).\n",
+               ci->count[SCM_AREA_PRIVATE], ci->count[SCM_AREA_SECRET]);
+}
+
+int cli_cmd_ls(struct cli *c)
+{
+    struct scm_card *card = NULL;
+    struct scm_card_info ci;
+    const struct scm_obj_info *o;
+    size_t n;
+    int rc = cli_check(&c->a, "ls", CLI_OPT_JSON | CLI_OPT_PW_FD, 2, 2, &c->d);
+    if (rc < 0)
+        return rc;
+    if ((rc = open_card(c, c->a.pos[1], &card)) < 0)
+        goto out;
+    /* Without a password: the public area, and counts of the others. */
+    if (c->a.pw_fd >= 0 && (rc = unlock_card(c, card)) < 0)
+        goto out;
+    if ((rc = scm_card_list(card, &o, &n)) < 0)
+        goto out;
+    scm_card_get_info(card, &ci);
+    if (c->a.json)
+        ls_json(&ci, o, n);
+    else
+        ls_human(&ci, o, n);
+out:
+    scm_card_close(card);
+    return rc;
+}
+
+/* ---- get ------------------------------------------------------------------------- */
+
+/* Find label; a locked card is unlocked first when a password is at hand
+ * (--password-fd, or a terminal once the public area has no such label). */
+static int find_obj(struct cli *c, struct scm_card *card, const char *label, uint32_t *id)
+{
+    char clean[CLEAN_MAX];
+    struct scm_card_info ci;
+    int rc;
+    if (c->a.pw_fd >= 0 && scm_card_needs_unlock(card) && (rc = unlock_card(c, card)) < 0)
+        return rc;
+    rc = scm_card_find(card, label, id);
+    if (rc == SCM_E_NOT_FOUND && scm_card_needs_unlock(card) && cli_interactive()) {
+        if ((rc = unlock_card(c, card)) < 0)
+            return rc;
+        rc = scm_card_find(card, label, id);
+    }
+    if (rc == SCM_E_NOT_FOUND) {
+        scm_card_get_info(card, &ci);
+        return scm_fail(&c->d, rc, "%s has no object labelled '%s'%s.", ci.name,
+                        cli_clean(label, clean, sizeof(clean)),
+                        ci.locked ? " in its public area (the others need the password)" : "");
+    }
+    return rc;
+}
+
+/* Write data to path, 0600, atomically: a temporary file in the same
+ * directory, fsync, rename. A failed get never leaves half a file. */
+static int write_file_atomic(struct cli *c, const char *path, const uint8_t *data, size_t len)
+{
+    char *tmp = NULL, *dcopy = NULL;
+    int fd = -1, rc;
+    if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+        tmp = NULL;
+        rc = SCM_E_NOMEM;
+        goto out;
+    }
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        rc = scm_fail(&c->d, SCM_E_IO, "%s: cannot create a file there (%s).", path,
+                      strerror(errno));
+        free(tmp);
+        tmp = NULL;
+        goto out;
+    }
+    /* mkostemp makes 0600 already; fchmod guards against an odd umask. */
+    if (fchmod(fd, 0600) != 0 || cli_write_all(fd, data, len) < 0 || fsync(fd) != 0) {
+        rc = scm_fail(&c->d, SCM_E_IO, "%s: cannot write (%s).", path, strerror(errno));
+        goto out;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        rc = scm_fail(&c->d, SCM_E_IO, "%s: cannot write (%s).", path, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        rc = scm_fail(&c->d, SCM_E_IO, "%s: cannot write (%s).", path, strerror(errno));
+        goto out;
+    }
+    free(tmp);
+    tmp = NULL;
+    /* The rename is durable once the directory is. */
+    if ((dcopy = strdup(path)) != NULL) {
+        int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            (void)fsync(dfd);
+            close(dfd);
+        }
+    }
+    rc = SCM_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp) {
+        unlink(tmp);
+        free(tmp);
+    }
+    free(dcopy);
+    return rc;
+}
+
+int cli_cmd_get(struct cli *c)
+{
+    struct scm_card *card = NULL;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    uint32_t id;
+    int rc = cli_check(&c->a, "get", CLI_OPT_OUTPUT | CLI_OPT_PW_FD, 3, 3, &c->d);
+    if (rc < 0)
+        return rc;
+    if ((rc = open_card(c, c->a.pos[1], &card)) < 0 ||
+        (rc = find_obj(c, card, c->a.pos[2], &id)) < 0)
+        goto out;
+    if ((rc = scm_card_read(card, id, &data, &len)) < 0)
+        goto out;
+    /* Raw bytes, as stored: get is for scripts and files, like cat. */
+    if (c->a.output)
+        rc = write_file_atomic(c, c->a.output, data, len);
+    else if ((rc = cli_write_all(STDOUT_FILENO, data, len)) < 0)
+        rc = scm_fail(&c->d, rc, "Standard output could not be written (%s).", strerror(errno));
+out:
+    if (data)
+        scm_secure_free(data, len);
+    scm_card_close(card);
+    return rc;
+}
+
+/* ---- put ------------------------------------------------------------------------- */
+
+/* Read all of FILE ("-": standard input) into secure memory: the content
+ * may be a private key. One byte past the object limit tells "too big". */
+static int read_input(struct cli *c, const char *file, uint8_t **out, size_t *len)
+{
+    const size_t cap = SCM_OBJ_SIZE_MAX + 1;
+    uint8_t *buf = scm_secure_alloc(cap);
+    size_t n = 0;
+    int fd = -1, rc;
+    *out = NULL;
+    *len = 0;
+    if (!buf)
+        return SCM_E_NOMEM;
+    fd = strcmp(file, "-") == 0 ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = scm_fail(&c->d, SCM_E_IO, "%s: cannot be read (%s).", file, strerror(errno));
+        goto out;
+    }
+    while (n < cap) {
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = scm_fail(&c->d, SCM_E_IO, "%s: cannot be read (%s).", file, strerror(errno));
+            goto out;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    if (n > SCM_OBJ_SIZE_MAX) {
+        rc = scm_fail(&c->d, SCM_E_LIMIT, "%s: an object may hold at most %u bytes.", file,
+                      SCM_OBJ_SIZE_MAX);
+        goto out;
+    }
+    *out = buf;
+    *len = n;
+    buf = NULL;
+    rc = SCM_OK;
+out:
+    if (fd > STDIN_FILENO)
+        close(fd);
+    scm_secure_free(buf, cap);
+    return rc;
+}
+
+int cli_cmd_put(struct cli *c)
+{
+    struct scm_card *card = NULL;
+    struct scm_obj_new o;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    char clean[CLEAN_MAX];
+    int rc = cli_check(&c->a, "put", CLI_OPT_AREA | CLI_OPT_TYPE | CLI_OPT_REPLACE | CLI_OPT_PW_FD,
+                       4, 4, &c->d);
+    if (rc < 0)
+        return rc;
+    memset(&o, 0, sizeof(o));
+    o.label = c->a.pos[2];
+    o.area = SCM_AREA_PUBLIC;
+    o.type = SCM_OBJ_DATA;
+    if (c->a.area && (rc = scm_area_parse(c->a.area)) < 0)
+        return scm_fail(&c->d, SCM_E_USAGE, "--area must be public, private or secret, not '%s'.",
+                        cli_clean(c->a.area, clean, sizeof(clean)));
+    if (c->a.area)
+        o.area = (enum scm_area)rc;
+    if (c->a.type && (rc = scm_obj_type_parse(c->a.type)) < 0)
+        return scm_fail(&c->d, SCM_E_USAGE, "Unknown --type '%s'; see scmgr --help.",
+                        cli_clean(c->a.type, clean, sizeof(clean)));
+    if (c->a.type)
+        o.type = (enum scm_obj_type)rc;
+
+    /* The password before the data: both may come from standard input. */
+    if ((rc = open_card(c, c->a.pos[1], &card)) < 0 || (rc = unlock_card(c, card)) < 0)
+        goto out;
+    if ((rc = read_input(c, c->a.pos[3], &data, &len)) < 0)
+        goto out;
+    o.data = data;
+    o.len = len;
+    if ((rc = scm_card_write(card, &o, c->a.replace, NULL, &c->d)) < 0 ||
+        (rc = scm_card_commit(card, &c->d)) < 0)
+        goto out;
+    printf("Stored '%s' (%zu bytes) in the %s area of %s.\n",
+           cli_clean(o.label, clean, sizeof(clean)), len, scm_area_name(o.area), c->a.pos[1]);
+out:
+    if (data)
+        scm_secure_free(data, SCM_OBJ_SIZE_MAX + 1);
+    scm_card_close(card);
+    return rc;
+}
+
+/* ---- rm -------------------------------------------------------------------------- */
+
+int cli_cmd_rm(struct cli *c)
+{
+    struct scm_card *card = NULL;
+    char clean[CLEAN_MAX];
+    uint32_t id;
+    int rc = cli_check(&c->a, "rm", CLI_OPT_PW_FD, 3, 3, &c->d);
+    if (rc < 0)
+        return rc;
+    if ((rc = open_card(c, c->a.pos[1], &card)) < 0 || (rc = unlock_card(c, card)) < 0)
+        goto out;
+    if ((rc = find_obj(c, card, c->a.pos[2], &id)) < 0 ||
+        (rc = scm_card_delete(card, id, &c->d)) < 0 || (rc = scm_card_commit(card, &c->d)) < 0)
+        goto out;
+    printf("Deleted '%s' from %s.\n", cli_clean(c->a.pos[2], clean, sizeof(clean)), c->a.pos[1]);
+out:
+    scm_card_close(card);
+    return rc;
+}

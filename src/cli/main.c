@@ -1,0 +1,203 @@
+/* scmgr: entry point, global options, dispatch, and helpers the commands
+ * share. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+    "Usage: scmgr [GLOBAL OPTIONS] COMMAND [ARGUMENTS]\n"
+    "\n"
+    "Virtual smart cards (VSC):\n"
+    "  scmgr vsc new UID [--label TEXT] [--password-fd N]\n"
+    "  scmgr vsc list [--json]\n"
+    "  scmgr vsc show UID [--json]\n"
+    "  scmgr vsc verify UID|FILE [--password-fd N]\n"
+    "  scmgr vsc disable UID [--password-fd N]\n"
+    "  scmgr vsc enable UID [--password-fd N]\n"
+    "  scmgr vsc passwd UID [--password-fd N] [--new-password-fd M]\n"
+    "  scmgr vsc export UID FILE\n"
+    "  scmgr vsc import FILE\n"
+    "  scmgr vsc rm UID [--yes]\n"
+    "\n"
+    "Objects on a card (CARD is vsc:UID):\n"
+    "  scmgr ls CARD [--json] [--password-fd N]\n"
+    "  scmgr get CARD LABEL [-o FILE] [--password-fd N]\n"
+    "  scmgr put CARD LABEL FILE [--area public|private|secret] [--type TYPE]\n"
+    "            [--replace] [--password-fd N]          (FILE - is standard input)\n"
+    "  scmgr rm CARD LABEL [--password-fd N]\n"
+    "\n"
+    "Global options:\n"
+    "  --store DIR      the VSC store (default ~/.local/share/scmgr/vsc)\n"
+    "  --config FILE    the user configuration file\n"
+    "  --policy FILE    the policy file (if the system policy allows it)\n"
+    "  --log FILE       append a log to FILE\n"
+    "  -h, --help       show this help\n"
+    "  --version        show the version\n"
+    "\n"
+    "Passwords are read from the terminal with echo off, or one line from the\n"
+    "file descriptor given by --password-fd; never from the command line or the\n"
+    "environment. TYPE is one of certificate, private-key, public-key, secret-key,\n"
+    "data, business-card, url, login, note.\n"
+    "\n"
+    "Exit status: 0 success, 1 failure, 2 usage, 3 wrong password, 4 damaged or\n"
+    "invalid file, 5 no such card or VSC, 6 VSC disabled. See scmgr(1).\n";
+
+/* ---- Helpers shared by the commands ---------------------------------------- */
+
+int cli_store(struct cli *c, struct scm_store **out)
+{
+    int rc = SCM_OK;
+    if (!c->store)
+        rc = scm_store_open(c->cfg.store_dir, &c->cfg.policy, &c->store, &c->d);
+    *out = c->store;
+    return rc;
+}
+
+const char *cli_clean(const char *s, char *buf, size_t len)
+{
+    scm_sanitize(s ? s : "", s ? strlen(s) : 0, buf, len);
+    return buf;
+}
+
+int cli_report(struct cli *c, int err)
+{
+    /* Details name files and labels: sanitise them like everything else. */
+    char clean[SCM_DETAIL_MAX * 4];
+    const char *msg = c->d.text[0] ? c->d.text : scm_strerror(err);
+    fprintf(stderr, "scmgr: %s\n", cli_clean(msg, clean, sizeof(clean)));
+    scm_log(SCM_LOG_ERROR, "%s", msg);
+    return scm_exit_code(err);
+}
+
+/* An empty stream on --password-fd is most likely a script mistake (the
+ * wrong descriptor, an empty file): say which descriptor. */
+static int secret_result(struct cli *c, int fd, int rc)
+{
+    if (rc == SCM_E_CANCELLED && fd >= 0)
+        return scm_fail(&c->d, rc, "No password on file descriptor %d (the input was empty).", fd);
+    if (rc == SCM_E_LIMIT)
+        return scm_fail(&c->d, rc, "The password is longer than %d bytes.", SCM_SECRET_MAX);
+    return rc;
+}
+
+int cli_password(struct cli *c, int fd, const char *what, struct scm_secret *out)
+{
+    char prompt[256];
+    snprintf(prompt, sizeof(prompt), "Password for %s: ", what);
+    return secret_result(c, fd, scm_secret_read(fd, prompt, out));
+}
+
+int cli_new_password(struct cli *c, int fd, const char *what, struct scm_secret *out)
+{
+    char p1[256], p2[256];
+    snprintf(p1, sizeof(p1), "New password for %s: ", what);
+    snprintf(p2, sizeof(p2), "Repeat the new password for %s: ", what);
+    return secret_result(c, fd, scm_secret_read_new(fd, p1, p2, out));
+}
+
+void cli_time_iso(int64_t t, char *buf, size_t len)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!gmtime_r(&tt, &tm) || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, len, "%s", "?");
+}
+
+bool cli_interactive(void)
+{
+    return isatty(STDIN_FILENO) == 1;
+}
+
+int cli_write_all(int fd, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return SCM_E_IO;
+        p += w;
+        len -= (size_t)w;
+    }
+    return SCM_OK;
+}
+
+/* ---- Dispatch ------------------------------------------------------------------ */
+
+static int dispatch(struct cli *c)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(struct cli *c);
+    } cmds[] = {
+        {"vsc", cli_cmd_vsc}, {"ls", cli_cmd_ls}, {"get", cli_cmd_get},
+        {"put", cli_cmd_put}, {"rm", cli_cmd_rm},
+    };
+    char clean[128];
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (strcmp(c->a.pos[0], cmds[i].name) == 0)
+            return cmds[i].fn(c);
+    return scm_fail(&c->d, SCM_E_USAGE, "Unknown command '%s'; see scmgr --help.",
+                    cli_clean(c->a.pos[0], clean, sizeof(clean)));
+}
+
+int main(int argc, char **argv)
+{
+    struct cli c;
+    struct scm_config_args ca;
+    int rc, code = 0;
+
+    scm_harden_process();
+    memset(&c, 0, sizeof(c));
+
+    rc = cli_parse(argc, argv, &c.a, &c.d);
+    if (rc < 0)
+        goto out;
+    if (c.a.help) {
+        fputs(usage_text, stdout);
+        goto out;
+    }
+    if (c.a.version) {
+        printf("scmgr %s\n", SCMGR_VERSION);
+        goto out;
+    }
+    if (c.a.log && scm_log_open(c.a.log, SCM_LOG_INFO) < 0) {
+        rc = scm_fail(&c.d, SCM_E_IO, "%s: the log file cannot be opened (%s).", c.a.log,
+                      strerror(errno));
+        goto out;
+    }
+    if (c.a.npos == 0) {
+        /* The full-screen UI is a later issue. */
+        fputs("The full-screen UI is not built yet; see scmgr --help\n", stderr);
+        code = 1;
+        goto out;
+    }
+
+    ca.config_path = c.a.config;
+    ca.policy_path = c.a.policy;
+    ca.store_dir = c.a.store;
+    rc = scm_config_load(&c.cfg, &ca, &c.d);
+    if (rc < 0)
+        goto out;
+    scm_log(SCM_LOG_INFO, "scmgr %s: %s, store %s", SCMGR_VERSION, c.a.pos[0], c.cfg.store_dir);
+    rc = dispatch(&c);
+out:
+    if (rc < 0)
+        code = cli_report(&c, rc);
+    if (fflush(stdout) != 0 && code == 0) {
+        fprintf(stderr, "scmgr: standard output could not be written (%s).\n", strerror(errno));
+        code = 1;
+    }
+    if (c.store)
+        scm_store_close(c.store);
+    scm_config_free(&c.cfg);
+    scm_log_close();
+    return code;
+}

@@ -1,0 +1,425 @@
+/* The store: a directory of UID.vsc files, and the file helpers the VSC
+ * layer shares (whole-file and header-only reads, atomic writes, locks).
+ *
+ * Every file is opened relative to the store's directory descriptor with
+ * O_NOFOLLOW, so a symlink planted in the store is never followed. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vsc_int.h"
+
+/* ---- File helpers -------------------------------------------------------- */
+
+static int read_full(int fd, uint8_t *buf, size_t len, off_t at)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t r = pread(fd, buf + got, len - got, at + (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+static int open_vsc(int dfd, const char *name, const char *path, struct stat *st,
+                    struct scm_detail *d)
+{
+    /* Inside the store a symlink is never followed; a path the user gave
+     * (verify, import, open_file) may be one. */
+    int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | (dfd == AT_FDCWD ? 0 : O_NOFOLLOW));
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return scm_fail(d, SCM_E_VSC_NOT_FOUND, "%s: no such VSC file", path);
+        return scm_fail(d, SCM_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    }
+    if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+        close(fd);
+        return scm_fail(d, SCM_E_IO, "%s: not a regular file", path);
+    }
+    return fd;
+}
+
+int vsc_read_all_at(int dfd, const char *name, const char *path, uint8_t **buf, size_t *len,
+                    struct scm_detail *d)
+{
+    struct stat st;
+    uint8_t *b = NULL;
+    int rc, fd = open_vsc(dfd, name, path, &st, d);
+    *buf = NULL;
+    if (fd < 0)
+        return fd;
+    if ((uint64_t)st.st_size > SCM_VSC_FILE_MAX) {
+        rc = scm_fail(d, SCM_E_VSC_CORRUPT, "%s: the file is %lld bytes, more than the limit of "
+                                            "64 MiB", path, (long long)st.st_size);
+        goto out;
+    }
+    b = malloc(st.st_size ? (size_t)st.st_size : 1);
+    if (!b) {
+        rc = scm_fail(d, SCM_E_NOMEM, "%s: out of memory reading the file", path);
+        goto out;
+    }
+    if (read_full(fd, b, (size_t)st.st_size, 0) < 0) {
+        rc = scm_fail(d, SCM_E_IO, "%s: read error: %s", path, strerror(errno ? errno : EIO));
+        goto out;
+    }
+    *buf = b;
+    *len = (size_t)st.st_size;
+    b = NULL;
+    rc = SCM_OK;
+out:
+    free(b);
+    close(fd);
+    return rc;
+}
+
+int vsc_read_header_at(int dfd, const char *name, const char *path, struct vsc_hdr *h,
+                       size_t count[SCM_AREA_COUNT], uint64_t *size, struct scm_detail *d)
+{
+    struct stat st;
+    uint8_t pre[VSC_PREFIX], *b = NULL;
+    int rc, fd = open_vsc(dfd, name, path, &st, d);
+    if (fd < 0)
+        return fd;
+    *size = (uint64_t)st.st_size;
+    size_t avail = st.st_size < VSC_PREFIX ? (size_t)st.st_size : VSC_PREFIX;
+    if (read_full(fd, pre, avail, 0) < 0) {
+        rc = scm_fail(d, SCM_E_IO, "%s: read error", path);
+        goto out;
+    }
+    /* Two reads: the fixed prefix, then exactly the header and its checksum. */
+    size_t hlen = vsc_prefix_hlen(pre, avail), want = VSC_PREFIX + hlen + VSC_HASH;
+    if (hlen == 0 || want > (uint64_t)st.st_size) {
+        rc = vsc_parse_header_only(path, pre, avail, *size, h, count, d);
+        goto out;
+    }
+    b = malloc(want);
+    if (!b) {
+        rc = scm_fail(d, SCM_E_NOMEM, "%s: out of memory", path);
+        goto out;
+    }
+    memcpy(b, pre, VSC_PREFIX);
+    if (read_full(fd, b + VSC_PREFIX, want - VSC_PREFIX, VSC_PREFIX) < 0) {
+        rc = scm_fail(d, SCM_E_IO, "%s: read error", path);
+        goto out;
+    }
+    rc = vsc_parse_header_only(path, b, want, *size, h, count, d);
+out:
+    free(b);
+    close(fd);
+    return rc;
+}
+
+int vsc_write_all(int fd, const uint8_t *buf, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, buf + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        off += (size_t)w;
+    }
+    return 0;
+}
+
+int vsc_lock_uid(int dfd, const char *uid)
+{
+    char name[SCM_VSC_UID_MAX + 8];
+    snprintf(name, sizeof(name), ".%s.lock", uid);
+    int fd = openat(dfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -1;
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            close(fd);
+            return -1;
+        }
+    }
+    return fd;
+}
+
+int vsc_temp_name(const char *base, char *out, size_t outlen)
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    uint8_t r[6];
+    char suf[7];
+    int rc = vsc_random(r, sizeof(r), false);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < 6; i++)
+        suf[i] = al[r[i] % (sizeof(al) - 1)];
+    suf[6] = '\0';
+    if ((size_t)snprintf(out, outlen, ".%s.%s", base, suf) >= outlen)
+        return SCM_E_INVAL;
+    return SCM_OK;
+}
+
+int vsc_write_atomic(int dfd, const char *name, const uint8_t *buf, size_t len, bool no_clobber,
+                     const char *path, struct scm_detail *d)
+{
+    char tmp[NAME_MAX + 1];
+    int fd = -1, rc = vsc_temp_name(name, tmp, sizeof(tmp));
+    bool made = false;
+    if (rc < 0) {
+        scm_fail(d, rc, "%s: the file name is too long", path);
+        goto out;
+    }
+    fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = scm_fail(d, SCM_E_IO, "%s: cannot create a temporary file: %s", path,
+                      strerror(errno));
+        goto out;
+    }
+    made = true;
+    if (vsc_write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
+        rc = scm_fail(d, SCM_E_IO, "%s: write error: %s", path, strerror(errno));
+        goto out;
+    }
+    /* link() refuses to replace an existing name, which makes "only if it
+     * does not exist yet" atomic; rename() replaces it atomically. */
+    if (no_clobber) {
+        if (linkat(dfd, tmp, dfd, name, 0) < 0) {
+            rc = errno == EEXIST ? scm_fail(d, SCM_E_VSC_EXISTS, "%s: already exists", path)
+                                 : scm_fail(d, SCM_E_IO, "%s: cannot create: %s", path,
+                                            strerror(errno));
+            goto out;
+        }
+    } else if (renameat(dfd, tmp, dfd, name) < 0) {
+        rc = scm_fail(d, SCM_E_IO, "%s: cannot replace: %s", path, strerror(errno));
+        goto out;
+    } else {
+        made = false;
+    }
+    (void)fsync(dfd);
+    rc = SCM_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (made)
+        unlinkat(dfd, tmp, 0);
+    return rc;
+}
+
+/* ---- The store ------------------------------------------------------------- */
+
+static int mkdir_p(const char *dir)
+{
+    char *p = strdup(dir);
+    int rc = 0;
+    if (!p)
+        return -1;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0700) < 0 && errno != EEXIST)
+            rc = -1;
+        *s = '/';
+    }
+    if (mkdir(p, 0700) < 0 && errno != EEXIST)
+        rc = -1;
+    free(p);
+    return rc;
+}
+
+int scm_store_open(const char *dir, const struct scm_policy *pol, struct scm_store **out,
+                   struct scm_detail *d)
+{
+    struct scm_store *st = NULL;
+    struct stat sb;
+    int rc;
+    *out = NULL;
+    if (!dir || !*dir || !pol)
+        return scm_fail(d, SCM_E_INVAL, "no store directory given");
+    st = calloc(1, sizeof(*st));
+    if (!st || !(st->dir = strdup(dir))) {
+        rc = scm_fail(d, SCM_E_NOMEM, "%s: out of memory", dir);
+        goto out;
+    }
+    st->dfd = -1;
+    st->pol = *pol;
+    (void)mkdir_p(dir);
+    st->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (st->dfd < 0 || fstat(st->dfd, &sb) < 0) {
+        rc = scm_fail(d, SCM_E_IO, "%s: cannot open the VSC store: %s", dir, strerror(errno));
+        goto out;
+    }
+    /* The store holds everyone's cards of this user: nobody else may list it. */
+    if ((sb.st_mode & 077) && sb.st_uid == geteuid())
+        (void)fchmod(st->dfd, 0700);
+    *out = st;
+    st = NULL;
+    rc = SCM_OK;
+out:
+    scm_store_close(st);
+    return rc;
+}
+
+void scm_store_close(struct scm_store *st)
+{
+    if (!st)
+        return;
+    if (st->dfd >= 0)
+        close(st->dfd);
+    free(st->dir);
+    free(st);
+}
+
+const char *scm_store_dir(const struct scm_store *st) { return st->dir; }
+
+/* "UID.vsc" with a valid UID; temp files (".UID.vsc.XXXXXX"), backups and
+ * locks do not match. */
+static bool vsc_name(const char *name, char uid[SCM_VSC_UID_MAX + 1])
+{
+    size_t n = strlen(name);
+    if (n < 5 || n - 4 > SCM_VSC_UID_MAX || strcmp(name + n - 4, ".vsc") != 0)
+        return false;
+    memcpy(uid, name, n - 4);
+    uid[n - 4] = '\0';
+    return scm_vsc_uid_valid(uid);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const struct scm_store_entry *x = a, *y = b;
+    return strcmp(x->info.uid, y->info.uid);
+}
+
+static void list_one(struct scm_store *st, const char *name, const char *uid,
+                     struct scm_store_entry *e)
+{
+    struct vsc_hdr h;
+    struct scm_detail d = {{0}};
+    size_t count[SCM_AREA_COUNT];
+    uint64_t size = 0;
+    char path[PATH_MAX];
+    memset(e, 0, sizeof(*e));
+    snprintf(path, sizeof(path), "%s/%s", st->dir, name);
+    e->err = vsc_read_header_at(st->dfd, name, path, &h, count, &size, &d);
+    if (e->err == SCM_OK && strcmp(h.uid, uid) != 0)
+        e->err = scm_fail(&d, SCM_E_VSC_CORRUPT,
+                          "%s: the file name does not match the UID inside it (%s)", path, h.uid);
+    if (e->err < 0) {
+        snprintf(e->why, sizeof(e->why), "%s", d.text[0] ? d.text : scm_strerror(e->err));
+        snprintf(e->info.uid, sizeof(e->info.uid), "%s", uid);
+        e->info.file_size = size;
+        return;
+    }
+    vsc_info_from_hdr(&h, count, size, &e->info);
+}
+
+int scm_store_list(struct scm_store *st, struct scm_store_entry **out, size_t *n)
+{
+    struct scm_store_entry *v = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc = SCM_OK, fd = openat(st->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *de;
+    *out = NULL;
+    *n = 0;
+    if (!dir) {
+        if (fd >= 0)
+            close(fd);
+        return SCM_E_IO;
+    }
+    while ((de = readdir(dir)) != NULL) {
+        char uid[SCM_VSC_UID_MAX + 1];
+        if (!vsc_name(de->d_name, uid))
+            continue;
+        if (cnt == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            struct scm_store_entry *nv = realloc(v, nc * sizeof(*v));
+            if (!nv) {
+                rc = SCM_E_NOMEM;
+                goto out;
+            }
+            v = nv, cap = nc;
+        }
+        list_one(st, de->d_name, uid, &v[cnt++]);
+    }
+    if (cnt)
+        qsort(v, cnt, sizeof(*v), entry_cmp);
+    *out = v;
+    *n = cnt;
+    v = NULL;
+out:
+    free(v);
+    closedir(dir);
+    return rc;
+}
+
+int scm_store_remove(struct scm_store *st, const char *uid, struct scm_detail *d)
+{
+    char name[SCM_VSC_UID_MAX + 8], bak[SCM_VSC_UID_MAX + 12];
+    int rc, lk;
+    if (!scm_vsc_uid_valid(uid))
+        return scm_fail(d, SCM_E_BAD_UID, "%s: not a valid VSC identifier", uid ? uid : "");
+    snprintf(name, sizeof(name), "%s.vsc", uid);
+    snprintf(bak, sizeof(bak), "%s.vsc.bak", uid);
+    lk = vsc_lock_uid(st->dfd, uid);
+    if (lk < 0)
+        return scm_fail(d, SCM_E_IO, "%s/%s: cannot take the lock: %s", st->dir, name,
+                        strerror(errno));
+    if (unlinkat(st->dfd, name, 0) < 0) {
+        rc = errno == ENOENT ? scm_fail(d, SCM_E_VSC_NOT_FOUND, "%s/%s: no such VSC", st->dir, name)
+                             : scm_fail(d, SCM_E_IO, "%s/%s: cannot remove: %s", st->dir, name,
+                                        strerror(errno));
+        goto out;
+    }
+    (void)unlinkat(st->dfd, bak, 0);
+    (void)fsync(st->dfd);
+    rc = SCM_OK;
+out:
+    /* The lock file stays: removing it while another process waits on it
+     * would let a third one lock a new file and run alongside. */
+    close(lk);
+    return rc;
+}
+
+int scm_store_import(struct scm_store *st, const char *path, char uid_out[SCM_VSC_UID_MAX + 1],
+                     struct scm_detail *d)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    struct vsc_file f;
+    char name[SCM_VSC_UID_MAX + 8], dst[PATH_MAX];
+    int lk = -1, rc = vsc_read_all_at(AT_FDCWD, path, path, &buf, &len, d);
+    if (rc == SCM_E_VSC_NOT_FOUND)
+        rc = scm_fail(d, SCM_E_IO, "%s: no such file", path);
+    if (rc < 0)
+        goto out;
+    /* Steps 1–6 of the consistency check: everything short of the password. */
+    rc = vsc_parse_file(path, buf, len, &f, d);
+    if (rc < 0)
+        goto out;
+    snprintf(name, sizeof(name), "%s.vsc", f.hdr.uid);
+    snprintf(dst, sizeof(dst), "%s/%s", st->dir, name);
+    if (uid_out)
+        snprintf(uid_out, SCM_VSC_UID_MAX + 1, "%s", f.hdr.uid);
+    lk = vsc_lock_uid(st->dfd, f.hdr.uid);
+    vsc_file_free(&f);
+    if (lk < 0) {
+        rc = scm_fail(d, SCM_E_IO, "%s: cannot take the lock: %s", dst, strerror(errno));
+        goto out;
+    }
+    rc = vsc_write_atomic(st->dfd, name, buf, len, true, dst, d);
+    if (rc == SCM_E_VSC_EXISTS)
+        scm_fail(d, rc, "%s: a VSC with the UID of %s already exists in the store", dst, path);
+out:
+    if (lk >= 0)
+        close(lk);
+    free(buf);
+    return rc;
+}

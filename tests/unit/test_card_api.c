@@ -1,0 +1,244 @@
+/* Unit tests of the card API over a VSC: the same calls the CLI makes. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "scmgr/card.h"
+#include "testutil.h"
+
+#define PW "test-pw-1"
+
+struct fx {
+    char *dir;
+    struct scm_policy pol;
+    struct scm_store *st;
+    struct scm_card_ctx ctx;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct scm_vsc *v = NULL;
+    if (!f || !(f->dir = tu_mkdtemp()))
+        return -1;
+    tu_test_policy(&f->pol);
+    if (scm_store_open(f->dir, &f->pol, &f->st, NULL) < 0)
+        return -1;
+    if (scm_vsc_create(f->st, "00001079", NULL, NULL, PW, strlen(PW), &v, NULL) < 0)
+        return -1;
+    scm_vsc_close(v);
+    f->ctx.store = f->st;
+    f->ctx.policy = &f->pol;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    scm_store_close(f->st);
+    tu_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static struct scm_card *open_card(struct fx *f, bool unlock)
+{
+    struct scm_card *c = NULL;
+    assert_int_equal(scm_card_open(&f->ctx, "vsc:00001079", &c, NULL), SCM_OK);
+    if (unlock)
+        assert_int_equal(scm_card_unlock(c, PW, strlen(PW), NULL), SCM_OK);
+    return c;
+}
+
+static void add(struct scm_card *c, const char *label, enum scm_area area, const char *data)
+{
+    struct scm_obj_new o = {
+        .label = label,
+        .type = area == SCM_AREA_SECRET ? SCM_OBJ_SECRETKEY : SCM_OBJ_DATA,
+        .area = area,
+        .data = (const uint8_t *)data,
+        .len = strlen(data),
+    };
+    assert_int_equal(scm_card_write(c, &o, false, NULL, NULL), SCM_OK);
+}
+
+static void test_bad_names(void **state)
+{
+    struct fx *f = *state;
+    struct scm_card *c = (struct scm_card *)1;
+    struct scm_detail d = {{0}};
+
+    assert_int_equal(scm_card_open(&f->ctx, "0", &c, &d), SCM_E_USAGE);
+    assert_null(c);
+    assert_non_null(strstr(d.text, "Real card readers are not supported yet"));
+    assert_int_equal(scm_card_open(&f->ctx, "VSC:00001079", &c, NULL), SCM_E_USAGE);
+    assert_int_equal(scm_card_open(&f->ctx, "vsc:", &c, NULL), SCM_E_BAD_UID);
+    assert_int_equal(scm_card_open(&f->ctx, "vsc:../x", &c, NULL), SCM_E_BAD_UID);
+    assert_int_equal(scm_card_open(&f->ctx, "vsc:.hidden", &c, NULL), SCM_E_BAD_UID);
+    assert_int_equal(scm_card_open(&f->ctx, "vsc:00009999", &c, NULL), SCM_E_VSC_NOT_FOUND);
+    assert_null(c);
+}
+
+static void test_info(void **state)
+{
+    struct fx *f = *state;
+    struct scm_card_info ci;
+    struct scm_card *c = open_card(f, false);
+    scm_card_get_info(c, &ci);
+    assert_int_equal(ci.kind, SCM_CARD_VSC);
+    assert_string_equal(ci.name, "vsc:00001079");
+    assert_string_equal(ci.label, "VSC 00001079");
+    assert_string_equal(ci.serial, "00001079");
+    assert_true(ci.locked);
+    assert_true(scm_card_needs_unlock(c));
+    assert_false(ci.disabled);
+
+    assert_int_equal(scm_card_unlock(c, "wrong-pw", 8, NULL), SCM_E_BAD_PASSWORD);
+    assert_true(scm_card_needs_unlock(c));
+    assert_int_equal(scm_card_unlock(c, PW, strlen(PW), NULL), SCM_OK);
+    assert_false(scm_card_needs_unlock(c));
+    scm_card_close(c);
+    scm_card_close(NULL);
+}
+
+static void test_roundtrip(void **state)
+{
+    struct fx *f = *state;
+    struct scm_card *c = open_card(f, true);
+    const struct scm_obj_info *o;
+    struct scm_card_info ci;
+    uint8_t *data;
+    size_t n, len;
+    uint32_t id;
+
+    add(c, "pub", SCM_AREA_PUBLIC, "public bytes");
+    add(c, "priv", SCM_AREA_PRIVATE, "private bytes");
+    add(c, "sec", SCM_AREA_SECRET, "secret bytes");
+    assert_int_equal(scm_card_commit(c, NULL), SCM_OK);
+    scm_card_close(c);
+
+    /* Locked: the public area only, but counts for all. */
+    c = open_card(f, false);
+    scm_card_get_info(c, &ci);
+    assert_int_equal(ci.count[SCM_AREA_PUBLIC], 1);
+    assert_int_equal(ci.count[SCM_AREA_PRIVATE], 1);
+    assert_int_equal(ci.count[SCM_AREA_SECRET], 1);
+    assert_int_equal(scm_card_list(c, &o, &n), SCM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(o[0].label, "pub");
+    assert_int_equal(scm_card_find(c, "priv", &id), SCM_E_NOT_FOUND);
+
+    /* Unlocked: all three, in area order. */
+    assert_int_equal(scm_card_unlock(c, PW, strlen(PW), NULL), SCM_OK);
+    assert_int_equal(scm_card_list(c, &o, &n), SCM_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(o[0].label, "pub");
+    assert_int_equal(o[0].area, SCM_AREA_PUBLIC);
+    assert_string_equal(o[1].label, "priv");
+    assert_int_equal(o[1].area, SCM_AREA_PRIVATE);
+    assert_string_equal(o[2].label, "sec");
+    assert_int_equal(o[2].area, SCM_AREA_SECRET);
+    assert_int_equal(o[2].size, strlen("secret bytes"));
+
+    assert_int_equal(scm_card_find(c, "priv", &id), SCM_OK);
+    assert_int_equal(scm_card_read(c, id, &data, &len), SCM_OK);
+    assert_int_equal(len, strlen("private bytes"));
+    assert_memory_equal(data, "private bytes", len);
+    scm_secure_free(data, len);
+
+    /* Never the secret area. */
+    assert_int_equal(scm_card_find(c, "sec", &id), SCM_OK);
+    assert_int_equal(scm_card_read(c, id, &data, &len), SCM_E_SECRET_AREA);
+    scm_card_close(c);
+}
+
+static void test_write_rules(void **state)
+{
+    struct fx *f = *state;
+    struct scm_card *c = open_card(f, false);
+    struct scm_detail d = {{0}};
+    struct scm_obj_new o = {.label = "x",
+                            .type = SCM_OBJ_NOTE,
+                            .area = SCM_AREA_PRIVATE,
+                            .data = (const uint8_t *)"one",
+                            .len = 3};
+    uint8_t *data;
+    size_t len;
+    uint32_t id, id2;
+
+    /* Writing needs the password. */
+    assert_int_equal(scm_card_write(c, &o, false, NULL, &d), SCM_E_VSC_LOCKED);
+    assert_int_equal(scm_card_unlock(c, PW, strlen(PW), NULL), SCM_OK);
+    assert_int_equal(scm_card_write(c, &o, false, &id, &d), SCM_OK);
+
+    /* Same label again: refused, unless replacing in the same area. */
+    assert_int_equal(scm_card_write(c, &o, false, NULL, &d), SCM_E_EXISTS);
+    assert_non_null(strstr(d.text, "--replace"));
+    o.data = (const uint8_t *)"two!";
+    o.len = 4;
+    assert_int_equal(scm_card_write(c, &o, true, &id2, &d), SCM_OK);
+    assert_int_equal(id2, id);
+    assert_int_equal(scm_card_read(c, id, &data, &len), SCM_OK);
+    assert_int_equal(len, 4);
+    assert_memory_equal(data, "two!", 4);
+    scm_secure_free(data, len);
+
+    o.area = SCM_AREA_PUBLIC;
+    assert_int_equal(scm_card_write(c, &o, true, NULL, &d), SCM_E_EXISTS);
+    assert_non_null(strstr(d.text, "private area"));
+
+    /* --replace of a new label simply adds. */
+    o.label = "fresh";
+    assert_int_equal(scm_card_write(c, &o, true, &id2, &d), SCM_OK);
+    assert_int_not_equal(id2, id);
+
+    /* Bad labels come back as such. */
+    o.label = "";
+    assert_int_equal(scm_card_write(c, &o, false, NULL, &d), SCM_E_BAD_LABEL);
+    o.label = "bad\xFF";
+    assert_int_equal(scm_card_write(c, &o, false, NULL, &d), SCM_E_BAD_LABEL);
+
+    /* Delete, commit, and the changes are on disk. */
+    assert_int_equal(scm_card_delete(c, id, NULL), SCM_OK);
+    assert_int_equal(scm_card_find(c, "x", &id), SCM_E_NOT_FOUND);
+    assert_int_equal(scm_card_commit(c, NULL), SCM_OK);
+    scm_card_close(c);
+
+    c = open_card(f, true);
+    assert_int_equal(scm_card_find(c, "x", &id), SCM_E_NOT_FOUND);
+    assert_int_equal(scm_card_find(c, "fresh", &id), SCM_OK);
+    scm_card_close(c);
+}
+
+static void test_uncommitted_lost(void **state)
+{
+    struct fx *f = *state;
+    struct scm_card *c = open_card(f, true);
+    struct scm_card_info ci;
+    uint32_t id;
+    add(c, "temp", SCM_AREA_PUBLIC, "x");
+    scm_card_get_info(c, &ci);
+    assert_true(ci.dirty);
+    scm_card_close(c);
+    c = open_card(f, false);
+    assert_int_equal(scm_card_find(c, "temp", &id), SCM_E_NOT_FOUND);
+    scm_card_close(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_bad_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_info, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uncommitted_lost, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
