@@ -54,8 +54,29 @@ enum scm_err {
     SCM_E_VSC_READBACK = -113,
     SCM_E_VSC_UNSAVED = -114,
 
-    /* reader handler: -200 .. -299 (next issue) */
-    /* card agents: -300 .. -399 (next issue) */
+    /* reader handler: -200 .. -299 */
+    SCM_E_NO_SERVICE = -200,
+    SCM_E_NO_READER = -201,
+    SCM_E_NO_CARD = -202,
+    SCM_E_CARD_REMOVED = -203,
+    SCM_E_CARD_RESET = -204,
+    SCM_E_CARD_BUSY = -205,
+    SCM_E_CARD_MUTE = -206,
+    SCM_E_TRANSMIT = -207,
+    SCM_E_PCSC = -208,
+
+    /* card agents: -300 .. -399 */
+    SCM_E_NO_AGENT = -300,
+    SCM_E_BAD_PIN = -301,
+    SCM_E_PIN_BLOCKED = -302,
+    SCM_E_PIN_LAST_TRY = -303,
+    SCM_E_CARD_LOCKED = -304,
+    SCM_E_CARD_FULL = -305,
+    SCM_E_CARD_REFUSED = -306,
+    SCM_E_CARD_LAYOUT = -307,
+    SCM_E_CARD_BLANK = -308,
+    SCM_E_NOT_EXPORTABLE = -309,
+    SCM_E_BAD_PIN_FORMAT = -310,
     /* UI: -400 .. -499 (later) */
 };
 

@@ -52,6 +52,29 @@ static const struct err_row rows[] = {
      "The identifier must be 1 to 32 letters, digits, dots, dashes or underscores."},
     {SCM_E_VSC_READBACK, 1, "The saved file did not read back correctly; the previous version is kept."},
     {SCM_E_VSC_UNSAVED, 1, "The virtual smart card has unsaved changes: save it first."},
+
+    {SCM_E_NO_SERVICE, 1, "No PC/SC service is running (pcscd)."},
+    {SCM_E_NO_READER, 5, "No such smart card reader."},
+    {SCM_E_NO_CARD, 5, "There is no card in the reader."},
+    {SCM_E_CARD_REMOVED, 1, "The card was removed."},
+    {SCM_E_CARD_RESET, 1, "The card was reset by another program: try again."},
+    {SCM_E_CARD_BUSY, 1, "The card is in exclusive use by another program."},
+    {SCM_E_CARD_MUTE, 1, "The card does not answer: take it out and insert it again."},
+    {SCM_E_TRANSMIT, 1, "Communication with the card failed."},
+    {SCM_E_PCSC, 1, "The PC/SC service reported an error."},
+
+    {SCM_E_NO_AGENT, 1, "No card agent knows this card."},
+    {SCM_E_BAD_PIN, 3, "Wrong PIN."},
+    {SCM_E_PIN_BLOCKED, 3, "The PIN is blocked."},
+    {SCM_E_PIN_LAST_TRY, 3,
+     "Only one PIN try is left: confirm to use it (--force-last-try on the command line)."},
+    {SCM_E_CARD_LOCKED, 3, "The private area of the card is locked: the PIN is needed."},
+    {SCM_E_CARD_FULL, 1, "The card has no room left for this object."},
+    {SCM_E_CARD_REFUSED, 1, "The card refused the command."},
+    {SCM_E_CARD_LAYOUT, 4, "The card's object index is damaged."},
+    {SCM_E_CARD_BLANK, 1, "The card carries no scmgr objects yet: initialise it with 'scmgr card init'."},
+    {SCM_E_NOT_EXPORTABLE, 1, "The card does not release this key."},
+    {SCM_E_BAD_PIN_FORMAT, 2, "The PIN must be 4 to 16 characters."},
 };
 
 static const struct err_row *find_row(int err)

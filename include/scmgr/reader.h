@@ -1,0 +1,134 @@
+/* scmgr — the reader handler: PC/SC readers, card events, APDU exchange.
+ *
+ * pcsc-lite only (no CCID, no direct device access). Every PC/SC return
+ * code and every status word the user may see is turned into scmgr's error
+ * space in one place (src/reader/pcsc_err.c).
+ *
+ * The APDU layer (scm_tx_*) works over any transport: the PC/SC one made
+ * by scm_rd_connect, or a replay transport in the agents' unit tests. It
+ * encodes short or extended APDUs, follows 61xx with GET RESPONSE, re-sends
+ * on 6Cxx, and writes an APDU trace at SCM_LOG_TRACE in which the data of
+ * a command marked sensitive (a PIN) is masked.
+ *
+ * Threading: a context is used by one thread at a time, except
+ * scm_rd_cancel, which may be called from another thread. */
+#ifndef SCMGR_READER_H
+#define SCMGR_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scmgr/util.h"
+
+#define SCM_RD_NAME_MAX 128
+#define SCM_RD_ATR_MAX 33
+#define SCM_RD_MAX 16 /* readers watched at once */
+
+/* ---- Transport: what agents talk to -------------------------------------- */
+
+struct scm_tx_ops {
+    /* Exchange one raw APDU (no 61xx/6Cxx handling). *rlen holds the room
+     * in r on entry and the response length (data + SW1 SW2) on return. */
+    int (*transmit)(void *impl, const uint8_t *c, size_t clen, uint8_t *r, size_t *rlen);
+    /* Exclusive access for a multi-APDU operation (may be NULL). */
+    int (*begin)(void *impl);
+    int (*end)(void *impl);
+};
+
+struct scm_tx {
+    const struct scm_tx_ops *ops;
+    void *impl;
+    bool extended;         /* the card accepts extended-length APDUs */
+    unsigned long apdus;   /* raw APDUs exchanged so far (for benchmarks) */
+};
+
+/* One command APDU. le: 0 = no response data expected; otherwise the
+ * number of bytes wanted, SCM_LE_MAX meaning "as many as the card has". */
+#define SCM_LE_MAX 65536
+struct scm_apdu {
+    uint8_t cla, ins, p1, p2;
+    const uint8_t *data;
+    size_t lc;
+    size_t le;
+    bool sensitive; /* data is a PIN: masked in the trace */
+};
+
+/* Send a and collect the whole response: the data into resp (room cap,
+ * length in *rlen) and the final status word into *sw. Returns SCM_OK
+ * whenever the card answered (whatever the SW), a negative error when the
+ * exchange itself failed. Uses extended length when tx->extended and the
+ * command needs it; SCM_E_LIMIT if it cannot be sent at all. */
+int scm_tx_apdu(struct scm_tx *tx, const struct scm_apdu *a, uint8_t *resp, size_t cap,
+                size_t *rlen, uint16_t *sw);
+int scm_tx_begin(struct scm_tx *tx);
+int scm_tx_end(struct scm_tx *tx);
+
+/* ---- Readers ---------------------------------------------------------------- */
+
+enum scm_rd_state {
+    SCM_RD_EMPTY = 0,   /* no card */
+    SCM_RD_PRESENT = 1, /* a card, not in use */
+    SCM_RD_INUSE = 2,   /* a card used by another program (shared) */
+    SCM_RD_EXCLUSIVE = 3, /* a card locked by another program */
+    SCM_RD_MUTE = 4,    /* a card that does not answer */
+};
+
+struct scm_rd_info {
+    char name[SCM_RD_NAME_MAX];
+    enum scm_rd_state state;
+    uint8_t atr[SCM_RD_ATR_MAX];
+    size_t atr_len;
+    unsigned events; /* pcscd's insert/remove counter for the slot */
+};
+
+struct scm_rd_ctx;
+
+/* Establish a PC/SC context. SCM_E_NO_SERVICE when pcscd is not running;
+ * the context is still returned then, and every later call retries, so
+ * callers recover by themselves when pcscd comes back. */
+int scm_rd_open(struct scm_rd_ctx **out, struct scm_detail *d);
+void scm_rd_close(struct scm_rd_ctx *ctx);
+
+/* Snapshot of every reader with its card state, in pcscd's order. The
+ * array belongs to the context and stays valid until the next call of
+ * scm_rd_list or scm_rd_wait. n == 0 with SCM_OK: no reader. */
+int scm_rd_list(struct scm_rd_ctx *ctx, const struct scm_rd_info **out, size_t *n,
+                struct scm_detail *d);
+
+/* Block until a reader appears or goes, a card is inserted or removed, or
+ * pcscd goes or returns; at most timeout_ms (0: forever). Returns 1 for a
+ * change (call scm_rd_list), 0 for a timeout, SCM_E_CANCELLED after
+ * scm_rd_cancel, or an error. No busy polling: SCardGetStatusChange with
+ * the PnP notification reader. */
+int scm_rd_wait(struct scm_rd_ctx *ctx, unsigned timeout_ms, struct scm_detail *d);
+void scm_rd_cancel(struct scm_rd_ctx *ctx);
+
+/* Resolve a reader spec: its index in the last scm_rd_list, or a part of
+ * its name matching exactly one reader (SCM_E_AMBIGUOUS, SCM_E_NO_READER). */
+int scm_rd_find(struct scm_rd_ctx *ctx, const char *spec, size_t *index, struct scm_detail *d);
+
+/* ---- A connection to the card in one reader ------------------------------ */
+
+struct scm_rd_conn;
+
+/* Connect shared, T=0 or T=1. SCM_E_NO_CARD, SCM_E_CARD_BUSY, ... */
+int scm_rd_connect(struct scm_rd_ctx *ctx, const char *reader, struct scm_rd_conn **out,
+                   struct scm_detail *d);
+/* Disconnect with SCARD_LEAVE_CARD. NULL is a no-op. */
+void scm_rd_disconnect(struct scm_rd_conn *conn);
+/* The transport for agents. Transactions nest: begin/end are counted. A
+ * reset card is reconnected once transparently (outside a transaction);
+ * a removed card gives SCM_E_CARD_REMOVED. */
+struct scm_tx *scm_rd_tx(struct scm_rd_conn *conn);
+const uint8_t *scm_rd_atr(const struct scm_rd_conn *conn, size_t *len);
+const char *scm_rd_conn_reader(const struct scm_rd_conn *conn);
+
+/* ---- Errors ---------------------------------------------------------------- */
+
+/* A PC/SC return code (LONG) as a scm_err. */
+int scm_rd_pcsc_err(long rv);
+/* A status word that is an error as a scm_err; 0x9000 and 0x61xx → SCM_OK. */
+int scm_sw_err(uint16_t sw);
+
+#endif
