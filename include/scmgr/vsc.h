@@ -179,6 +179,8 @@ const char *scm_vsc_path(const struct scm_vsc *v);
 /* ---- Objects ----------------------------------------------------------------
  * The public area lists without the password; private and secret need
  * scm_vsc_unlock (SCM_E_VSC_LOCKED). Secret-area objects list by name only. */
+/* The array belongs to the handle and stays valid until the next
+ * scm_vsc_list call, a change of the VSC, or scm_vsc_close. */
 int scm_vsc_list(struct scm_vsc *v, enum scm_area area, const struct scm_obj_info **out,
                  size_t *n);
 /* Find an object by exact label in any accessible area (SCM_E_NOT_FOUND). */

@@ -70,7 +70,11 @@ int cli_report(struct cli *c, int err)
     /* Details name files and labels: sanitise them like everything else. */
     char clean[SCM_DETAIL_MAX * 4];
     const char *msg = c->d.text[0] ? c->d.text : scm_strerror(err);
-    fprintf(stderr, "scmgr: %s\n", cli_clean(msg, clean, sizeof(clean)));
+    size_t n = strlen(cli_clean(msg, clean, sizeof(clean)));
+    /* Details are written as clauses ("FILE: wrong password"); the user
+     * reads one sentence, so end it like one. */
+    bool stop = n && strchr(".!?", clean[n - 1]);
+    fprintf(stderr, "scmgr: %s%s\n", clean, stop ? "" : ".");
     scm_log(SCM_LOG_ERROR, "%s", msg);
     return scm_exit_code(err);
 }
@@ -174,9 +178,11 @@ int main(int argc, char **argv)
         goto out;
     }
     if (c.a.npos == 0) {
-        /* The full-screen UI is a later issue. */
-        fputs("The full-screen UI is not built yet; see scmgr --help\n", stderr);
-        code = 1;
+        /* The full-screen UI is a later issue: until then, say so and show
+         * what can be done now, which is not an error. */
+        fputs("scmgr: the full-screen UI is not part of this version yet; the commands "
+              "below work.\n\n", stdout);
+        fputs(usage_text, stdout);
         goto out;
     }
 

@@ -15,9 +15,10 @@ has "$OUT" '^Usage: scmgr'
 expect 0 scm --version
 has "$OUT" '^scmgr [0-9]+\.[0-9]+\.[0-9]+$'
 
-# No command: the full-screen UI is not there yet.
-expect 1 scm
-has "$ERR" 'full-screen UI is not built yet'
+# No command: the full-screen UI is not there yet; say so, show the usage.
+expect 0 scm
+has "$OUT" 'full-screen UI is not part of this version yet'
+has "$OUT" '^Usage: scmgr'
 
 # Usage errors exit 2 with one sentence.
 for args in "frobnicate" "vsc" "vsc frob" "vsc new" "vsc new a b" "vsc show" \
