@@ -156,7 +156,9 @@ int scm_card_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len)
 
 /* replace: an object with this label gets the new data in place (its id,
  * type and source path stay); it must be in the area the caller meant, or
- * a "replace" could quietly move a secret into a readable area's place. */
+ * a "replace" could quietly move a secret into a readable area's place.
+ * o->type 0 means "keep the type" (a new object then becomes data); any
+ * other type must match, so that a type change is never silently dropped. */
 int scm_card_write(struct scm_card *c, const struct scm_obj_new *o, bool replace, uint32_t *id_out,
                    struct scm_detail *d)
 {
@@ -176,9 +178,17 @@ int scm_card_write(struct scm_card *c, const struct scm_obj_new *o, bool replace
                             "'%s' is in the %s area of %s, not the %s area: delete it first.",
                             clean_label(o->label, clean, sizeof(clean)), scm_area_name(oi.area),
                             c->name, scm_area_name(o->area));
+        if (o->type && oi.type != o->type)
+            return scm_fail(d, SCM_E_EXISTS,
+                            "'%s' on %s is of type %s, not %s: delete it first to change its type.",
+                            clean_label(o->label, clean, sizeof(clean)), c->name,
+                            scm_obj_type_name(oi.type), scm_obj_type_name(o->type));
         rc = scm_vsc_replace(c->vsc, id, o->data, o->len);
     } else {
-        rc = scm_vsc_add(c->vsc, o, &id);
+        struct scm_obj_new n = *o;
+        if (!n.type)
+            n.type = SCM_OBJ_DATA;
+        rc = scm_vsc_add(c->vsc, &n, &id);
     }
     if (rc == SCM_E_EXISTS)
         return scm_fail(d, rc, "%s already has an object labelled '%s': use --replace.", c->name,

@@ -291,7 +291,7 @@ int cli_cmd_put(struct cli *c)
     memset(&o, 0, sizeof(o));
     o.label = c->a.pos[2];
     o.area = SCM_AREA_PUBLIC;
-    o.type = SCM_OBJ_DATA;
+    o.type = 0; /* data for a new object; a replaced one keeps its type */
     if (c->a.area && (rc = scm_area_parse(c->a.area)) < 0)
         return scm_fail(&c->d, SCM_E_USAGE, "--area must be public, private or secret, not '%s'.",
                         cli_clean(c->a.area, clean, sizeof(clean)));

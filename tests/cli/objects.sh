@@ -106,6 +106,16 @@ expect 0 scm get $C note --password-fd 3 3<<<"$PW"
 [ "$(cat "$OUT")" = v2 ] || fail "replace"
 expect 1 scm put $C note "$T/v2" --replace --password-fd 3 3<<<"$PW"
 has "$ERR" 'private area'
+# A replace keeps the type; asking for another type is refused, not ignored.
+expect 0 scm ls $C --json --password-fd 3 3<<<"$PW"
+NOTE_TYPE=$(json_get "$OUT" '[o for o in d["objects"] if o["label"] == "note"][0]["type"]')
+expect 1 scm put $C note "$T/v2" --area private --replace --type url --password-fd 3 3<<<"$PW"
+has "$ERR" "delete it first to change its type"
+one_error_line
+expect 0 scm put $C note "$T/v2" --area private --replace --type "$NOTE_TYPE" --password-fd 3 3<<<"$PW"
+expect 0 scm ls $C --json --password-fd 3 3<<<"$PW"
+[ "$(json_get "$OUT" '[o for o in d["objects"] if o["label"] == "note"][0]["type"]')" = "$NOTE_TYPE" ] ||
+    fail "replace changed the type"
 
 # rm
 expect 0 scm rm $C note --password-fd 3 3<<<"$PW"
