@@ -14,7 +14,10 @@ cd "$top"
 # Debian packages: to build, to test, to fuzz.
 build_pkgs=(gcc libc6-dev meson ninja-build pkg-config libncurses-dev libpcsclite-dev
             libgnutls28-dev libiniparser-dev)
-test_pkgs=(libcmocka-dev python3 clang)
+# The PC/SC test rig (tests/rig): a private pcscd with the vpcd driver, the
+# vicc card emulator (with pycryptodome), ss to find free ports, unshare.
+test_pkgs=(libcmocka-dev python3 clang pcscd vsmartcard-vpcd vsmartcard-vpicc
+           python3-pycryptodome iproute2 util-linux)
 
 say() { printf '==> %s\n' "$*" >&2; }
 

@@ -1,0 +1,382 @@
+#!/usr/bin/env bash
+# The PC/SC test rig: a private pcscd with the vpcd driver (two card slots
+# on free TCP ports) and emulated cards (vicc-card.py) started and killed
+# per slot. Nothing of the host's pcscd is touched: pcscd runs in its own
+# mount namespace with a private directory bound over /run/pcscd (pcscd
+# 1.9.9 ignores PCSCLITE_CSOCK_NAME and always binds /run/pcscd/pcscd.comm),
+# and clients find it through PCSCLITE_CSOCK_NAME, which the rig exports.
+#
+# As a library (tests source it after `set -euo pipefail`):
+#   rig_require          exit 77 (skip) when the rig cannot run here
+#   rig_up               pcscd up with 2 empty slots; cleanup is trapped
+#   rig_card_start I     a card in slot I (0 or 1), waits until PRESENT
+#   rig_card_kill I      the card gone, waits until EMPTY
+#   rig_card_fuse I N    the card exits on the N-th command APDU from now
+#   rig_pcscd_kill [SIG] pcscd gone (its cards exit with it)
+#   rig_pcscd_start      pcscd back on the same ports, waits for the readers
+#   rig_reader I         print slot I's reader name
+#   rig_down             everything stopped by PID, the directory removed
+#   rig_logs             print pcscd's and the cards' logs
+# By hand, or from a test program (every command reads and writes the
+# state file in $RIG_DIR, so a child process can drive the same rig):
+#   rig.sh up [--no-cards]      prints `export ...` lines: eval "$(rig.sh up)"
+#   rig.sh down | logs | env
+#   rig.sh card-start I | card-kill I | pcscd-kill [SIG] | pcscd-start
+#
+# Environment: SCMGR_RIGWAIT (the rigwait helper; meson sets it), RIG_DIR
+# (the rig's directory; by hand a fixed one per user), RIG_DEBUG=1 (pcscd
+# debug log), RIG_KEEP=1 (keep the directory on exit).
+#
+# Waits are on pcscd's events (rigwait), never fixed sleeps, except where
+# a process has no event to wait on: pcscd's exit is polled every 20 ms.
+
+RIG_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+RIG_PY=/usr/bin/python3 # Debian's, with pycryptodome: not a PATH python
+# One vpcd config file gives two slots. More would need a config file per
+# pair, each with its own copy of libifdvpcd.so (the driver keeps its slots
+# in globals shared by every reader that loads the same file).
+RIG_SLOTS=2
+RIG_TIMEOUT_MS=${RIG_TIMEOUT_MS:-8000}
+
+rig__say() { printf 'rig: %s\n' "$*" >&2; }
+
+rig__now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# A process that has not exited. PID 1 may not reap orphans here, so a
+# zombie counts as gone.
+rig__alive() {
+    local st
+    [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ] || return 1
+    st=$(sed -e 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+    [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# rig__stop PID: TERM, up to 3 s, then KILL; returns once it is gone.
+rig__stop() {
+    local pid=$1 sig=${2:-TERM} i=0
+    rig__alive "$pid" || return 0
+    kill -s "$sig" "$pid" 2>/dev/null || true
+    while rig__alive "$pid" && [ $i -lt 150 ]; do
+        sleep 0.02
+        i=$((i + 1))
+    done
+    if rig__alive "$pid"; then
+        kill -9 "$pid" 2>/dev/null || true
+        i=0
+        while rig__alive "$pid" && [ $i -lt 50 ]; do
+            sleep 0.02
+            i=$((i + 1))
+        done
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+rig_logs() {
+    local f
+    [ -n "${RIG_DIR:-}" ] && [ -d "$RIG_DIR" ] || return 0
+    for f in "$RIG_DIR"/pcscd.log "$RIG_DIR"/card*.log; do
+        [ -f "$f" ] || continue
+        echo "----- $f (last 60 lines)" >&2
+        tail -n 60 "$f" >&2
+    done
+}
+
+# Fail loudly: what went wrong, then every log. Never a skip.
+rig_die() {
+    rig__say "FAILED: $*"
+    rig_logs
+    exit 1
+}
+
+# ---- state file: lets a child process (a test program) drive the rig ----
+
+rig__save() {
+    {
+        # -g: the file is sourced inside a function (rig__load).
+        declare -p RIG_DIR RIG_PORT RIG_MODE RIG_PCSCD_PID RIG_CARD_PIDS RIG_READERS |
+            sed -E 's/^declare -(-|([a-zA-Z]+)) /declare -g\2 /'
+        echo "export PCSCLITE_CSOCK_NAME=$(printf %q "$PCSCLITE_CSOCK_NAME")"
+    } >"$RIG_DIR/state.tmp" && mv "$RIG_DIR/state.tmp" "$RIG_DIR/state"
+}
+
+rig__load() {
+    if [ -z "${RIG_DIR:-}" ] || [ ! -f "$RIG_DIR/state" ]; then
+        rig_die "no rig in '${RIG_DIR:-}' (rig.sh up first)"
+    fi
+    # shellcheck disable=SC1091
+    . "$RIG_DIR/state"
+    export RIG_DIR
+}
+
+rig__rigwait() {
+    local w=${SCMGR_RIGWAIT:-}
+    if [ -z "$w" ]; then
+        # By hand: the first build directory that has it.
+        for w in "$RIG_HERE"/../../build*/tests/rig/rigwait ""; do
+            [ -x "$w" ] && break
+        done
+    fi
+    if [ -z "$w" ] || [ ! -x "$w" ]; then
+        rig_die "rigwait not found: build it (meson) or set SCMGR_RIGWAIT"
+    fi
+    echo "$w"
+}
+
+rig_wait() { "$(rig__rigwait)" "$@"; }
+
+# ---- can the rig run here? ----------------------------------------------
+
+# How pcscd gets its private /run/pcscd: "root" (mount namespace), "userns"
+# (user + mount namespace, as any user), or nothing.
+rig__mode() {
+    if [ "$(id -u)" = 0 ]; then
+        echo root
+    elif unshare -U -r -m --propagation private true 2>/dev/null; then
+        echo userns
+    fi
+}
+
+# Exit 77 (meson's "skipped") when the rig cannot run here, with the reason.
+# Missing packages are a failure in CI (CI=true), a skip elsewhere.
+rig_require() {
+    local missing="" t
+    for t in pcscd unshare ss "$RIG_PY" /usr/bin/vicc /usr/lib/pcsc/drivers/serial/libifdvpcd.so; do
+        [ -e "$t" ] || command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+    done
+    "$RIG_PY" -c 'import Cryptodome' 2>/dev/null || missing="$missing python3-pycryptodome"
+    if [ -n "$missing" ]; then
+        [ "${CI:-}" = true ] && rig_die "missing:$missing (./dev.sh test installs them)"
+        rig__say "SKIP: missing:$missing (./dev.sh test installs them)"
+        exit 77
+    fi
+    if [ -z "$(rig__mode)" ]; then
+        rig__say "SKIP: needs root or unprivileged user namespaces (unshare -U -r -m) for a private pcscd"
+        exit 77
+    fi
+}
+
+# ---- pcscd ----------------------------------------------------------------
+
+# Two consecutive TCP ports nobody uses (vpcd binds PORT and PORT+1 on all
+# interfaces; a busy port gives a silent pcscd with 0 readers).
+rig__free_ports() {
+    local base
+    for _ in $(seq 50); do
+        base=$((36000 + (RANDOM % 1500) * 2))
+        if ! ss -Htan "( sport = :$base or sport = :$((base + 1)) )" | grep -q .; then
+            echo "$base"
+            return 0
+        fi
+    done
+    return 1
+}
+
+rig__write_conf() {
+    mkdir -p "$RIG_DIR/conf"
+    cat >"$RIG_DIR/conf/vpcd" <<EOF
+FRIENDLYNAME "Virtual PCD"
+DEVICENAME /dev/null:$RIG_PORT
+LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so
+CHANNELID $RIG_PORT
+EOF
+}
+
+rig_pcscd_start() {
+    rig__load
+    rig__alive "$RIG_PCSCD_PID" && rig_die "pcscd is already running ($RIG_PCSCD_PID)"
+    local dbg=() pre
+    [ "${RIG_DEBUG:-}" = 1 ] && dbg=(-d)
+    rm -f "$RIG_DIR/run/pcscd.comm" "$RIG_DIR/run/pcscd.pid"
+    # In the new mount namespace, bind our directory over /run/pcscd. As
+    # non-root /run/pcscd may not exist and cannot be made on the host: a
+    # private tmpfs over /run gives a place for it (inside the namespace only).
+    # shellcheck disable=SC2016
+    pre='[ -d /run/pcscd ] || { mount -t tmpfs rig /run && mkdir /run/pcscd; } &&
+         mount --bind "$1" /run/pcscd && shift && exec "$@"'
+    local ns=(unshare -m --propagation private)
+    [ "$RIG_MODE" = userns ] && ns=(unshare -U -r -m --propagation private)
+    if [ "$RIG_MODE" = root ]; then
+        mkdir -p /run/pcscd # the mount point only; the host's daemon never sees our files
+    fi
+    echo "==== pcscd start $(date +%T.%N)" >>"$RIG_DIR/pcscd.log"
+    # unshare and sh exec: $! is pcscd's own PID.
+    "${ns[@]}" sh -c "$pre" sh "$RIG_DIR/run" pcscd -f "${dbg[@]}" -c "$RIG_DIR/conf" \
+        >>"$RIG_DIR/pcscd.log" 2>&1 </dev/null &
+    RIG_PCSCD_PID=$!
+    RIG_CARD_PIDS=("" "")
+    rig__save
+    if ! rig_wait readers "$RIG_SLOTS" "$RIG_TIMEOUT_MS"; then
+        grep -q 'Address already in use' "$RIG_DIR/pcscd.log" && rig__say "a vpcd port is busy"
+        rig_die "pcscd ($RIG_PCSCD_PID) did not list $RIG_SLOTS readers on ports $RIG_PORT/$((RIG_PORT + 1))"
+    fi
+    mapfile -t RIG_READERS < <(rig_wait list)
+    rig__save
+}
+
+# rig_pcscd_kill [SIGNAL]: pcscd stopped; the cards exit by themselves
+# when vpcd's socket closes (vicc never reconnects), and are waited for.
+rig_pcscd_kill() {
+    rig__load
+    local i
+    rig__stop "$RIG_PCSCD_PID" "${1:-TERM}"
+    for i in 0 1; do
+        rig__stop "${RIG_CARD_PIDS[i]}"
+        RIG_CARD_PIDS[i]=""
+    done
+    rig__save
+}
+
+# ---- cards ----------------------------------------------------------------
+
+rig_reader() {
+    rig__load
+    echo "${RIG_READERS[$1]}"
+}
+
+rig__slot() {
+    case "${1:-}" in
+    0 | 1) ;;
+    *) rig_die "slot must be 0 or 1, not '${1:-}'" ;;
+    esac
+}
+
+rig_card_start() {
+    rig__slot "$1"
+    rig__load
+    local i=$1 name
+    name=${RIG_READERS[$i]}
+    rig__alive "${RIG_CARD_PIDS[i]}" && rig_die "slot $i already has a card (${RIG_CARD_PIDS[i]})"
+    # A card must never go into a slot pcscd still believes full: it would
+    # miss the insertion. rig_card_kill waits for EMPTY, so this is instant.
+    rig_wait empty "$name" "$RIG_TIMEOUT_MS" || rig_die "slot $i ($name) is not empty"
+    echo "==== card start $(date +%T.%N)" >>"$RIG_DIR/card$i.log"
+    rm -f "$RIG_DIR/card$i.fuse"
+    RIG_CARD_FUSE="$RIG_DIR/card$i.fuse" \
+        "$RIG_PY" "$RIG_HERE/vicc-card.py" -t iso7816 -P $((RIG_PORT + i)) \
+        >>"$RIG_DIR/card$i.log" 2>&1 </dev/null &
+    RIG_CARD_PIDS[i]=$!
+    rig__save
+    rig_wait present "$name" "$RIG_TIMEOUT_MS" || rig_die "no card PRESENT in slot $i ($name)"
+}
+
+# rig_card_fuse I N: the card in slot I is pulled out (its process exits)
+# when the N-th command APDU from now arrives, before answering it: a card
+# removed in the middle of an operation, at a point the test chooses.
+rig_card_fuse() {
+    rig__slot "$1"
+    rig__load
+    echo "$2" >"$RIG_DIR/card$1.fuse.tmp"
+    mv "$RIG_DIR/card$1.fuse.tmp" "$RIG_DIR/card$1.fuse"
+}
+
+# rig_card_kill I [SIGNAL]: the card process ends (as a card pulled out
+# would), and pcscd has seen the slot EMPTY on return.
+rig_card_kill() {
+    rig__slot "$1"
+    rig__load
+    local i=$1
+    rig__stop "${RIG_CARD_PIDS[i]}" "${2:-TERM}"
+    RIG_CARD_PIDS[i]=""
+    rig__save
+    rig_wait empty "${RIG_READERS[$i]}" "$RIG_TIMEOUT_MS" || rig_die "slot $i did not become EMPTY"
+}
+
+# Is the card in slot I still running? (A crash of the emulator ends it.)
+rig_card_alive() {
+    rig__load
+    rig__alive "${RIG_CARD_PIDS[$1]}"
+}
+
+# ---- the whole rig --------------------------------------------------------
+
+# rig_up: a private pcscd with two empty slots, everything stopped on exit
+# (the EXIT trap runs rig_down, then whatever EXIT trap was set before).
+# shellcheck disable=SC2120 # $3 is the old trap's command, from `set --`
+rig_up() {
+    local prev=""
+    rig_require
+    if [ -z "${RIG_DIR:-}" ]; then
+        RIG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/scmgr-rig-XXXXXX")
+    fi
+    export RIG_DIR
+    mkdir -p "$RIG_DIR/run"
+    chmod 755 "$RIG_DIR" # pcscd in a user namespace must reach run/
+    if [ "${RIG_NO_TRAP:-}" != 1 ]; then
+        eval "set -- $(trap -p EXIT)"
+        prev=${3:-}
+        # shellcheck disable=SC2064
+        trap "rig_down; $prev" EXIT
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
+    fi
+    RIG_MODE=$(rig__mode)
+    RIG_PORT=$(rig__free_ports) || rig_die "no free TCP port pair found for vpcd"
+    RIG_PCSCD_PID=""
+    RIG_CARD_PIDS=("" "")
+    RIG_READERS=()
+    export PCSCLITE_CSOCK_NAME="$RIG_DIR/run/pcscd.comm"
+    rig__write_conf
+    rig__save
+    rig_pcscd_start
+    export RIG_READER_0="${RIG_READERS[0]}" RIG_READER_1="${RIG_READERS[1]}"
+}
+
+rig_down() {
+    local i
+    [ -n "${RIG_DIR:-}" ] && [ -f "$RIG_DIR/state" ] || return 0
+    # shellcheck disable=SC1091
+    . "$RIG_DIR/state"
+    for i in 0 1; do
+        rig__stop "${RIG_CARD_PIDS[i]:-}"
+    done
+    rig__stop "${RIG_PCSCD_PID:-}"
+    if [ "${RIG_KEEP:-}" = 1 ]; then
+        rig__say "kept $RIG_DIR"
+    else
+        rm -rf "$RIG_DIR"
+    fi
+}
+
+# ---- by hand ----------------------------------------------------------------
+
+rig__main() {
+    set -euo pipefail
+    local cmd=${1:-}
+    shift || true
+    # A fixed directory per user, so that `up` and `down` meet.
+    : "${RIG_DIR:=${TMPDIR:-/tmp}/scmgr-rig.$(id -u)}"
+    export RIG_DIR
+    case "$cmd" in
+    up)
+        [ -f "$RIG_DIR/state" ] && rig_die "a rig is up in $RIG_DIR: rig.sh down first"
+        # shellcheck disable=SC2119
+        RIG_NO_TRAP=1 rig_up
+        if [ "${1:-}" != --no-cards ]; then
+            rig_card_start 0
+            rig_card_start 1
+        fi
+        rig__env
+        ;;
+    down) rig_down ;;
+    env) rig__load && rig__env ;;
+    logs) rig_logs ;;
+    card-start) rig_card_start "$@" ;;
+    card-kill) rig_card_kill "$@" ;;
+    pcscd-kill) rig_pcscd_kill "$@" ;;
+    pcscd-start) rig_pcscd_start ;;
+    *)
+        echo "usage: rig.sh up [--no-cards] | down | env | logs | card-start I | card-kill I" \
+            "| pcscd-kill [SIG] | pcscd-start" >&2
+        exit 2
+        ;;
+    esac
+}
+
+rig__env() {
+    printf 'export RIG_DIR=%q PCSCLITE_CSOCK_NAME=%q RIG_READER_0=%q RIG_READER_1=%q\n' \
+        "$RIG_DIR" "$PCSCLITE_CSOCK_NAME" "${RIG_READERS[0]}" "${RIG_READERS[1]}"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    rig__main "$@"
+fi
