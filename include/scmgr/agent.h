@@ -46,6 +46,10 @@ struct scm_agent_init {
     const char *serial; /* NULL: random 8 hex digits */
     const char *pin;    /* the user PIN to set */
     size_t pin_len;
+    /* The card's PIN before init (a transport PIN); NULL: pin is already
+     * the card's PIN and is not changed. */
+    const char *current_pin;
+    size_t current_pin_len;
 };
 
 
