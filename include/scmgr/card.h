@@ -1,11 +1,11 @@
 /* scmgr — the smart card API: one handle type over real cards and VSCs.
  *
  * The CLI and the UI talk only to this API (patent claim 4). A card is
- * named by a string: "vsc:UID" for a virtual smart card; real readers join
- * in the reader issue (an index or a unique part of a reader's name).
+ * named by a string: "vsc:UID" for a virtual smart card, anything else is
+ * a reader: its index in `scmgr readers` or a unique part of its name.
  *
- * The API layer includes the VSC control program (and later the reader
- * handler); it never includes the UI or the CLI. */
+ * The API layer includes the VSC control program, the reader handler and
+ * the card agency; it never includes the UI or the CLI. */
 #ifndef SCMGR_CARD_H
 #define SCMGR_CARD_H
 
@@ -13,39 +13,53 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scmgr/reader.h"
 #include "scmgr/vsc.h"
 
 enum scm_card_kind { SCM_CARD_VSC = 1, SCM_CARD_REAL = 2 };
 
 struct scm_card;
 
-/* Everything a card operation needs from the outside. */
+/* Everything a card operation needs from the outside. Either member may
+ * be NULL when the caller only opens the other kind of card. */
 struct scm_card_ctx {
     struct scm_store *store;
     const struct scm_policy *policy;
+    struct scm_rd_ctx *readers;
 };
+
+/* Is name a VSC name ("vsc:UID")? */
+bool scm_card_name_is_vsc(const char *name);
 
 struct scm_card_info {
     enum scm_card_kind kind;
-    char name[160];   /* "vsc:00001079" */
+    char name[160];   /* "vsc:00001079", or the reader's name */
     char label[SCM_VSC_LABEL_MAX + 1];
     char serial[64];  /* the VSC's UID, or the card's serial */
+    char agent[32];   /* real card: the agent's name */
+    char type[64];    /* real card: what the agent says the card is */
     bool locked;      /* private area not yet unlocked */
     bool disabled;
     bool dirty;
+    int pin_tries;    /* real card: tries left, -1 if unknown */
     uint64_t generation;
     size_t count[SCM_AREA_COUNT];
-    struct scm_vsc_source source;
+    struct scm_vsc_source source; /* VSC: its source card; real card: itself */
 };
 
-/* Open a card by name. SCM_E_VSC_NOT_FOUND / SCM_E_USAGE for a bad name. */
+/* Open a card by name. SCM_E_VSC_NOT_FOUND, SCM_E_NO_READER, SCM_E_NO_CARD,
+ * SCM_E_NO_AGENT (a card no agent knows), SCM_E_CARD_BLANK (a card an agent
+ * knows but that carries no layout yet), SCM_E_USAGE for a bad name. */
 int scm_card_open(const struct scm_card_ctx *ctx, const char *name, struct scm_card **out,
                   struct scm_detail *d);
 void scm_card_close(struct scm_card *c);
 void scm_card_get_info(const struct scm_card *c, struct scm_card_info *out);
 
-/* Unlock the private area with the PIN (real card) or password (VSC). */
+/* Unlock the private area with the PIN (real card) or password (VSC).
+ * A real card with one try left answers SCM_E_PIN_LAST_TRY without using
+ * it, unless scm_card_allow_last_try(c, true) was called. */
 int scm_card_unlock(struct scm_card *c, const char *secret, size_t len, struct scm_detail *d);
+void scm_card_allow_last_try(struct scm_card *c, bool allow);
 /* Does the card need unlocking before the private/secret areas or writes? */
 bool scm_card_needs_unlock(const struct scm_card *c);
 
@@ -53,12 +67,74 @@ bool scm_card_needs_unlock(const struct scm_card *c);
  * The array points into the card: valid until the next change or close. */
 int scm_card_list(struct scm_card *c, const struct scm_obj_info **out, size_t *n);
 int scm_card_find(struct scm_card *c, const char *label, uint32_t *id);
-int scm_card_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len);
+/* The bytes, in secure memory: scm_secure_free(*data, *len). */
+int scm_card_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
+                  struct scm_detail *d);
+/* replace: overwrite the object with this label (same area; o->type 0
+ * keeps its type, another type must match). o->type 0 for a new object
+ * means data. */
 int scm_card_write(struct scm_card *c, const struct scm_obj_new *o, bool replace, uint32_t *id_out,
                    struct scm_detail *d);
 int scm_card_delete(struct scm_card *c, uint32_t id, struct scm_detail *d);
 /* Persist pending changes (a VSC save; a no-op for real cards, which write
  * through). */
 int scm_card_commit(struct scm_card *c, struct scm_detail *d);
+
+/* ---- Real cards only ------------------------------------------------------ */
+
+/* Lay out a blank card in a reader with the named agent (NULL: the first
+ * agent that can initialise cards). pin: the card's current PIN, which
+ * stays the PIN. */
+struct scm_card_init {
+    const char *agent;
+    const char *label;
+    const char *serial;
+    const char *pin;
+    size_t pin_len;
+};
+int scm_card_init(const struct scm_card_ctx *ctx, const char *reader,
+                  const struct scm_card_init *p, struct scm_detail *d);
+
+/* ---- Copy, backup and restore: the patent's method (claims 5-10) ------------ */
+
+/* What happened to one object. */
+enum scm_copy_result {
+    SCM_COPY_DONE = 0,
+    SCM_COPY_SKIPPED = 1, /* by design: a key the source will not release */
+    SCM_COPY_FAILED = 2,  /* tried, and it failed (why says how) */
+    SCM_COPY_NOT_TRIED = 3, /* an earlier failure stopped the copy */
+};
+struct scm_copy_item {
+    char label[SCM_OBJ_LABEL_MAX + 1];
+    enum scm_area area;
+    size_t size;
+    enum scm_copy_result result;
+    char why[SCM_DETAIL_MAX];
+};
+struct scm_copy_report {
+    struct scm_copy_item *items; /* malloc'd: scm_copy_report_free */
+    size_t n;
+    size_t done, skipped, failed, not_tried;
+};
+void scm_copy_report_free(struct scm_copy_report *r);
+
+/* Progress between objects; return false to cancel (the rest is then
+ * NOT_TRIED). May be NULL. */
+typedef bool (*scm_copy_progress_fn)(void *arg, size_t done, size_t total, const char *label);
+
+/* Copy objects from src to dst: every accessible object, or those whose
+ * label is in labels[0..nlabels). An object with the same label on dst is
+ * replaced. dst is committed once at the end, and only when nothing failed
+ * on the source side (a card pulled out mid-backup leaves the VSC as it
+ * was). Returns SCM_OK when every object was copied or skipped by design,
+ * else the first error, with the report saying what was and was not copied. */
+int scm_card_copy(struct scm_card *src, struct scm_card *dst, const char *const *labels,
+                  size_t nlabels, scm_copy_progress_fn progress, void *arg,
+                  struct scm_copy_report *rep, struct scm_detail *d);
+
+/* The VSC source description and UID for a real card (backup): UID = the
+ * card's serial made into a valid identifier. */
+int scm_card_backup_target(struct scm_card *real, char uid[SCM_VSC_UID_MAX + 1],
+                           struct scm_vsc_source *src, struct scm_detail *d);
 
 #endif

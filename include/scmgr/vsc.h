@@ -94,6 +94,8 @@ struct scm_obj_info {
     const char *src_path;      /* path on the real card, "" if none */
     const uint8_t *src_attrs;  /* file attributes on the real card */
     size_t src_attrs_len;
+    bool sealed; /* the bytes are never released: a secret-area key, or a key
+                    a real card keeps (listed by name only) */
 };
 
 /* A new object. data/len are copied. */

@@ -14,6 +14,7 @@ enum {
     OPT_CONFIG,
     OPT_POLICY,
     OPT_LOG,
+    OPT_LOG_LEVEL,
     OPT_VERSION,
     OPT_JSON,
     OPT_LABEL,
@@ -23,6 +24,12 @@ enum {
     OPT_AREA,
     OPT_TYPE,
     OPT_REPLACE,
+    OPT_PIN_FD,
+    OPT_DST_PIN_FD,
+    OPT_DST_PW_FD,
+    OPT_FORCE_LAST_TRY,
+    OPT_TO,
+    OPT_SERIAL,
 };
 
 /* There is deliberately no option that takes a password: secrets on the
@@ -32,6 +39,7 @@ static const struct option long_opts[] = {
     {"config", required_argument, NULL, OPT_CONFIG},
     {"policy", required_argument, NULL, OPT_POLICY},
     {"log", required_argument, NULL, OPT_LOG},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {"json", no_argument, NULL, OPT_JSON},
@@ -43,6 +51,12 @@ static const struct option long_opts[] = {
     {"area", required_argument, NULL, OPT_AREA},
     {"type", required_argument, NULL, OPT_TYPE},
     {"replace", no_argument, NULL, OPT_REPLACE},
+    {"pin-fd", required_argument, NULL, OPT_PIN_FD},
+    {"dst-pin-fd", required_argument, NULL, OPT_DST_PIN_FD},
+    {"dst-password-fd", required_argument, NULL, OPT_DST_PW_FD},
+    {"force-last-try", no_argument, NULL, OPT_FORCE_LAST_TRY},
+    {"to", required_argument, NULL, OPT_TO},
+    {"serial", required_argument, NULL, OPT_SERIAL},
     {NULL, 0, NULL, 0},
 };
 
@@ -54,7 +68,10 @@ static const struct {
     {CLI_OPT_PW_FD, "--password-fd"}, {CLI_OPT_NEW_PW_FD, "--new-password-fd"},
     {CLI_OPT_YES, "--yes"},           {CLI_OPT_OUTPUT, "--output"},
     {CLI_OPT_AREA, "--area"},         {CLI_OPT_TYPE, "--type"},
-    {CLI_OPT_REPLACE, "--replace"},
+    {CLI_OPT_REPLACE, "--replace"},   {CLI_OPT_PIN_FD, "--pin-fd"},
+    {CLI_OPT_DST_PIN_FD, "--dst-pin-fd"}, {CLI_OPT_DST_PW_FD, "--dst-password-fd"},
+    {CLI_OPT_FORCE_LAST_TRY, "--force-last-try"}, {CLI_OPT_TO, "--to"},
+    {CLI_OPT_SERIAL, "--serial"},
 };
 
 const char *cli_opt_name(unsigned bit)
@@ -103,6 +120,9 @@ int cli_parse(int argc, char **argv, struct cli_args *a, struct scm_detail *d)
     memset(a, 0, sizeof(*a));
     a->pw_fd = -1;
     a->new_pw_fd = -1;
+    a->pin_fd = -1;
+    a->dst_pin_fd = -1;
+    a->dst_pw_fd = -1;
 
     /* "-": operands come back in order as option 1, so options may follow
      * them; ":": a missing argument is reported as ':' to us, not printed. */
@@ -130,6 +150,9 @@ int cli_parse(int argc, char **argv, struct cli_args *a, struct scm_detail *d)
             break;
         case OPT_LOG:
             a->log = optarg;
+            break;
+        case OPT_LOG_LEVEL:
+            a->log_level = optarg;
             break;
         case 'h':
             a->help = true;
@@ -165,6 +188,27 @@ int cli_parse(int argc, char **argv, struct cli_args *a, struct scm_detail *d)
         case OPT_NEW_PW_FD:
             rc = parse_fd("--new-password-fd", optarg, &a->new_pw_fd, d);
             a->seen |= CLI_OPT_NEW_PW_FD;
+            break;
+        case OPT_PIN_FD:
+            rc = parse_fd("--pin-fd", optarg, &a->pin_fd, d);
+            a->seen |= CLI_OPT_PIN_FD;
+            break;
+        case OPT_DST_PIN_FD:
+            rc = parse_fd("--dst-pin-fd", optarg, &a->dst_pin_fd, d);
+            a->seen |= CLI_OPT_DST_PIN_FD;
+            break;
+        case OPT_DST_PW_FD:
+            rc = parse_fd("--dst-password-fd", optarg, &a->dst_pw_fd, d);
+            a->seen |= CLI_OPT_DST_PW_FD;
+            break;
+        case OPT_FORCE_LAST_TRY:
+            a->force_last_try = true, a->seen |= CLI_OPT_FORCE_LAST_TRY;
+            break;
+        case OPT_TO:
+            a->to = optarg, a->seen |= CLI_OPT_TO;
+            break;
+        case OPT_SERIAL:
+            a->serial = optarg, a->seen |= CLI_OPT_SERIAL;
             break;
         case ':':
             return scm_fail(d, SCM_E_USAGE, "Option '%s' needs a value; see scmgr --help.",

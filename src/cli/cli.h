@@ -25,7 +25,15 @@ enum cli_opt {
     CLI_OPT_AREA = 1u << 6,
     CLI_OPT_TYPE = 1u << 7,
     CLI_OPT_REPLACE = 1u << 8,
+    CLI_OPT_PIN_FD = 1u << 9,
+    CLI_OPT_DST_PIN_FD = 1u << 10,
+    CLI_OPT_DST_PW_FD = 1u << 11,
+    CLI_OPT_FORCE_LAST_TRY = 1u << 12,
+    CLI_OPT_TO = 1u << 13,
+    CLI_OPT_SERIAL = 1u << 14,
 };
+/* Every option that gives a card's secret. */
+#define CLI_OPT_SECRETS (CLI_OPT_PW_FD | CLI_OPT_PIN_FD | CLI_OPT_FORCE_LAST_TRY)
 
 #define CLI_POS_MAX 8
 
@@ -35,13 +43,14 @@ struct cli_args {
     const char *config;
     const char *policy;
     const char *log;
+    const char *log_level;
     bool help;
     bool version;
     /* per-command options; `seen` has a bit for each one given */
     unsigned seen;
-    bool json, yes, replace;
-    const char *label, *output, *area, *type;
-    int pw_fd, new_pw_fd; /* -1 when not given */
+    bool json, yes, replace, force_last_try;
+    const char *label, *output, *area, *type, *to, *serial;
+    int pw_fd, new_pw_fd, pin_fd, dst_pin_fd, dst_pw_fd; /* -1 when not given */
     /* the command words and operands, in order */
     const char *pos[CLI_POS_MAX];
     int npos;
@@ -60,12 +69,23 @@ const char *cli_opt_name(unsigned bit);
 struct cli {
     struct cli_args a;
     struct scm_config cfg;
-    struct scm_store *store; /* opened on first use */
+    struct scm_store *store;      /* opened on first use */
+    struct scm_rd_ctx *readers;   /* opened on first use */
     struct scm_detail d;
 };
 
 /* The store, opened on first use. */
 int cli_store(struct cli *c, struct scm_store **out);
+/* The PC/SC context, opened on first use. */
+int cli_readers(struct cli *c, struct scm_rd_ctx **out);
+/* Open a card by name: "vsc:UID" or a reader (index or part of its name). */
+int cli_open_card(struct cli *c, const char *name, struct scm_card **card);
+/* The descriptor the secret of card comes from (-1: the terminal): a PIN
+ * for a real card, a password for a VSC; dst picks the --dst-* options of
+ * a copy's destination when both cards are of the same kind. */
+int cli_secret_fd(const struct cli *c, const struct scm_card *card, bool dst);
+/* Unlock card with its secret from fd or the terminal. */
+int cli_unlock(struct cli *c, struct scm_card *card, int fd);
 /* Print "scmgr: <detail or sentence>" (sanitised) and return the exit code. */
 int cli_report(struct cli *c, int err);
 /* Text from a card or file, made safe for the terminal; the result lives
@@ -88,6 +108,11 @@ int cli_cmd_ls(struct cli *c);
 int cli_cmd_get(struct cli *c);
 int cli_cmd_put(struct cli *c);
 int cli_cmd_rm(struct cli *c);
+int cli_cmd_readers(struct cli *c);
+int cli_cmd_card(struct cli *c);
+int cli_cmd_backup(struct cli *c);
+int cli_cmd_restore(struct cli *c);
+int cli_cmd_copy(struct cli *c);
 
 /* ---- JSON output (json.c) --------------------------------------------------------
  * A streaming writer: pretty-printed, two spaces per level, keys in the

@@ -12,30 +12,31 @@
 
 #define CLEAN_MAX (SCM_OBJ_LABEL_MAX * 6 + 1)
 
+/* A secret option that does not fit the card is a mistake worth saying. */
+static int check_secret_opts(struct cli *c, struct scm_card *card)
+{
+    struct scm_card_info ci;
+    scm_card_get_info(card, &ci);
+    if (ci.kind == SCM_CARD_REAL && c->a.pw_fd >= 0)
+        return scm_fail(&c->d, SCM_E_USAGE, "A real card takes --pin-fd, not --password-fd.");
+    if (ci.kind == SCM_CARD_VSC && (c->a.pin_fd >= 0 || c->a.force_last_try))
+        return scm_fail(&c->d, SCM_E_USAGE, "A VSC takes --password-fd, not --pin-fd.");
+    return SCM_OK;
+}
+
 static int open_card(struct cli *c, const char *name, struct scm_card **card)
 {
-    struct scm_card_ctx ctx;
-    int rc = SCM_OK;
-    *card = NULL;
-    ctx.policy = &c->cfg.policy;
-    ctx.store = NULL;
-    /* Only a VSC name needs the store; a bad name is reported as such. */
-    if (strncmp(name, "vsc:", 4) == 0 && (rc = cli_store(c, &ctx.store)) < 0)
-        return rc;
-    return scm_card_open(&ctx, name, card, &c->d);
+    int rc = cli_open_card(c, name, card);
+    if (rc == SCM_OK && (rc = check_secret_opts(c, *card)) < 0) {
+        scm_card_close(*card);
+        *card = NULL;
+    }
+    return rc;
 }
 
 static int unlock_card(struct cli *c, struct scm_card *card)
 {
-    struct scm_card_info ci;
-    struct scm_secret pw;
-    int rc;
-    scm_card_get_info(card, &ci);
-    if ((rc = cli_password(c, c->a.pw_fd, ci.name, &pw)) < 0)
-        return rc;
-    rc = scm_card_unlock(card, pw.buf, pw.len, &c->d);
-    scm_secret_free(&pw);
-    return rc;
+    return cli_unlock(c, card, cli_secret_fd(c, card, false));
 }
 
 /* ---- ls -------------------------------------------------------------------------- */
@@ -47,6 +48,12 @@ static void ls_json(const struct scm_card_info *ci, const struct scm_obj_info *o
     cli_json_begin_object(&j);
     cli_json_key(&j, "card");
     cli_json_string(&j, ci->name);
+    cli_json_key(&j, "kind");
+    cli_json_string(&j, ci->kind == SCM_CARD_REAL ? "real" : "vsc");
+    cli_json_key(&j, "label");
+    cli_json_string(&j, ci->label);
+    cli_json_key(&j, "serial");
+    cli_json_string(&j, ci->serial);
     cli_json_key(&j, "locked");
     cli_json_bool(&j, ci->locked);
     cli_json_key(&j, "counts");
@@ -70,6 +77,8 @@ static void ls_json(const struct scm_card_info *ci, const struct scm_obj_info *o
         cli_json_uint(&j, o[i].size);
         cli_json_key(&j, "path");
         cli_json_string(&j, o[i].src_path);
+        cli_json_key(&j, "sealed");
+        cli_json_bool(&j, o[i].sealed);
         cli_json_end_object(&j);
     }
     cli_json_end_array(&j);
@@ -102,13 +111,13 @@ int cli_cmd_ls(struct cli *c)
     struct scm_card_info ci;
     const struct scm_obj_info *o;
     size_t n;
-    int rc = cli_check(&c->a, "ls", CLI_OPT_JSON | CLI_OPT_PW_FD, 2, 2, &c->d);
+    int rc = cli_check(&c->a, "ls", CLI_OPT_JSON | CLI_OPT_SECRETS, 2, 2, &c->d);
     if (rc < 0)
         return rc;
     if ((rc = open_card(c, c->a.pos[1], &card)) < 0)
         goto out;
     /* Without a password: the public area, and counts of the others. */
-    if (c->a.pw_fd >= 0 && (rc = unlock_card(c, card)) < 0)
+    if (cli_secret_fd(c, card, false) >= 0 && (rc = unlock_card(c, card)) < 0)
         goto out;
     if ((rc = scm_card_list(card, &o, &n)) < 0)
         goto out;
@@ -131,7 +140,8 @@ static int find_obj(struct cli *c, struct scm_card *card, const char *label, uin
     char clean[CLEAN_MAX];
     struct scm_card_info ci;
     int rc;
-    if (c->a.pw_fd >= 0 && scm_card_needs_unlock(card) && (rc = unlock_card(c, card)) < 0)
+    if (cli_secret_fd(c, card, false) >= 0 && scm_card_needs_unlock(card) &&
+        (rc = unlock_card(c, card)) < 0)
         return rc;
     rc = scm_card_find(card, label, id);
     if (rc == SCM_E_NOT_FOUND && scm_card_needs_unlock(card) && cli_interactive()) {
@@ -143,7 +153,10 @@ static int find_obj(struct cli *c, struct scm_card *card, const char *label, uin
         scm_card_get_info(card, &ci);
         return scm_fail(&c->d, rc, "%s has no object labelled '%s'%s.", ci.name,
                         cli_clean(label, clean, sizeof(clean)),
-                        ci.locked ? " in its public area (the others need the password)" : "");
+                        !ci.locked ? ""
+                        : ci.kind == SCM_CARD_REAL
+                            ? " in its public area (the others need the PIN)"
+                            : " in its public area (the others need the password)");
     }
     return rc;
 }
@@ -210,13 +223,13 @@ int cli_cmd_get(struct cli *c)
     uint8_t *data = NULL;
     size_t len = 0;
     uint32_t id;
-    int rc = cli_check(&c->a, "get", CLI_OPT_OUTPUT | CLI_OPT_PW_FD, 3, 3, &c->d);
+    int rc = cli_check(&c->a, "get", CLI_OPT_OUTPUT | CLI_OPT_SECRETS, 3, 3, &c->d);
     if (rc < 0)
         return rc;
     if ((rc = open_card(c, c->a.pos[1], &card)) < 0 ||
         (rc = find_obj(c, card, c->a.pos[2], &id)) < 0)
         goto out;
-    if ((rc = scm_card_read(card, id, &data, &len)) < 0)
+    if ((rc = scm_card_read(card, id, &data, &len, &c->d)) < 0)
         goto out;
     /* Raw bytes, as stored: get is for scripts and files, like cat. */
     if (c->a.output)
@@ -284,7 +297,7 @@ int cli_cmd_put(struct cli *c)
     uint8_t *data = NULL;
     size_t len = 0;
     char clean[CLEAN_MAX];
-    int rc = cli_check(&c->a, "put", CLI_OPT_AREA | CLI_OPT_TYPE | CLI_OPT_REPLACE | CLI_OPT_PW_FD,
+    int rc = cli_check(&c->a, "put", CLI_OPT_AREA | CLI_OPT_TYPE | CLI_OPT_REPLACE | CLI_OPT_SECRETS,
                        4, 4, &c->d);
     if (rc < 0)
         return rc;
@@ -303,7 +316,8 @@ int cli_cmd_put(struct cli *c)
     if (c->a.type)
         o.type = (enum scm_obj_type)rc;
 
-    /* The password before the data: both may come from standard input. */
+    /* The secret before the data: both may come from standard input. Any
+     * change needs it: a VSC's password, a real card's PIN. */
     if ((rc = open_card(c, c->a.pos[1], &card)) < 0 || (rc = unlock_card(c, card)) < 0)
         goto out;
     if ((rc = read_input(c, c->a.pos[3], &data, &len)) < 0)
@@ -329,7 +343,7 @@ int cli_cmd_rm(struct cli *c)
     struct scm_card *card = NULL;
     char clean[CLEAN_MAX];
     uint32_t id;
-    int rc = cli_check(&c->a, "rm", CLI_OPT_PW_FD, 3, 3, &c->d);
+    int rc = cli_check(&c->a, "rm", CLI_OPT_SECRETS, 3, 3, &c->d);
     if (rc < 0)
         return rc;
     if ((rc = open_card(c, c->a.pos[1], &card)) < 0 || (rc = unlock_card(c, card)) < 0)

@@ -25,28 +25,38 @@ static const char usage_text[] =
     "  scmgr vsc import FILE\n"
     "  scmgr vsc rm UID [--yes]\n"
     "\n"
-    "Objects on a card (CARD is vsc:UID):\n"
-    "  scmgr ls CARD [--json] [--password-fd N]\n"
-    "  scmgr get CARD LABEL [-o FILE] [--password-fd N]\n"
+    "Real cards (READER is an index from 'scmgr readers' or part of its name):\n"
+    "  scmgr readers [--json]\n"
+    "  scmgr card init READER [--label TEXT] [--serial S] [--pin-fd N]\n"
+    "  scmgr backup READER [--to UID] [--pin-fd N] [--password-fd M]\n"
+    "  scmgr restore UID READER [--pin-fd N] [--password-fd M]\n"
+    "  scmgr copy SRC DST [LABEL...] [--pin-fd N] [--password-fd M]\n"
+    "             [--dst-pin-fd N] [--dst-password-fd M]\n"
+    "\n"
+    "Objects on a card (CARD is vsc:UID or READER):\n"
+    "  scmgr ls CARD [--json] [--password-fd N | --pin-fd N]\n"
+    "  scmgr get CARD LABEL [-o FILE] [--password-fd N | --pin-fd N]\n"
     "  scmgr put CARD LABEL FILE [--area public|private|secret] [--type TYPE]\n"
-    "            [--replace] [--password-fd N]          (FILE - is standard input)\n"
-    "  scmgr rm CARD LABEL [--password-fd N]\n"
+    "            [--replace] [--password-fd N | --pin-fd N]  (FILE - is standard input)\n"
+    "  scmgr rm CARD LABEL [--password-fd N | --pin-fd N]\n"
+    "  With a real card, --force-last-try allows spending the PIN's last try.\n"
     "\n"
     "Global options:\n"
     "  --store DIR      the VSC store (default ~/.local/share/scmgr/vsc)\n"
     "  --config FILE    the user configuration file\n"
     "  --policy FILE    the policy file (if the system policy allows it)\n"
     "  --log FILE       append a log to FILE\n"
+    "  --log-level L    error, warn, info (default), debug or trace (APDUs, PINs masked)\n"
     "  -h, --help       show this help\n"
     "  --version        show the version\n"
     "\n"
-    "Passwords are read from the terminal with echo off, or one line from the\n"
-    "file descriptor given by --password-fd; never from the command line or the\n"
-    "environment. TYPE is one of certificate, private-key, public-key, secret-key,\n"
+    "Passwords and PINs are read from the terminal with echo off, or one line from\n"
+    "the file descriptor given by --password-fd or --pin-fd; never from the command\n"
+    "line or the environment. TYPE is one of certificate, private-key, public-key, secret-key,\n"
     "data, business-card, url, login, note.\n"
     "\n"
-    "Exit status: 0 success, 1 failure, 2 usage, 3 wrong password, 4 damaged or\n"
-    "invalid file, 5 no such card or VSC, 6 VSC disabled. See scmgr(1).\n";
+    "Exit status: 0 success, 1 failure, 2 usage, 3 wrong password or PIN, 4 damaged\n"
+    "or invalid file, 5 no such card, VSC or reader, 6 VSC disabled. See scmgr(1).\n";
 
 /* ---- Helpers shared by the commands ---------------------------------------- */
 
@@ -56,6 +66,72 @@ int cli_store(struct cli *c, struct scm_store **out)
     if (!c->store)
         rc = scm_store_open(c->cfg.store_dir, &c->cfg.policy, &c->store, &c->d);
     *out = c->store;
+    return rc;
+}
+
+int cli_readers(struct cli *c, struct scm_rd_ctx **out)
+{
+    int rc = SCM_OK;
+    /* Without pcscd the context still comes back (and retries later);
+     * the error is for this command. */
+    if (!c->readers)
+        rc = scm_rd_open(&c->readers, &c->d);
+    *out = c->readers;
+    return rc;
+}
+
+int cli_open_card(struct cli *c, const char *name, struct scm_card **card)
+{
+    struct scm_card_ctx ctx;
+    int rc;
+    *card = NULL;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.policy = &c->cfg.policy;
+    /* Only a VSC name needs the store, only a reader needs pcscd. */
+    if (scm_card_name_is_vsc(name))
+        rc = cli_store(c, &ctx.store);
+    else
+        rc = cli_readers(c, &ctx.readers);
+    if (rc < 0)
+        return rc;
+    return scm_card_open(&ctx, name, card, &c->d);
+}
+
+int cli_secret_fd(const struct cli *c, const struct scm_card *card, bool dst)
+{
+    struct scm_card_info ci;
+    scm_card_get_info(card, &ci);
+    if (ci.kind == SCM_CARD_REAL)
+        return dst && c->a.dst_pin_fd >= 0 ? c->a.dst_pin_fd : c->a.pin_fd;
+    return dst && c->a.dst_pw_fd >= 0 ? c->a.dst_pw_fd : c->a.pw_fd;
+}
+
+int cli_unlock(struct cli *c, struct scm_card *card, int fd)
+{
+    struct scm_card_info ci;
+    struct scm_secret s;
+    char prompt[SCM_RD_NAME_MAX * 4 + 64], clean[SCM_RD_NAME_MAX * 4];
+    int rc;
+    scm_card_get_info(card, &ci);
+    if (ci.kind == SCM_CARD_VSC) {
+        rc = cli_password(c, fd, ci.name, &s);
+    } else {
+        if (ci.pin_tries >= 0)
+            snprintf(prompt, sizeof(prompt), "PIN for the card in '%s' (%d %s left): ",
+                     cli_clean(ci.name, clean, sizeof(clean)), ci.pin_tries,
+                     ci.pin_tries == 1 ? "try" : "tries");
+        else
+            snprintf(prompt, sizeof(prompt), "PIN for the card in '%s': ",
+                     cli_clean(ci.name, clean, sizeof(clean)));
+        rc = scm_secret_read(fd, prompt, &s);
+        if (rc == SCM_E_CANCELLED && fd >= 0)
+            return scm_fail(&c->d, rc, "No PIN on file descriptor %d (the input was empty).", fd);
+    }
+    if (rc < 0)
+        return rc;
+    scm_card_allow_last_try(card, c->a.force_last_try);
+    rc = scm_card_unlock(card, s.buf, s.len, &c->d);
+    scm_secret_free(&s);
     return rc;
 }
 
@@ -133,6 +209,21 @@ int cli_write_all(int fd, const void *data, size_t len)
     return SCM_OK;
 }
 
+/* --log-level NAME; trace adds every APDU (PIN bytes masked). */
+static int log_level(const char *name, enum scm_log_level *out, struct scm_detail *d)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug", "trace"};
+    if (!name)
+        return SCM_OK;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(name, names[i]) == 0) {
+            *out = (enum scm_log_level)i;
+            return SCM_OK;
+        }
+    return scm_fail(d, SCM_E_USAGE,
+                    "--log-level must be error, warn, info, debug or trace, not '%.40s'.", name);
+}
+
 /* ---- Dispatch ------------------------------------------------------------------ */
 
 static int dispatch(struct cli *c)
@@ -142,7 +233,9 @@ static int dispatch(struct cli *c)
         int (*fn)(struct cli *c);
     } cmds[] = {
         {"vsc", cli_cmd_vsc}, {"ls", cli_cmd_ls}, {"get", cli_cmd_get},
-        {"put", cli_cmd_put}, {"rm", cli_cmd_rm},
+        {"put", cli_cmd_put}, {"rm", cli_cmd_rm}, {"readers", cli_cmd_readers},
+        {"card", cli_cmd_card}, {"backup", cli_cmd_backup}, {"restore", cli_cmd_restore},
+        {"copy", cli_cmd_copy},
     };
     char clean[128];
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
@@ -156,6 +249,7 @@ int main(int argc, char **argv)
 {
     struct cli c;
     struct scm_config_args ca;
+    enum scm_log_level level = SCM_LOG_INFO;
     int rc, code = 0;
 
     scm_harden_process();
@@ -172,7 +266,9 @@ int main(int argc, char **argv)
         printf("scmgr %s\n", SCMGR_VERSION);
         goto out;
     }
-    if (c.a.log && scm_log_open(c.a.log, SCM_LOG_INFO) < 0) {
+    if ((rc = log_level(c.a.log_level, &level, &c.d)) < 0)
+        goto out;
+    if (c.a.log && scm_log_open(c.a.log, level) < 0) {
         rc = scm_fail(&c.d, SCM_E_IO, "%s: the log file cannot be opened (%s).", c.a.log,
                       strerror(errno));
         goto out;
@@ -203,6 +299,7 @@ out:
     }
     if (c.store)
         scm_store_close(c.store);
+    scm_rd_close(c.readers);
     scm_config_free(&c.cfg);
     scm_log_close();
     return code;

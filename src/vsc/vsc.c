@@ -508,6 +508,7 @@ static void fill_info(const struct vsc_obj *o, struct scm_obj_info *out)
     out->src_path = o->s.path;
     out->src_attrs = o->s.attrs;
     out->src_attrs_len = o->s.attrs_len;
+    out->sealed = o->s.area == SCM_AREA_SECRET;
 }
 
 int scm_vsc_list(struct scm_vsc *v, enum scm_area area, const struct scm_obj_info **out, size_t *n)

@@ -49,8 +49,13 @@ has "$ERR" 'No terminal'
 expect 2 scm vsc new ../evil --password-fd 3 3<<<"$PW"
 has "$ERR" 'not a valid VSC identifier'
 expect 2 scm vsc new "$(printf 'a%.0s' {1..33})" --password-fd 3 3<<<"$PW"
-expect 2 scm ls reader0
-has "$ERR" 'Real card readers are not supported yet: use vsc:UID'
+# A reader name without a PC/SC service: one sentence that says so. The
+# socket path is one where no pcscd can be, whatever runs on this machine.
+PCSCLITE_CSOCK_NAME="$T/no-pcscd.comm" expect 1 scm ls reader0
+has "$ERR" 'PC/SC service'
+one_error_line
+PCSCLITE_CSOCK_NAME="$T/no-pcscd.comm" expect 1 scm readers
+has "$ERR" 'PC/SC service'
 expect 2 scm ls vsc:.hidden
 
 # No such VSC: exit 5, in every command that names one.

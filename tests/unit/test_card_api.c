@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,7 +77,7 @@ static void test_bad_names(void **state)
 
     assert_int_equal(scm_card_open(&f->ctx, "0", &c, &d), SCM_E_USAGE);
     assert_null(c);
-    assert_non_null(strstr(d.text, "Real card readers are not supported yet"));
+    assert_non_null(strstr(d.text, "is not a VSC name"));
     assert_int_equal(scm_card_open(&f->ctx, "VSC:00001079", &c, NULL), SCM_E_USAGE);
     assert_int_equal(scm_card_open(&f->ctx, "vsc:", &c, NULL), SCM_E_BAD_UID);
     assert_int_equal(scm_card_open(&f->ctx, "vsc:../x", &c, NULL), SCM_E_BAD_UID);
@@ -147,14 +148,14 @@ static void test_roundtrip(void **state)
     assert_int_equal(o[2].size, strlen("secret bytes"));
 
     assert_int_equal(scm_card_find(c, "priv", &id), SCM_OK);
-    assert_int_equal(scm_card_read(c, id, &data, &len), SCM_OK);
+    assert_int_equal(scm_card_read(c, id, &data, &len, NULL), SCM_OK);
     assert_int_equal(len, strlen("private bytes"));
     assert_memory_equal(data, "private bytes", len);
     scm_secure_free(data, len);
 
     /* Never the secret area. */
     assert_int_equal(scm_card_find(c, "sec", &id), SCM_OK);
-    assert_int_equal(scm_card_read(c, id, &data, &len), SCM_E_SECRET_AREA);
+    assert_int_equal(scm_card_read(c, id, &data, &len, NULL), SCM_E_SECRET_AREA);
     scm_card_close(c);
 }
 
@@ -184,7 +185,7 @@ static void test_write_rules(void **state)
     o.len = 4;
     assert_int_equal(scm_card_write(c, &o, true, &id2, &d), SCM_OK);
     assert_int_equal(id2, id);
-    assert_int_equal(scm_card_read(c, id, &data, &len), SCM_OK);
+    assert_int_equal(scm_card_read(c, id, &data, &len, NULL), SCM_OK);
     assert_int_equal(len, 4);
     assert_memory_equal(data, "two!", 4);
     scm_secure_free(data, len);
@@ -231,6 +232,146 @@ static void test_uncommitted_lost(void **state)
     scm_card_close(c);
 }
 
+/* A second VSC for copies. */
+static struct scm_card *open_second(struct fx *f, const char *uid)
+{
+    struct scm_vsc *v = NULL;
+    struct scm_card *c = NULL;
+    char name[40];
+    assert_int_equal(scm_vsc_create(f->st, uid, NULL, NULL, PW, strlen(PW), &v, NULL), SCM_OK);
+    scm_vsc_close(v);
+    snprintf(name, sizeof(name), "vsc:%s", uid);
+    assert_int_equal(scm_card_open(&f->ctx, name, &c, NULL), SCM_OK);
+    assert_int_equal(scm_card_unlock(c, PW, strlen(PW), NULL), SCM_OK);
+    return c;
+}
+
+static void fill(struct scm_card *c)
+{
+    add(c, "pub", SCM_AREA_PUBLIC, "public bytes");
+    add(c, "priv", SCM_AREA_PRIVATE, "private bytes");
+    add(c, "key", SCM_AREA_SECRET, "secret key bytes");
+    assert_int_equal(scm_card_commit(c, NULL), SCM_OK);
+}
+
+static const struct scm_copy_item *item(const struct scm_copy_report *r, const char *label)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->items[i].label, label) == 0)
+            return &r->items[i];
+    fail_msg("no report item '%s'", label);
+    return NULL;
+}
+
+static bool count_progress(void *arg, size_t done, size_t total, const char *label)
+{
+    size_t *calls = arg;
+    (*calls)++;
+    assert_true(done <= total);
+    return true;
+}
+
+static void test_copy_all(void **state)
+{
+    struct fx *f = *state;
+    struct scm_card *src = open_card(f, true), *dst = open_second(f, "B2");
+    struct scm_copy_report r;
+    uint8_t *data;
+    size_t len, calls = 0;
+    uint32_t id;
+    fill(src);
+
+    assert_int_equal(scm_card_copy(src, dst, NULL, 0, count_progress, &calls, &r, NULL), SCM_OK);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.done, 2);
+    assert_int_equal(r.skipped, 1);
+    assert_int_equal(item(&r, "key")->result, SCM_COPY_SKIPPED);
+    assert_non_null(strstr(item(&r, "key")->why, "never leave the VSC"));
+    assert_int_equal(calls, 4); /* one per object, one at the end */
+    scm_copy_report_free(&r);
+    scm_card_close(dst);
+
+    /* Saved: a fresh handle sees the copies with their bytes and areas. */
+    dst = NULL;
+    assert_int_equal(scm_card_open(&f->ctx, "vsc:B2", &dst, NULL), SCM_OK);
+    assert_int_equal(scm_card_unlock(dst, PW, strlen(PW), NULL), SCM_OK);
+    assert_int_equal(scm_card_find(dst, "priv", &id), SCM_OK);
+    assert_int_equal(scm_card_read(dst, id, &data, &len, NULL), SCM_OK);
+    assert_memory_equal(data, "private bytes", len);
+    scm_secure_free(data, len);
+    assert_int_equal(scm_card_find(dst, "key", &id), SCM_E_NOT_FOUND);
+
+    /* A second copy replaces, it does not duplicate or fail. */
+    assert_int_equal(scm_card_copy(src, dst, NULL, 0, NULL, NULL, &r, NULL), SCM_OK);
+    assert_int_equal(r.done, 2);
+    scm_copy_report_free(&r);
+    scm_card_close(dst);
+    scm_card_close(src);
+}
+
+static void test_copy_labels(void **state)
+{
+    struct fx *f = *state;
+    struct scm_card *src = open_card(f, true), *dst = open_second(f, "B3");
+    struct scm_copy_report r;
+    const char *want[] = {"priv"};
+    uint32_t id;
+    fill(src);
+    assert_int_equal(scm_card_copy(src, dst, want, 1, NULL, NULL, &r, NULL), SCM_OK);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.done, 1);
+    scm_copy_report_free(&r);
+    assert_int_equal(scm_card_find(dst, "priv", &id), SCM_OK);
+    assert_int_equal(scm_card_find(dst, "pub", &id), SCM_E_NOT_FOUND);
+    scm_card_close(dst);
+    scm_card_close(src);
+}
+
+static bool cancel_at_one(void *arg, size_t done, size_t total, const char *label)
+{
+    return done < 1;
+}
+
+static void test_copy_failures(void **state)
+{
+    struct fx *f = *state;
+    struct scm_card *src = open_card(f, true), *dst = open_second(f, "B4");
+    struct scm_copy_report r;
+    struct scm_detail d = {{0}};
+    const char *missing[] = {"pub", "nope"};
+    uint32_t id;
+    fill(src);
+
+    /* A label that is not there: nothing is copied, one sentence says so. */
+    assert_int_equal(scm_card_copy(src, dst, missing, 2, NULL, NULL, &r, &d), SCM_E_NOT_FOUND);
+    assert_non_null(strstr(d.text, "'nope'"));
+    assert_int_equal(scm_card_find(dst, "pub", &id), SCM_E_NOT_FOUND);
+    scm_copy_report_free(&r);
+
+    /* A destination that refuses one object: the others still go, the
+     * report names the one that failed and why. */
+    struct scm_obj_new clash = {.label = "priv", .type = SCM_OBJ_NOTE, .area = SCM_AREA_PUBLIC,
+                                .data = (const uint8_t *)"x", .len = 1};
+    assert_int_equal(scm_card_write(dst, &clash, false, NULL, NULL), SCM_OK);
+    assert_int_equal(scm_card_copy(src, dst, NULL, 0, NULL, NULL, &r, &d), SCM_E_EXISTS);
+    assert_int_equal(item(&r, "priv")->result, SCM_COPY_FAILED);
+    assert_non_null(strstr(item(&r, "priv")->why, "public area"));
+    assert_int_equal(item(&r, "pub")->result, SCM_COPY_DONE);
+    assert_int_equal(r.failed, 1);
+    scm_copy_report_free(&r);
+
+    /* Cancelled after the first object: the rest is "not tried". */
+    struct scm_card *dst2 = open_second(f, "B5");
+    assert_int_equal(scm_card_copy(src, dst2, NULL, 0, cancel_at_one, NULL, &r, &d),
+                     SCM_E_CANCELLED);
+    assert_int_equal(r.done, 1);
+    assert_int_equal(r.not_tried, 2);
+    scm_copy_report_free(&r);
+    scm_card_close(dst2);
+    scm_card_close(dst);
+    scm_card_close(src);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +380,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uncommitted_lost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_all, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_labels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_failures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,46 @@
+/* The smart card API's private parts: one handle, two kinds of card. */
+#ifndef SCMGR_API_CARD_INT_H
+#define SCMGR_API_CARD_INT_H
+
+#include "scmgr/agent.h"
+#include "scmgr/card.h"
+
+struct scm_card {
+    enum scm_card_kind kind;
+    char name[160];
+    /* The listing of every accessible area, rebuilt by scm_card_list. Its
+     * strings point into the VSC handle or into `aobjs`. */
+    struct scm_obj_info *objs;
+    size_t n_objs;
+
+    /* SCM_CARD_VSC */
+    struct scm_vsc *vsc;
+
+    /* SCM_CARD_REAL */
+    struct scm_rd_conn *conn;
+    const struct scm_agent_ops *ops;
+    void *state;
+    struct scm_agent_info ainfo;
+    struct scm_agent_obj *aobjs; /* the agent's listing, refreshed after changes */
+    size_t n_aobjs;
+    bool pin_ok;
+    bool allow_last_try;
+};
+
+void card_drop_listing(struct scm_card *c);
+const char *card_clean(const char *s, char *buf, size_t len);
+
+/* card_real.c: the real-card half of each verb. */
+int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_card *c,
+                   struct scm_detail *d);
+void card_real_close(struct scm_card *c);
+void card_real_info(const struct scm_card *c, struct scm_card_info *out);
+int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm_detail *d);
+int card_real_list(struct scm_card *c);
+int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
+                   struct scm_detail *d);
+int card_real_write(struct scm_card *c, const struct scm_obj_new *o, bool replace,
+                    struct scm_detail *d);
+int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d);
+
+#endif

@@ -1,0 +1,280 @@
+/* The smart card API over a real card: the reader handler connects, the
+ * card agency picks the agent, the agent speaks the card's APDUs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "card_int.h"
+
+static void hex_atr(const uint8_t *atr, size_t len, char *buf, size_t cap)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < len && o + 4 < cap; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "%s%02X", i ? " " : "", atr[i]);
+}
+
+int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_card *c,
+                   struct scm_detail *d)
+{
+    const struct scm_rd_info *rl;
+    size_t n, idx, atr_len;
+    const uint8_t *atr;
+    char clean[SCM_RD_NAME_MAX * 4], hex[SCM_RD_ATR_MAX * 3 + 1];
+    int rc;
+
+    c->kind = SCM_CARD_REAL;
+    if ((rc = scm_rd_list(ctx->readers, &rl, &n, d)) < 0 ||
+        (rc = scm_rd_find(ctx->readers, spec, &idx, d)) < 0)
+        return rc;
+    snprintf(c->name, sizeof(c->name), "%s", rl[idx].name);
+    if ((rc = scm_rd_connect(ctx->readers, rl[idx].name, &c->conn, d)) < 0)
+        return rc;
+    atr = scm_rd_atr(c->conn, &atr_len);
+    rc = scm_agency_pick(scm_rd_tx(c->conn), atr, atr_len, &c->ops, d);
+    if (rc == SCM_E_NO_AGENT) {
+        hex_atr(atr, atr_len, hex, sizeof(hex));
+        return scm_fail(d, rc,
+                        "No card agent knows the card in '%s' (ATR %s); if it is a blank card, "
+                        "initialise it with 'scmgr card init'.",
+                        card_clean(c->name, clean, sizeof(clean)), hex);
+    }
+    if (rc < 0)
+        return rc;
+    if ((rc = c->ops->attach(scm_rd_tx(c->conn), &c->state, d)) < 0) {
+        c->state = NULL;
+        return rc;
+    }
+    if (c->ops->info && (rc = c->ops->info(c->state, &c->ainfo, d)) < 0)
+        return rc;
+    if (c->ainfo.blank)
+        return scm_fail(d, SCM_E_CARD_BLANK,
+                        "The card in '%s' carries no scmgr objects yet: initialise it with "
+                        "'scmgr card init'.",
+                        card_clean(c->name, clean, sizeof(clean)));
+    return SCM_OK;
+}
+
+void card_real_close(struct scm_card *c)
+{
+    if (c->state && c->ops && c->ops->detach)
+        c->ops->detach(c->state);
+    c->state = NULL;
+    free(c->aobjs);
+    c->aobjs = NULL;
+    c->n_aobjs = 0;
+    scm_rd_disconnect(c->conn);
+    c->conn = NULL;
+}
+
+static void count_areas(const struct scm_card *c, size_t count[SCM_AREA_COUNT])
+{
+    for (size_t i = 0; i < c->n_aobjs; i++)
+        count[c->aobjs[i].area]++;
+}
+
+void card_real_info(const struct scm_card *c, struct scm_card_info *out)
+{
+    size_t atr_len = 0;
+    const uint8_t *atr = c->conn ? scm_rd_atr(c->conn, &atr_len) : NULL;
+
+    snprintf(out->label, sizeof(out->label), "%s", c->ainfo.label);
+    snprintf(out->serial, sizeof(out->serial), "%s", c->ainfo.serial);
+    snprintf(out->type, sizeof(out->type), "%s", c->ainfo.type);
+    if (c->ops)
+        snprintf(out->agent, sizeof(out->agent), "%s", c->ops->name);
+    out->locked = !c->pin_ok;
+    out->pin_tries = c->ainfo.pin_tries;
+    count_areas(c, out->count);
+    /* Reader names fit in SCM_RD_NAME_MAX, which the source record matches. */
+    snprintf(out->source.reader, sizeof(out->source.reader), "%.*s",
+             (int)sizeof(out->source.reader) - 1, c->name);
+    if (atr && atr_len <= sizeof(out->source.atr)) {
+        memcpy(out->source.atr, atr, atr_len);
+        out->source.atr_len = atr_len;
+    }
+    snprintf(out->source.agent, sizeof(out->source.agent), "%s", out->agent);
+    snprintf(out->source.serial, sizeof(out->source.serial), "%s", c->ainfo.serial);
+    snprintf(out->source.label, sizeof(out->source.label), "%s", c->ainfo.label);
+}
+
+/* The PIN rules the API enforces whatever the card does: a blocked PIN is
+ * not tried, the last try is spent only when the caller confirmed it. */
+int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm_detail *d)
+{
+    char clean[SCM_RD_NAME_MAX * 4];
+    int tries = -1, rc;
+
+    if (!c->ops->verify_pin)
+        return scm_fail(d, SCM_E_NOT_SUPPORTED, "The card in '%s' has no PIN to verify.",
+                        card_clean(c->name, clean, sizeof(clean)));
+    if (c->ops->pin_tries && c->ops->pin_tries(c->state, &tries, NULL) == SCM_OK) {
+        c->ainfo.pin_tries = tries;
+        if (tries == 0)
+            return scm_fail(d, SCM_E_PIN_BLOCKED, "The PIN of the card in '%s' is blocked.",
+                            card_clean(c->name, clean, sizeof(clean)));
+        if (tries == 1 && !c->allow_last_try)
+            return scm_fail(d, SCM_E_PIN_LAST_TRY,
+                            "Only one PIN try is left on the card in '%s': confirm to use it "
+                            "(--force-last-try on the command line).",
+                            card_clean(c->name, clean, sizeof(clean)));
+    }
+    rc = c->ops->verify_pin(c->state, pin, len, &tries, d);
+    c->ainfo.pin_tries = tries;
+    if (rc == SCM_E_BAD_PIN && tries >= 0)
+        return scm_fail(d, rc, "Wrong PIN for the card in '%s': %d %s left.",
+                        card_clean(c->name, clean, sizeof(clean)), tries,
+                        tries == 1 ? "try" : "tries");
+    if (rc == SCM_E_PIN_BLOCKED)
+        return scm_fail(d, rc, "Wrong PIN: the PIN of the card in '%s' is now blocked.",
+                        card_clean(c->name, clean, sizeof(clean)));
+    if (rc < 0)
+        return rc;
+    c->pin_ok = true;
+    return SCM_OK;
+}
+
+static int refresh(struct scm_card *c, struct scm_detail *d)
+{
+    free(c->aobjs);
+    c->aobjs = NULL;
+    c->n_aobjs = 0;
+    if (!c->ops->list)
+        return SCM_OK;
+    return c->ops->list(c->state, &c->aobjs, &c->n_aobjs, d);
+}
+
+/* Ids are positions in the agent's listing, plus one: stable until the
+ * next change, like a VSC listing. A locked card lists its public area. */
+int card_real_list(struct scm_card *c)
+{
+    int rc = refresh(c, NULL);
+    if (rc < 0)
+        return rc;
+    c->objs = calloc(c->n_aobjs ? c->n_aobjs : 1, sizeof(*c->objs));
+    if (!c->objs)
+        return SCM_E_NOMEM;
+    for (int a = 0; a < SCM_AREA_COUNT; a++)
+        for (size_t i = 0; i < c->n_aobjs; i++) {
+            const struct scm_agent_obj *ao = &c->aobjs[i];
+            struct scm_obj_info *o;
+            if ((int)ao->area != a || (a != SCM_AREA_PUBLIC && !c->pin_ok))
+                continue;
+            o = &c->objs[c->n_objs++];
+            o->id = (uint32_t)i + 1;
+            o->type = ao->type;
+            o->area = ao->area;
+            o->label = ao->label;
+            o->size = ao->size;
+            o->src_path = ao->path;
+            o->src_attrs = ao->attrs;
+            o->src_attrs_len = ao->attrs_len;
+            o->sealed = ao->not_exportable || ao->area == SCM_AREA_SECRET;
+        }
+    return SCM_OK;
+}
+
+static const struct scm_agent_obj *by_id(struct scm_card *c, uint32_t id)
+{
+    if (!c->aobjs) {
+        const struct scm_obj_info *o;
+        size_t n;
+        if (scm_card_list(c, &o, &n) < 0)
+            return NULL;
+    }
+    if (id == 0 || id > c->n_aobjs)
+        return NULL;
+    return &c->aobjs[id - 1];
+}
+
+int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
+                   struct scm_detail *d)
+{
+    char clean[SCM_OBJ_LABEL_MAX * 4 + 1];
+    const struct scm_agent_obj *o = by_id(c, id);
+    if (!o)
+        return SCM_E_NOT_FOUND;
+    if (o->not_exportable || o->area == SCM_AREA_SECRET)
+        return scm_fail(d, SCM_E_NOT_EXPORTABLE, "'%s' is a key the card does not release.",
+                        card_clean(o->label, clean, sizeof(clean)));
+    /* The API keeps the private area closed until the PIN was verified,
+     * also on cards that do not enforce it themselves. */
+    if (o->area != SCM_AREA_PUBLIC && !c->pin_ok)
+        return SCM_E_CARD_LOCKED;
+    if (!c->ops->read)
+        return SCM_E_NOT_SUPPORTED;
+    return c->ops->read(c->state, o, data, len, d);
+}
+
+/* Every change of a card needs its PIN (doc/card-layout.md sets the
+ * access conditions so); the API says so before any APDU. */
+static int need_pin(const struct scm_card *c, struct scm_detail *d)
+{
+    char clean[SCM_RD_NAME_MAX * 4];
+    if (c->pin_ok)
+        return SCM_OK;
+    return scm_fail(d, SCM_E_CARD_LOCKED, "Changing the card in '%s' needs its PIN.",
+                    card_clean(c->name, clean, sizeof(clean)));
+}
+
+int card_real_write(struct scm_card *c, const struct scm_obj_new *o, bool replace,
+                    struct scm_detail *d)
+{
+    int rc = need_pin(c, d);
+    if (rc < 0)
+        return rc;
+    if (!c->ops->write)
+        return SCM_E_NOT_SUPPORTED;
+    return c->ops->write(c->state, o, replace, d);
+}
+
+int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d)
+{
+    const struct scm_agent_obj *o = by_id(c, id);
+    char label[SCM_OBJ_LABEL_MAX + 1];
+    int rc;
+    if (!o)
+        return SCM_E_NOT_FOUND;
+    if ((rc = need_pin(c, d)) < 0)
+        return rc;
+    if (!c->ops->remove)
+        return SCM_E_NOT_SUPPORTED;
+    /* The listing goes away with the change: keep the label. */
+    snprintf(label, sizeof(label), "%s", o->label);
+    return c->ops->remove(c->state, label, d);
+}
+
+int scm_card_init(const struct scm_card_ctx *ctx, const char *reader,
+                  const struct scm_card_init *p, struct scm_detail *d)
+{
+    const struct scm_rd_info *rl;
+    const struct scm_agent_ops *ops = NULL;
+    struct scm_rd_conn *conn = NULL;
+    struct scm_agent_init ai;
+    size_t n, idx;
+    int rc;
+
+    if (!ctx || !ctx->readers || !p)
+        return SCM_E_INVAL;
+    if (p->agent) {
+        ops = scm_agency_by_name(p->agent);
+    } else {
+        for (size_t i = 0; scm_agents[i] && !ops; i++)
+            if (scm_agents[i]->init_card)
+                ops = scm_agents[i];
+    }
+    if (!ops || !ops->init_card)
+        return scm_fail(d, SCM_E_NOT_SUPPORTED, "No card agent can initialise this kind of card.");
+    if ((rc = scm_rd_list(ctx->readers, &rl, &n, d)) < 0 ||
+        (rc = scm_rd_find(ctx->readers, reader, &idx, d)) < 0 ||
+        (rc = scm_rd_connect(ctx->readers, rl[idx].name, &conn, d)) < 0)
+        return rc;
+    memset(&ai, 0, sizeof(ai));
+    ai.label = p->label;
+    ai.serial = p->serial;
+    ai.pin = p->pin;
+    ai.pin_len = p->pin_len;
+    rc = ops->init_card(scm_rd_tx(conn), &ai, d);
+    scm_rd_disconnect(conn);
+    return rc;
+}

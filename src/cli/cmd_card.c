@@ -1,0 +1,348 @@
+/* scmgr readers / card init / backup / restore / copy: real cards, and the
+ * patent's method of copying their objects to a VSC and back. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define CLEAN_MAX (SCM_RD_NAME_MAX * 4)
+
+/* ---- readers ------------------------------------------------------------------- */
+
+static const char *state_name(enum scm_rd_state s)
+{
+    switch (s) {
+    case SCM_RD_EMPTY: return "empty";
+    case SCM_RD_PRESENT: return "card";
+    case SCM_RD_INUSE: return "card-in-use";
+    case SCM_RD_EXCLUSIVE: return "card-locked";
+    case SCM_RD_MUTE: return "card-mute";
+    }
+    return "unknown";
+}
+
+static void hex(const uint8_t *b, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && o + 3 < cap; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%02X", b[i]);
+}
+
+/* What is known about the card in one reader: its agent, label and serial,
+ * or why there is none. Opening it costs a few APDUs, no PIN. */
+struct probe {
+    int err;
+    struct scm_card_info ci;
+    char why[SCM_DETAIL_MAX];
+};
+
+static void probe_reader(struct cli *c, size_t idx, const struct scm_rd_info *r, struct probe *p)
+{
+    struct scm_card *card = NULL;
+    char spec[24];
+    memset(p, 0, sizeof(*p));
+    if (r->state == SCM_RD_EMPTY) {
+        p->err = SCM_E_NO_CARD;
+        return;
+    }
+    snprintf(spec, sizeof(spec), "%zu", idx);
+    p->err = cli_open_card(c, spec, &card);
+    if (p->err == SCM_OK)
+        scm_card_get_info(card, &p->ci);
+    else
+        snprintf(p->why, sizeof(p->why), "%s", p->err == SCM_E_NO_AGENT ? "no agent for this card"
+                                               : p->err == SCM_E_CARD_BLANK ? "blank card"
+                                               : scm_strerror(p->err));
+    scm_card_close(card);
+    c->d.text[0] = '\0';
+}
+
+int cli_cmd_readers(struct cli *c)
+{
+    struct scm_rd_ctx *rd;
+    const struct scm_rd_info *rl;
+    struct probe *pr = NULL;
+    size_t n = 0;
+    char clean[CLEAN_MAX], atr[SCM_RD_ATR_MAX * 2 + 1];
+    int rc = cli_check(&c->a, "readers", CLI_OPT_JSON, 1, 1, &c->d);
+    if (rc < 0 || (rc = cli_readers(c, &rd)) < 0 || (rc = scm_rd_list(rd, &rl, &n, &c->d)) < 0)
+        return rc;
+    pr = calloc(n ? n : 1, sizeof(*pr));
+    if (!pr)
+        return SCM_E_NOMEM;
+    /* Probing opens each card, which lists the readers again: keep a copy. */
+    struct scm_rd_info *copy = calloc(n ? n : 1, sizeof(*copy));
+    if (!copy) {
+        free(pr);
+        return SCM_E_NOMEM;
+    }
+    memcpy(copy, rl, n * sizeof(*copy));
+    for (size_t i = 0; i < n; i++)
+        probe_reader(c, i, &copy[i], &pr[i]);
+
+    if (c->a.json) {
+        struct cli_json j;
+        cli_json_init(&j, stdout);
+        cli_json_begin_object(&j);
+        cli_json_key(&j, "readers");
+        cli_json_begin_array(&j);
+        for (size_t i = 0; i < n; i++) {
+            cli_json_begin_object(&j);
+            cli_json_key(&j, "index");
+            cli_json_uint(&j, i);
+            cli_json_key(&j, "name");
+            cli_json_string(&j, copy[i].name);
+            cli_json_key(&j, "state");
+            cli_json_string(&j, state_name(copy[i].state));
+            hex(copy[i].atr, copy[i].atr_len, atr, sizeof(atr));
+            cli_json_key(&j, "atr");
+            cli_json_string(&j, atr);
+            cli_json_key(&j, "agent");
+            cli_json_string(&j, pr[i].err == SCM_OK ? pr[i].ci.agent : "");
+            cli_json_key(&j, "label");
+            cli_json_string(&j, pr[i].err == SCM_OK ? pr[i].ci.label : "");
+            cli_json_key(&j, "serial");
+            cli_json_string(&j, pr[i].err == SCM_OK ? pr[i].ci.serial : "");
+            cli_json_key(&j, "note");
+            cli_json_string(&j, pr[i].why);
+            cli_json_end_object(&j);
+        }
+        cli_json_end_array(&j);
+        cli_json_end_object(&j);
+        cli_json_end(&j);
+    } else if (n == 0) {
+        printf("No smart card readers.\n");
+    } else {
+        char l[SCM_VSC_LABEL_MAX * 4 + 1];
+        printf("%-3s  %-11s  %-12s  %-10s  %-20s  %s\n", "#", "STATE", "AGENT", "SERIAL", "LABEL",
+               "READER");
+        for (size_t i = 0; i < n; i++) {
+            const struct probe *p = &pr[i];
+            printf("%-3zu  %-11s  %-12s  %-10s  %-20s  %s\n", i, state_name(copy[i].state),
+                   p->err == SCM_OK ? p->ci.agent : "-", p->err == SCM_OK ? p->ci.serial : "-",
+                   p->err == SCM_OK ? cli_clean(p->ci.label, l, sizeof(l)) : p->why[0] ? p->why : "-",
+                   cli_clean(copy[i].name, clean, sizeof(clean)));
+        }
+    }
+    free(copy);
+    free(pr);
+    return SCM_OK;
+}
+
+/* ---- card init ------------------------------------------------------------------- */
+
+static int card_init(struct cli *c)
+{
+    struct scm_rd_ctx *rd;
+    struct scm_card_ctx ctx;
+    struct scm_card_init p;
+    struct scm_secret pin;
+    char prompt[128];
+    int rc = cli_check(&c->a, "card init", CLI_OPT_LABEL | CLI_OPT_SERIAL | CLI_OPT_PIN_FD, 3, 3,
+                       &c->d);
+    if (rc < 0 || (rc = cli_readers(c, &rd)) < 0)
+        return rc;
+    snprintf(prompt, sizeof(prompt), "The card's current PIN (it stays the PIN): ");
+    if ((rc = scm_secret_read(c->a.pin_fd, prompt, &pin)) < 0)
+        return rc == SCM_E_CANCELLED && c->a.pin_fd >= 0
+                   ? scm_fail(&c->d, rc, "No PIN on file descriptor %d (the input was empty).",
+                              c->a.pin_fd)
+                   : rc;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.policy = &c->cfg.policy;
+    ctx.readers = rd;
+    memset(&p, 0, sizeof(p));
+    p.label = c->a.label;
+    p.serial = c->a.serial;
+    p.pin = pin.buf;
+    p.pin_len = pin.len;
+    rc = scm_card_init(&ctx, c->a.pos[2], &p, &c->d);
+    scm_secret_free(&pin);
+    if (rc < 0)
+        return rc;
+    printf("Initialised the card in reader %s.\n", c->a.pos[2]);
+    return SCM_OK;
+}
+
+int cli_cmd_card(struct cli *c)
+{
+    char clean[64];
+    if (c->a.npos >= 2 && strcmp(c->a.pos[1], "init") == 0)
+        return card_init(c);
+    if (c->a.npos < 2)
+        return scm_fail(&c->d, SCM_E_USAGE, "'card' needs a command: init; see scmgr --help.");
+    return scm_fail(&c->d, SCM_E_USAGE, "Unknown command 'card %s'; see scmgr --help.",
+                    cli_clean(c->a.pos[1], clean, sizeof(clean)));
+}
+
+/* ---- The copy report ------------------------------------------------------------- */
+
+static const char *result_word(enum scm_copy_result r)
+{
+    switch (r) {
+    case SCM_COPY_DONE: return "copied";
+    case SCM_COPY_SKIPPED: return "skipped";
+    case SCM_COPY_FAILED: return "FAILED";
+    case SCM_COPY_NOT_TRIED: return "not copied";
+    }
+    return "?";
+}
+
+/* Every object, what happened to it and why; on standard output for the
+ * record, the one-sentence error (if any) goes to standard error. */
+static void print_report(const struct scm_copy_report *r, const char *src, const char *dst)
+{
+    char clean[SCM_OBJ_LABEL_MAX * 4 + 1], why[SCM_DETAIL_MAX * 4];
+    char s[CLEAN_MAX], t[CLEAN_MAX];
+    printf("From %s to %s:\n", cli_clean(src, s, sizeof(s)), cli_clean(dst, t, sizeof(t)));
+    for (size_t i = 0; i < r->n; i++) {
+        const struct scm_copy_item *it = &r->items[i];
+        printf("  %-10s  %-7s  %7zu  %s", result_word(it->result), scm_area_name(it->area),
+               it->size, cli_clean(it->label, clean, sizeof(clean)));
+        if (it->result != SCM_COPY_DONE)
+            printf("  (%s)", cli_clean(it->why, why, sizeof(why)));
+        printf("\n");
+    }
+    printf("%zu copied, %zu skipped, %zu failed, %zu not copied.\n", r->done, r->skipped,
+           r->failed, r->not_tried);
+}
+
+/* Unlock src if it holds more than its public area shows; unlock dst for
+ * writing (a VSC always, a real card for its private area). */
+static int unlock_for_copy(struct cli *c, struct scm_card *src, struct scm_card *dst)
+{
+    struct scm_card_info si, di;
+    int rc;
+    scm_card_get_info(src, &si);
+    scm_card_get_info(dst, &di);
+    if (scm_card_needs_unlock(src) &&
+        (si.kind == SCM_CARD_VSC || cli_secret_fd(c, src, false) >= 0 || cli_interactive()) &&
+        (rc = cli_unlock(c, src, cli_secret_fd(c, src, false))) < 0)
+        return rc;
+    /* The destination's secret: its own --dst-* option when both cards are
+     * of the same kind, else the option of its kind. */
+    if (scm_card_needs_unlock(dst)) {
+        int fd = si.kind == di.kind ? (di.kind == SCM_CARD_REAL ? c->a.dst_pin_fd : c->a.dst_pw_fd)
+                                    : cli_secret_fd(c, dst, true);
+        if ((rc = cli_unlock(c, dst, fd)) < 0)
+            return rc;
+    }
+    return SCM_OK;
+}
+
+static int run_copy(struct cli *c, struct scm_card *src, struct scm_card *dst,
+                    const char *const *labels, size_t nlabels)
+{
+    struct scm_copy_report rep;
+    struct scm_card_info si, di;
+    int rc = scm_card_copy(src, dst, labels, nlabels, NULL, NULL, &rep, &c->d);
+    scm_card_get_info(src, &si);
+    scm_card_get_info(dst, &di);
+    if (rep.n || rc == SCM_OK)
+        print_report(&rep, si.name, di.name);
+    scm_copy_report_free(&rep);
+    return rc;
+}
+
+/* ---- backup, restore, copy -------------------------------------------------------- */
+
+int cli_cmd_backup(struct cli *c)
+{
+    struct scm_card *real = NULL, *vsc = NULL;
+    struct scm_store *st;
+    struct scm_vsc_source src;
+    char uid[SCM_VSC_UID_MAX + 1], name[SCM_VSC_UID_MAX + 8];
+    int rc = cli_check(&c->a, "backup",
+                       CLI_OPT_TO | CLI_OPT_PIN_FD | CLI_OPT_PW_FD | CLI_OPT_FORCE_LAST_TRY, 2, 2,
+                       &c->d);
+    if (rc < 0 || (rc = cli_store(c, &st)) < 0 || (rc = cli_open_card(c, c->a.pos[1], &real)) < 0)
+        goto out;
+    if (scm_card_name_is_vsc(c->a.pos[1])) {
+        rc = scm_fail(&c->d, SCM_E_USAGE, "backup copies a real card; for a VSC use 'vsc export'.");
+        goto out;
+    }
+    if ((rc = scm_card_backup_target(real, uid, &src, &c->d)) < 0)
+        goto out;
+    if (c->a.to) {
+        if (!scm_vsc_uid_valid(c->a.to)) {
+            rc = scm_fail(&c->d, SCM_E_BAD_UID, "--to: %s", scm_strerror(SCM_E_BAD_UID));
+            goto out;
+        }
+        snprintf(uid, sizeof(uid), "%s", c->a.to);
+    }
+    /* The PIN first: the private area is part of the backup. */
+    if ((rc = cli_unlock(c, real, c->a.pin_fd)) < 0)
+        goto out;
+    snprintf(name, sizeof(name), "vsc:%s", uid);
+    rc = cli_open_card(c, name, &vsc);
+    if (rc == SCM_E_VSC_NOT_FOUND) {
+        /* The patent's method: the VSC is made on the first backup, named
+         * by the card's serial, with the card's description. The new
+         * password is read once and unlocks the new VSC too. */
+        struct scm_secret pw;
+        struct scm_vsc *v;
+        c->d.text[0] = '\0';
+        if ((rc = cli_new_password(c, c->a.pw_fd, name, &pw)) < 0)
+            goto out;
+        rc = scm_vsc_create(st, uid, NULL, &src, pw.buf, pw.len, &v, &c->d);
+        if (rc == SCM_OK) {
+            scm_vsc_close(v);
+            printf("Created %s \"VSC %s\".\n", name, uid);
+            if ((rc = cli_open_card(c, name, &vsc)) == SCM_OK)
+                rc = scm_card_unlock(vsc, pw.buf, pw.len, &c->d);
+        }
+        scm_secret_free(&pw);
+        if (rc < 0)
+            goto out;
+    } else if (rc < 0 || (rc = cli_unlock(c, vsc, c->a.pw_fd)) < 0) {
+        goto out;
+    }
+    rc = run_copy(c, real, vsc, NULL, 0);
+out:
+    scm_card_close(vsc);
+    scm_card_close(real);
+    return rc;
+}
+
+int cli_cmd_restore(struct cli *c)
+{
+    struct scm_card *vsc = NULL, *real = NULL;
+    char name[SCM_VSC_UID_MAX + 8];
+    int rc = cli_check(&c->a, "restore", CLI_OPT_PIN_FD | CLI_OPT_PW_FD | CLI_OPT_FORCE_LAST_TRY, 3,
+                       3, &c->d);
+    if (rc < 0)
+        return rc;
+    snprintf(name, sizeof(name), "%s%s", scm_card_name_is_vsc(c->a.pos[1]) ? "" : "vsc:",
+             c->a.pos[1]);
+    if ((rc = cli_open_card(c, name, &vsc)) < 0 || (rc = cli_open_card(c, c->a.pos[2], &real)) < 0)
+        goto out;
+    if ((rc = cli_unlock(c, vsc, c->a.pw_fd)) < 0 || (rc = cli_unlock(c, real, c->a.pin_fd)) < 0)
+        goto out;
+    rc = run_copy(c, vsc, real, NULL, 0);
+out:
+    scm_card_close(real);
+    scm_card_close(vsc);
+    return rc;
+}
+
+int cli_cmd_copy(struct cli *c)
+{
+    struct scm_card *src = NULL, *dst = NULL;
+    int rc = cli_check(&c->a, "copy",
+                       CLI_OPT_SECRETS | CLI_OPT_DST_PIN_FD | CLI_OPT_DST_PW_FD, 3, CLI_POS_MAX,
+                       &c->d);
+    if (rc < 0)
+        return rc;
+    if (strcmp(c->a.pos[1], c->a.pos[2]) == 0)
+        return scm_fail(&c->d, SCM_E_USAGE, "copy needs two different cards.");
+    if ((rc = cli_open_card(c, c->a.pos[1], &src)) < 0 ||
+        (rc = cli_open_card(c, c->a.pos[2], &dst)) < 0 || (rc = unlock_for_copy(c, src, dst)) < 0)
+        goto out;
+    rc = run_copy(c, src, dst, c->a.npos > 3 ? &c->a.pos[3] : NULL, (size_t)(c->a.npos - 3));
+out:
+    scm_card_close(dst);
+    scm_card_close(src);
+    return rc;
+}
