@@ -97,6 +97,10 @@ struct scm_detail {
  * so error paths read `return scm_fail(d, SCM_E_..., "...", ...);`. */
 int scm_fail(struct scm_detail *d, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same for a step that failed because of err: "WHAT: <err's sentence,
+ * first letter lowered>", e.g. "Sending the PIN failed: the card was
+ * removed." */
+int scm_fail_because(struct scm_detail *d, int err, const char *what);
 
 /* ---- Secure memory -------------------------------------------------------
  * Memory for secrets: locked (mlock, best effort past RLIMIT_MEMLOCK),

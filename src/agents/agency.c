@@ -26,8 +26,7 @@ int scm_agency_pick(struct scm_tx *tx, const uint8_t *atr, size_t atr_len,
             continue;
         int rc = scm_agents[i]->probe(tx);
         if (rc < 0)
-            return scm_fail(d, rc, "Asking the card whether agent %s knows it failed.",
-                            scm_agents[i]->name);
+            return scm_fail_because(d, rc, "Asking the card which kind it is failed");
         if (rc == 1) {
             *out = scm_agents[i];
             return SCM_OK;

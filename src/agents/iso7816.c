@@ -158,12 +158,12 @@ static int open_app(struct iso_state *st, struct scm_detail *d)
     uint16_t sw;
     int rc = scm_iso_select_aid(st->tx, &sw);
     if (rc < 0)
-        return scm_fail(d, rc, "Selecting the scmgr application failed.");
+        return scm_fail_because(d, rc, "Selecting the scmgr application failed");
     if (sw == 0x9000)
         return scm_iso_load(st, d);
     rc = scm_iso_select_mf(st->tx, &sw);
     if (rc < 0)
-        return scm_fail(d, rc, "Selecting the card's master file failed.");
+        return scm_fail_because(d, rc, "Selecting the card's master file failed");
     if (sw != 0x9000)
         return scm_fail(d, SCM_E_NO_AGENT,
                         "The card has no ISO 7816-4 file system (SELECT MF answered %04X).", sw);
@@ -220,7 +220,7 @@ static int iso_attach(struct scm_tx *tx, void **state, struct scm_detail *d)
     int rc = scm_tx_begin(tx);
     if (rc < 0) {
         free(st);
-        return scm_fail(d, rc, "The card could not be reserved for scmgr.");
+        return scm_fail_because(d, rc, "The card could not be reserved for scmgr");
     }
     rc = open_app(st, d);
     scm_tx_end(tx);
@@ -282,7 +282,7 @@ static int iso_list(void *state, struct scm_agent_obj **objs, size_t *n, struct 
     if (st->stale) {
         rc = scm_tx_begin(st->tx);
         if (rc < 0)
-            return scm_fail(d, rc, "The card could not be reserved for scmgr.");
+            return scm_fail_because(d, rc, "The card could not be reserved for scmgr");
         rc = scm_iso_fresh(st, d);
         scm_tx_end(st->tx);
     } else {
@@ -343,7 +343,7 @@ static int iso_read(void *state, const struct scm_agent_obj *o, uint8_t **data, 
     *len = 0;
     int rc = scm_tx_begin(st->tx);
     if (rc < 0)
-        return scm_fail(d, rc, "The card could not be reserved for scmgr.");
+        return scm_fail_because(d, rc, "The card could not be reserved for scmgr");
     uint8_t *buf = NULL;
     rc = scm_iso_fresh(st, d);
     if (rc < 0)
@@ -422,7 +422,7 @@ static int iso_verify_pin(void *state, const char *pin, size_t len, int *tries_l
         return rc;
     rc = scm_iso_verify(st->tx, pin, len, &sw);
     if (rc < 0)
-        return scm_fail(d, rc, "Sending the PIN to the card failed.");
+        return scm_fail_because(d, rc, "Sending the PIN to the card failed");
     return pin_result(st, sw, tries_left, "VERIFY", d);
 }
 
@@ -433,7 +433,7 @@ static int iso_pin_tries(void *state, int *tries_left, struct scm_detail *d)
     *tries_left = -1;
     int rc = scm_iso_verify(st->tx, NULL, 0, &sw);
     if (rc < 0)
-        return scm_fail(d, rc, "Asking the card for the PIN tries failed.");
+        return scm_fail_because(d, rc, "Asking the card for the PIN tries failed");
     if (sw == 0x9000) {
         st->verified = true; /* the empty VERIFY's answer when already verified */
         return SCM_OK;

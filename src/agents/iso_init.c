@@ -89,7 +89,7 @@ static int check_existing(struct scm_tx *tx, struct scm_detail *d)
     uint16_t sw;
     int rc = scm_iso_select_aid(tx, &sw);
     if (rc < 0)
-        return scm_fail(d, rc, "Nothing was written to the card: selecting it failed.");
+        return scm_fail_because(d, rc, "Nothing was written to the card, selecting it failed");
     if (sw != 0x9000)
         return SCM_OK;
     rc = scm_iso_load(&st, NULL);
@@ -101,7 +101,7 @@ static int check_existing(struct scm_tx *tx, struct scm_detail *d)
     /* Blank, or both index copies damaged: nothing on the card is
      * reachable, initialising makes it usable again. */
     if (rc < 0 && rc != SCM_E_CARD_LAYOUT)
-        return scm_fail(d, rc, "Nothing was written to the card: reading it failed.");
+        return scm_fail_because(d, rc, "Nothing was written to the card, reading it failed");
     return SCM_OK;
 }
 
@@ -185,7 +185,7 @@ int scm_iso_init_card(struct scm_tx *tx, const struct scm_agent_init *p, struct 
 
     rc = scm_tx_begin(tx);
     if (rc < 0)
-        return scm_fail(d, rc, "The card could not be reserved for scmgr.");
+        return scm_fail_because(d, rc, "The card could not be reserved for scmgr");
     if ((rc = check_existing(tx, d)) < 0)
         goto out;
     /* Our own access conditions ask for the PIN to create files. */

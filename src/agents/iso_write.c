@@ -234,7 +234,7 @@ int scm_iso_write(void *state, const struct scm_obj_new *o, bool replace, struct
         return rc;
     rc = scm_tx_begin(st->tx);
     if (rc < 0)
-        return scm_fail(d, rc, "The card could not be reserved for scmgr.");
+        return scm_fail_because(d, rc, "The card could not be reserved for scmgr");
     rc = scm_iso_fresh(st, d);
     if (rc < 0)
         goto out;
@@ -326,7 +326,7 @@ int scm_iso_remove(void *state, const char *label, struct scm_detail *d)
         return scm_fail(d, SCM_E_INVAL, "No object to remove.");
     int rc = scm_tx_begin(st->tx);
     if (rc < 0)
-        return scm_fail(d, rc, "The card could not be reserved for scmgr.");
+        return scm_fail_because(d, rc, "The card could not be reserved for scmgr");
     rc = scm_iso_fresh(st, d);
     if (rc < 0)
         goto out;

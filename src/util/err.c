@@ -60,7 +60,7 @@ static const struct err_row rows[] = {
     {SCM_E_CARD_RESET, 1, "The card was reset by another program: try again."},
     {SCM_E_CARD_BUSY, 1, "The card is in exclusive use by another program."},
     {SCM_E_CARD_MUTE, 1, "The card does not answer: take it out and insert it again."},
-    {SCM_E_TRANSMIT, 1, "Communication with the card failed."},
+    {SCM_E_TRANSMIT, 1, "Communication with the card failed; it may have been taken out."},
     {SCM_E_PCSC, 1, "The PC/SC service reported an error."},
 
     {SCM_E_NO_AGENT, 1, "No card agent knows this card."},
@@ -108,6 +108,21 @@ int scm_fail(struct scm_detail *d, int err, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(d->text, sizeof(d->text), fmt, ap);
         va_end(ap);
+    }
+    return err;
+}
+
+int scm_fail_because(struct scm_detail *d, int err, const char *what)
+{
+    const char *why = scm_strerror(err);
+    if (d) {
+        /* "Sending the PIN failed: the card was removed." - the error's
+         * sentence becomes the clause after the colon. */
+        int n = snprintf(d->text, sizeof(d->text), "%s: %s", what, why);
+        size_t at = strlen(what) + 2;
+        if (n > 0 && at < sizeof(d->text) && d->text[at] >= 'A' && d->text[at] <= 'Z' &&
+            !(d->text[at + 1] >= 'A' && d->text[at + 1] <= 'Z'))
+            d->text[at] = (char)(d->text[at] - 'A' + 'a');
     }
     return err;
 }

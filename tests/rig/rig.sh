@@ -21,7 +21,7 @@
 # state file in $RIG_DIR, so a child process can drive the same rig):
 #   rig.sh up [--no-cards]      prints `export ...` lines: eval "$(rig.sh up)"
 #   rig.sh down | logs | env
-#   rig.sh card-start I | card-kill I | pcscd-kill [SIG] | pcscd-start
+#   rig.sh card-start I | card-kill I | card-fuse I N | pcscd-kill [SIG] | pcscd-start
 #
 # Environment: SCMGR_RIGWAIT (the rigwait helper; meson sets it), RIG_DIR
 # (the rig's directory; by hand a fixed one per user), RIG_DEBUG=1 (pcscd
@@ -362,10 +362,11 @@ rig__main() {
     logs) rig_logs ;;
     card-start) rig_card_start "$@" ;;
     card-kill) rig_card_kill "$@" ;;
+    card-fuse) rig_card_fuse "$@" ;;
     pcscd-kill) rig_pcscd_kill "$@" ;;
     pcscd-start) rig_pcscd_start ;;
     *)
-        echo "usage: rig.sh up [--no-cards] | down | env | logs | card-start I | card-kill I" \
+        echo "usage: rig.sh up [--no-cards] | down | env | logs | card-start I | card-kill I | card-fuse I N" \
             "| pcscd-kill [SIG] | pcscd-start" >&2
         exit 2
         ;;

@@ -173,6 +173,15 @@ static void test_fail_detail(void **state)
     assert_int_equal(scm_fail(&d, SCM_E_IO, "%s: bad %d", "f", 3), SCM_E_IO);
     assert_string_equal(d.text, "f: bad 3");
     assert_int_equal(scm_fail(NULL, SCM_E_IO, "x"), SCM_E_IO);
+    /* The cause's sentence becomes a clause; acronyms keep their case. */
+    assert_int_equal(scm_fail_because(&d, SCM_E_CARD_REMOVED, "Reading failed"),
+                     SCM_E_CARD_REMOVED);
+    assert_string_equal(d.text, "Reading failed: the card was removed.");
+    scm_fail_because(&d, SCM_E_NO_SERVICE, "Listing failed");
+    assert_string_equal(d.text, "Listing failed: no PC/SC service is running (pcscd).");
+    scm_fail_because(&d, SCM_E_PCSC, "X");
+    assert_string_equal(d.text, "X: the PC/SC service reported an error.");
+    assert_int_equal(scm_fail_because(NULL, SCM_E_IO, "x"), SCM_E_IO);
 }
 
 /* ---- secret input from a file descriptor ------------------------------------- */
