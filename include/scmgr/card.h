@@ -80,6 +80,43 @@ int scm_card_delete(struct scm_card *c, uint32_t id, struct scm_detail *d);
  * through). */
 int scm_card_commit(struct scm_card *c, struct scm_detail *d);
 
+/* ---- Slots: every place a card can be opened from ----------------------------
+ * What the UI's Readers pane shows: each PC/SC reader with the state of
+ * its card, then each VSC of the store as a "Virtual Smart Card" reader.
+ * Listing costs no KDF work; a present card is probed (a few APDUs) only
+ * when its reader's event counter changed since the last listing. */
+enum scm_slot_state {
+    SCM_SLOT_EMPTY = 0,    /* reader without a card, or a disabled VSC */
+    SCM_SLOT_CARD = 1,     /* a card an agent knows, or an enabled VSC */
+    SCM_SLOT_IN_USE = 2,   /* a card held by another program */
+    SCM_SLOT_NO_AGENT = 3, /* a card no agent knows (or a blank one) */
+    SCM_SLOT_MUTE = 4,     /* a card that does not answer */
+    SCM_SLOT_BROKEN = 5,   /* a VSC file that fails its header check */
+};
+struct scm_slot {
+    enum scm_card_kind kind;
+    char name[160];  /* what scm_card_open takes: "vsc:UID" or the reader's name */
+    char title[160]; /* "VSC 00001079", or the reader's name */
+    enum scm_slot_state state;
+    bool disabled;   /* VSC */
+    char label[SCM_VSC_LABEL_MAX + 1];
+    char serial[64];
+    char agent[32];
+    char why[SCM_DETAIL_MAX]; /* no agent, broken file: one sentence */
+};
+struct scm_slots; /* the listing state between calls */
+int scm_slots_new(struct scm_slots **out);
+void scm_slots_free(struct scm_slots *s);
+/* Readers first (pcscd's order), then VSCs by UID. A missing pcscd is not
+ * an error here: *pcsc_err says why there are no readers (SCM_OK if
+ * pcscd answered). The array lives until the next call. */
+int scm_slots_list(struct scm_slots *s, const struct scm_card_ctx *ctx, const struct scm_slot **out,
+                   size_t *n, int *pcsc_err, struct scm_detail *d);
+/* Block until a reader or card changes or pcscd goes or returns, at most
+ * timeout_ms: 1 changed, 0 timeout, < 0 error. VSC changes are the
+ * caller's (it makes them). */
+int scm_slots_wait(const struct scm_card_ctx *ctx, unsigned timeout_ms, struct scm_detail *d);
+
 /* ---- Real cards only ------------------------------------------------------ */
 
 /* Lay out a blank card in a reader with the named agent (NULL: the first
@@ -131,6 +168,38 @@ typedef bool (*scm_copy_progress_fn)(void *arg, size_t done, size_t total, const
 int scm_card_copy(struct scm_card *src, struct scm_card *dst, const char *const *labels,
                   size_t nlabels, scm_copy_progress_fn progress, void *arg,
                   struct scm_copy_report *rep, struct scm_detail *d);
+
+/* ---- The clipboard: objects held between cards ------------------------------
+ * The patent's intermediate buffer: copies of objects, with the card and
+ * area they came from, in secure memory, independent of any open card (it
+ * survives closing the source, and a card swap in one reader). Wiped by
+ * scm_clip_clear and scm_clip_free. */
+struct scm_clip;
+struct scm_clip_item {
+    char label[SCM_OBJ_LABEL_MAX + 1]; /* as stored: sanitise before display */
+    enum scm_obj_type type;
+    enum scm_area area;
+    size_t size;
+    char source[160]; /* the card it came from (scm_card_info.name) */
+    char src_path[SCM_SRC_PATH_MAX];
+};
+int scm_clip_new(struct scm_clip **out);
+void scm_clip_free(struct scm_clip *clip);
+void scm_clip_clear(struct scm_clip *clip);
+size_t scm_clip_count(const struct scm_clip *clip);
+const struct scm_clip_item *scm_clip_item(const struct scm_clip *clip, size_t i);
+/* Copy objects of src into the clipboard (all accessible ones, or those
+ * named), replacing items with the same label. Sealed keys are reported as
+ * skipped. On a read failure nothing is added. rep may be NULL. */
+int scm_clip_copy(struct scm_clip *clip, struct scm_card *src, const char *const *labels,
+                  size_t nlabels, scm_copy_progress_fn progress, void *arg,
+                  struct scm_copy_report *rep, struct scm_detail *d);
+/* Write every item (or those named) to dst, replacing objects with the same
+ * label; a VSC is committed once at the end. Same report and stop rules as
+ * scm_card_copy. */
+int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
+                   size_t nlabels, scm_copy_progress_fn progress, void *arg,
+                   struct scm_copy_report *rep, struct scm_detail *d);
 
 /* The VSC source description and UID for a real card (backup): UID = the
  * card's serial made into a valid identifier. */
