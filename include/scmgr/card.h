@@ -160,11 +160,13 @@ void scm_copy_report_free(struct scm_copy_report *r);
 typedef bool (*scm_copy_progress_fn)(void *arg, size_t done, size_t total, const char *label);
 
 /* Copy objects from src to dst: every accessible object, or those whose
- * label is in labels[0..nlabels). An object with the same label on dst is
- * replaced. dst is committed once at the end, and only when nothing failed
- * on the source side (a card pulled out mid-backup leaves the VSC as it
- * was). Returns SCM_OK when every object was copied or skipped by design,
- * else the first error, with the report saying what was and was not copied. */
+ * label is in labels[0..nlabels). Everything is read first (through a
+ * clipboard of its own), then written: a source that fails half-way (a
+ * card pulled out mid-backup) writes nothing. An object with the same label
+ * on dst is replaced; a VSC is committed once at the end. Returns SCM_OK
+ * when every object was copied or skipped by design, else the first error,
+ * with the report saying what was and was not copied. progress is called
+ * before each object read, and again before each written. */
 int scm_card_copy(struct scm_card *src, struct scm_card *dst, const char *const *labels,
                   size_t nlabels, scm_copy_progress_fn progress, void *arg,
                   struct scm_copy_report *rep, struct scm_detail *d);
@@ -195,8 +197,9 @@ int scm_clip_copy(struct scm_clip *clip, struct scm_card *src, const char *const
                   size_t nlabels, scm_copy_progress_fn progress, void *arg,
                   struct scm_copy_report *rep, struct scm_detail *d);
 /* Write every item (or those named) to dst, replacing objects with the same
- * label; a VSC is committed once at the end. Same report and stop rules as
- * scm_card_copy. */
+ * label. A VSC keeps the changes until scm_card_commit (the UI's File >
+ * Save); a real card writes through. Writing goes on after an object the
+ * card refuses, and stops when the card is gone. */
 int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
                    size_t nlabels, scm_copy_progress_fn progress, void *arg,
                    struct scm_copy_report *rep, struct scm_detail *d);

@@ -30,6 +30,7 @@ enum {
     OPT_FORCE_LAST_TRY,
     OPT_TO,
     OPT_SERIAL,
+    OPT_INIT,
 };
 
 /* There is deliberately no option that takes a password: secrets on the
@@ -57,6 +58,7 @@ static const struct option long_opts[] = {
     {"force-last-try", no_argument, NULL, OPT_FORCE_LAST_TRY},
     {"to", required_argument, NULL, OPT_TO},
     {"serial", required_argument, NULL, OPT_SERIAL},
+    {"init", no_argument, NULL, OPT_INIT},
     {NULL, 0, NULL, 0},
 };
 
@@ -71,7 +73,7 @@ static const struct {
     {CLI_OPT_REPLACE, "--replace"},   {CLI_OPT_PIN_FD, "--pin-fd"},
     {CLI_OPT_DST_PIN_FD, "--dst-pin-fd"}, {CLI_OPT_DST_PW_FD, "--dst-password-fd"},
     {CLI_OPT_FORCE_LAST_TRY, "--force-last-try"}, {CLI_OPT_TO, "--to"},
-    {CLI_OPT_SERIAL, "--serial"},
+    {CLI_OPT_SERIAL, "--serial"},     {CLI_OPT_INIT, "--init"},
 };
 
 const char *cli_opt_name(unsigned bit)
@@ -209,6 +211,9 @@ int cli_parse(int argc, char **argv, struct cli_args *a, struct scm_detail *d)
             break;
         case OPT_SERIAL:
             a->serial = optarg, a->seen |= CLI_OPT_SERIAL;
+            break;
+        case OPT_INIT:
+            a->init = true, a->seen |= CLI_OPT_INIT;
             break;
         case ':':
             return scm_fail(d, SCM_E_USAGE, "Option '%s' needs a value; see scmgr --help.",

@@ -306,19 +306,65 @@ out:
     return rc;
 }
 
+/* Restore onto a blank card (--init): lay it out first, with the label and
+ * serial of the card the VSC came from, and the PIN the card has now. The
+ * PIN is read once and serves both steps. */
+static int init_and_open(struct cli *c, struct scm_card *vsc, const char *reader,
+                         struct scm_card **real)
+{
+    struct scm_card_info vi;
+    struct scm_card_ctx ctx;
+    struct scm_card_init p;
+    struct scm_secret pin;
+    int rc;
+
+    scm_card_get_info(vsc, &vi);
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.policy = &c->cfg.policy;
+    if ((rc = cli_readers(c, &ctx.readers)) < 0)
+        return rc;
+    rc = scm_secret_read(c->a.pin_fd, "The blank card's current PIN (it stays the PIN): ", &pin);
+    if (rc < 0)
+        return rc == SCM_E_CANCELLED && c->a.pin_fd >= 0
+                   ? scm_fail(&c->d, rc, "No PIN on file descriptor %d (the input was empty).",
+                              c->a.pin_fd)
+                   : rc;
+    memset(&p, 0, sizeof(p));
+    p.label = vi.source.label[0] ? vi.source.label : NULL;
+    p.serial = vi.source.serial[0] ? vi.source.serial : vi.serial;
+    p.pin = pin.buf;
+    p.pin_len = pin.len;
+    c->d.text[0] = '\0';
+    if ((rc = scm_card_init(&ctx, reader, &p, &c->d)) == SCM_OK) {
+        printf("Initialised the blank card in reader %s.\n", reader);
+        if ((rc = cli_open_card(c, reader, real)) == SCM_OK) {
+            scm_card_allow_last_try(*real, c->a.force_last_try);
+            rc = scm_card_unlock(*real, pin.buf, pin.len, &c->d);
+        }
+    }
+    scm_secret_free(&pin);
+    return rc;
+}
+
 int cli_cmd_restore(struct cli *c)
 {
     struct scm_card *vsc = NULL, *real = NULL;
     char name[SCM_VSC_UID_MAX + 8];
-    int rc = cli_check(&c->a, "restore", CLI_OPT_PIN_FD | CLI_OPT_PW_FD | CLI_OPT_FORCE_LAST_TRY, 3,
-                       3, &c->d);
+    int rc = cli_check(&c->a, "restore",
+                       CLI_OPT_PIN_FD | CLI_OPT_PW_FD | CLI_OPT_FORCE_LAST_TRY | CLI_OPT_INIT, 3, 3,
+                       &c->d);
     if (rc < 0)
         return rc;
     snprintf(name, sizeof(name), "%s%s", scm_card_name_is_vsc(c->a.pos[1]) ? "" : "vsc:",
              c->a.pos[1]);
-    if ((rc = cli_open_card(c, name, &vsc)) < 0 || (rc = cli_open_card(c, c->a.pos[2], &real)) < 0)
+    if ((rc = cli_open_card(c, name, &vsc)) < 0 || (rc = cli_unlock(c, vsc, c->a.pw_fd)) < 0)
         goto out;
-    if ((rc = cli_unlock(c, vsc, c->a.pw_fd)) < 0 || (rc = cli_unlock(c, real, c->a.pin_fd)) < 0)
+    rc = cli_open_card(c, c->a.pos[2], &real);
+    if ((rc == SCM_E_NO_AGENT || rc == SCM_E_CARD_BLANK) && c->a.init)
+        rc = init_and_open(c, vsc, c->a.pos[2], &real);
+    else if (rc == SCM_OK)
+        rc = cli_unlock(c, real, c->a.pin_fd);
+    if (rc < 0)
         goto out;
     rc = run_copy(c, vsc, real, NULL, 0);
 out:

@@ -150,6 +150,19 @@ has "$OUT" "copied|FAILED"
 has "$OUT" "FAILED|not copied"
 [ "$(sha256sum <"$SCMGR_STORE/00001079.vsc")" = "$before" ] || fail "VSC changed by a restore"
 
+# ---- restore onto a blank card: refused without --init, laid out with it ----------
+rig_card_kill 1
+rig_card_start 1
+expect 1 scm restore 00001079 1 --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
+has "$ERR" "card init"
+expect 0 scm restore 00001079 1 --init --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
+has "$OUT" "Initialised the blank card"
+has "$OUT" "5 copied"
+[ "$(objects 1 --pin-fd 3 3<<<"$PIN")" = "$card0" ] || fail "restore --init differs"
+expect 0 scm readers --json
+[ "$(json_get "$OUT" 'd["readers"][1]["serial"]')" = 00001079 ] || fail "serial of the new card"
+[ "$(json_get "$OUT" 'd["readers"][1]["label"]')" = "Mike's card" ] || fail "label of the new card"
+
 # ---- PIN tries: the last one needs confirmation, a blocked PIN stays blocked -------
 expect 3 scm ls 1 --pin-fd 3 3<<<"0000"
 has "$ERR" "2 tries left"

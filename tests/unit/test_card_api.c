@@ -287,7 +287,8 @@ static void test_copy_all(void **state)
     assert_int_equal(r.skipped, 1);
     assert_int_equal(item(&r, "key")->result, SCM_COPY_SKIPPED);
     assert_non_null(strstr(item(&r, "key")->why, "never leave the VSC"));
-    assert_int_equal(calls, 4); /* one per object, one at the end */
+    /* Before each object read (3) and written (2), and once after each phase. */
+    assert_int_equal(calls, 7);
     scm_copy_report_free(&r);
     scm_card_close(dst);
 
@@ -360,16 +361,64 @@ static void test_copy_failures(void **state)
     assert_int_equal(r.failed, 1);
     scm_copy_report_free(&r);
 
-    /* Cancelled after the first object: the rest is "not tried". */
+    /* Cancelled after reading the first object: nothing is written. */
     struct scm_card *dst2 = open_second(f, "B5");
     assert_int_equal(scm_card_copy(src, dst2, NULL, 0, cancel_at_one, NULL, &r, &d),
                      SCM_E_CANCELLED);
-    assert_int_equal(r.done, 1);
-    assert_int_equal(r.not_tried, 2);
+    assert_int_equal(r.done, 0);
+    assert_int_equal(r.not_tried, 3);
+    assert_int_equal(scm_card_find(dst2, "pub", &id), SCM_E_NOT_FOUND);
     scm_copy_report_free(&r);
     scm_card_close(dst2);
     scm_card_close(dst);
     scm_card_close(src);
+}
+
+/* The clipboard outlives its source card; paste leaves a VSC unsaved. */
+static void test_clipboard(void **state)
+{
+    struct fx *f = *state;
+    struct scm_card *src = open_card(f, true), *dst;
+    struct scm_clip *clip;
+    struct scm_copy_report r;
+    const char *one[] = {"pub"};
+    uint8_t *data;
+    size_t len;
+    uint32_t id;
+    fill(src);
+
+    assert_int_equal(scm_clip_new(&clip), SCM_OK);
+    assert_int_equal(scm_clip_copy(clip, src, one, 1, NULL, NULL, NULL, NULL), SCM_OK);
+    assert_int_equal(scm_clip_count(clip), 1);
+    /* Copying all adds the rest, replaces "pub", and skips the sealed key. */
+    assert_int_equal(scm_clip_copy(clip, src, NULL, 0, NULL, NULL, &r, NULL), SCM_OK);
+    assert_int_equal(r.skipped, 1);
+    scm_copy_report_free(&r);
+    assert_int_equal(scm_clip_count(clip), 2);
+    assert_string_equal(scm_clip_item(clip, 0)->label, "pub");
+    assert_string_equal(scm_clip_item(clip, 0)->source, "vsc:00001079");
+    assert_int_equal(scm_clip_item(clip, 1)->area, SCM_AREA_PRIVATE);
+    assert_null(scm_clip_item(clip, 2));
+    scm_card_close(src); /* the clipboard keeps its copies */
+
+    dst = open_second(f, "C1");
+    assert_int_equal(scm_clip_paste(clip, dst, NULL, 0, NULL, NULL, &r, NULL), SCM_OK);
+    assert_int_equal(r.done, 2);
+    scm_copy_report_free(&r);
+    struct scm_card_info ci;
+    scm_card_get_info(dst, &ci);
+    assert_true(ci.dirty); /* saved only by an explicit commit */
+    assert_int_equal(scm_card_find(dst, "priv", &id), SCM_OK);
+    assert_int_equal(scm_card_read(dst, id, &data, &len, NULL), SCM_OK);
+    assert_memory_equal(data, "private bytes", len);
+    scm_secure_free(data, len);
+    assert_int_equal(scm_card_commit(dst, NULL), SCM_OK);
+    scm_card_close(dst);
+
+    scm_clip_clear(clip);
+    assert_int_equal(scm_clip_count(clip), 0);
+    scm_clip_free(clip);
+    scm_clip_free(NULL);
 }
 
 int main(void)
@@ -383,6 +432,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_copy_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_labels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clipboard, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,388 @@
+/* The clipboard: the patent's intermediate buffer. Copies of objects in
+ * secure memory, with the card and area they came from, independent of any
+ * open card. Every copy between cards goes through it (copy.c): read all,
+ * then write all, so a source that fails half-way writes nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "card_int.h"
+
+struct clip_obj {
+    struct scm_clip_item info;
+    uint8_t *data; /* scm_secure_alloc'd, len bytes (NULL when empty) */
+    size_t len;
+    uint8_t attrs[SCM_SRC_ATTR_MAX];
+    size_t attrs_len;
+};
+
+struct scm_clip {
+    struct clip_obj *v;
+    size_t n, cap;
+};
+
+int scm_clip_new(struct scm_clip **out)
+{
+    *out = calloc(1, sizeof(**out));
+    return *out ? SCM_OK : SCM_E_NOMEM;
+}
+
+static void obj_wipe(struct clip_obj *o)
+{
+    scm_secure_free(o->data, o->len);
+    scm_wipe(o, sizeof(*o));
+}
+
+void scm_clip_clear(struct scm_clip *clip)
+{
+    for (size_t i = 0; clip && i < clip->n; i++)
+        obj_wipe(&clip->v[i]);
+    if (clip)
+        clip->n = 0;
+}
+
+void scm_clip_free(struct scm_clip *clip)
+{
+    if (!clip)
+        return;
+    scm_clip_clear(clip);
+    free(clip->v);
+    free(clip);
+}
+
+size_t scm_clip_count(const struct scm_clip *clip)
+{
+    return clip ? clip->n : 0;
+}
+
+const struct scm_clip_item *scm_clip_item(const struct scm_clip *clip, size_t i)
+{
+    return clip && i < clip->n ? &clip->v[i].info : NULL;
+}
+
+void scm_copy_report_free(struct scm_copy_report *r)
+{
+    if (!r)
+        return;
+    free(r->items);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Errors after which the card (or the PC/SC service) is gone, or the user
+ * said stop: trying the next object would only fail the same way. */
+static bool is_fatal(int err)
+{
+    return err == SCM_E_CARD_REMOVED || err == SCM_E_NO_SERVICE || err == SCM_E_CARD_RESET ||
+           err == SCM_E_CARD_MUTE || err == SCM_E_TRANSMIT || err == SCM_E_PCSC ||
+           err == SCM_E_NOMEM || err == SCM_E_CANCELLED || err == SCM_E_CARD_FULL;
+}
+
+static bool wanted(const char *label, const char *const *labels, size_t nlabels)
+{
+    if (!labels)
+        return true;
+    for (size_t i = 0; i < nlabels; i++)
+        if (strcmp(labels[i], label) == 0)
+            return true;
+    return false;
+}
+
+static int report_init(struct scm_copy_report *rep, size_t n)
+{
+    memset(rep, 0, sizeof(*rep));
+    rep->items = calloc(n ? n : 1, sizeof(*rep->items));
+    return rep->items ? SCM_OK : SCM_E_NOMEM;
+}
+
+static struct scm_copy_item *report_add(struct scm_copy_report *rep, const char *label,
+                                        enum scm_area area, size_t size)
+{
+    struct scm_copy_item *it = &rep->items[rep->n++];
+    snprintf(it->label, sizeof(it->label), "%s", label);
+    it->area = area;
+    it->size = size;
+    it->result = SCM_COPY_NOT_TRIED;
+    return it;
+}
+
+static void set_result(struct scm_copy_item *it, enum scm_copy_result r, int err,
+                       const struct scm_detail *d)
+{
+    it->result = r;
+    snprintf(it->why, sizeof(it->why), "%s", d && d->text[0] ? d->text : scm_strerror(err));
+}
+
+/* Totals, and a reason for every item left untried. */
+static void report_finish(struct scm_copy_report *rep, const char *untried_why)
+{
+    rep->done = rep->skipped = rep->failed = rep->not_tried = 0;
+    for (size_t i = 0; i < rep->n; i++) {
+        struct scm_copy_item *it = &rep->items[i];
+        switch (it->result) {
+        case SCM_COPY_DONE: rep->done++; break;
+        case SCM_COPY_SKIPPED: rep->skipped++; break;
+        case SCM_COPY_FAILED: rep->failed++; break;
+        case SCM_COPY_NOT_TRIED:
+            rep->not_tried++;
+            if (!it->why[0])
+                snprintf(it->why, sizeof(it->why), "%s", untried_why);
+            break;
+        }
+    }
+}
+
+/* Keep the first error and its sentence for the caller. */
+static void first_error(int *first, struct scm_detail *d, int err, const struct scm_detail *od)
+{
+    if (*first)
+        return;
+    *first = err;
+    if (d)
+        *d = *od;
+}
+
+static int stage_one(struct scm_card *src, const struct scm_obj_info *o, struct clip_obj *out,
+                     struct scm_detail *d)
+{
+    struct scm_card_info ci;
+    int rc;
+    memset(out, 0, sizeof(*out));
+    if ((rc = scm_card_read(src, o->id, &out->data, &out->len, d)) < 0)
+        return rc;
+    scm_card_get_info(src, &ci);
+    snprintf(out->info.label, sizeof(out->info.label), "%s", o->label);
+    out->info.type = o->type;
+    out->info.area = o->area;
+    out->info.size = out->len;
+    snprintf(out->info.source, sizeof(out->info.source), "%s", ci.name);
+    snprintf(out->info.src_path, sizeof(out->info.src_path), "%s", o->src_path ? o->src_path : "");
+    if (o->src_attrs && o->src_attrs_len <= sizeof(out->attrs)) {
+        memcpy(out->attrs, o->src_attrs, o->src_attrs_len);
+        out->attrs_len = o->src_attrs_len;
+    }
+    return SCM_OK;
+}
+
+/* Put a staged object in, replacing one with the same label. */
+static int clip_put(struct scm_clip *clip, struct clip_obj *o)
+{
+    for (size_t i = 0; i < clip->n; i++)
+        if (strcmp(clip->v[i].info.label, o->info.label) == 0) {
+            obj_wipe(&clip->v[i]);
+            clip->v[i] = *o;
+            return SCM_OK;
+        }
+    if (clip->n == clip->cap) {
+        size_t cap = clip->cap ? clip->cap * 2 : 8;
+        struct clip_obj *v = realloc(clip->v, cap * sizeof(*v));
+        if (!v)
+            return SCM_E_NOMEM;
+        clip->v = v;
+        clip->cap = cap;
+    }
+    clip->v[clip->n++] = *o;
+    return SCM_OK;
+}
+
+int scm_clip_copy(struct scm_clip *clip, struct scm_card *src, const char *const *labels,
+                  size_t nlabels, scm_copy_progress_fn progress, void *arg,
+                  struct scm_copy_report *rep_out, struct scm_detail *d)
+{
+    struct scm_copy_report rep = {0};
+    const struct scm_obj_info *all;
+    struct scm_obj_info *objs = NULL;
+    struct clip_obj *staged = NULL;
+    char clean[SCM_OBJ_LABEL_MAX * 4 + 1];
+    size_t n, k = 0, nstaged = 0;
+    int first = SCM_OK, rc;
+
+    if ((rc = scm_card_list(src, &all, &n)) < 0)
+        goto out;
+    for (size_t i = 0; labels && i < nlabels; i++) {
+        bool found = false;
+        for (size_t j = 0; j < n && !found; j++)
+            found = strcmp(all[j].label, labels[i]) == 0;
+        if (!found) {
+            rc = scm_fail(d, SCM_E_NOT_FOUND, "%s has no object labelled '%s'%s.", src->name,
+                          card_clean(labels[i], clean, sizeof(clean)),
+                          scm_card_needs_unlock(src) ? " in its public area" : "");
+            goto out;
+        }
+    }
+    /* The listing lives in the card until its next change: keep a copy. */
+    objs = calloc(n ? n : 1, sizeof(*objs));
+    staged = calloc(n ? n : 1, sizeof(*staged));
+    if (!objs || !staged || (rc = report_init(&rep, n)) < 0) {
+        rc = SCM_E_NOMEM;
+        goto out;
+    }
+    for (size_t j = 0; j < n; j++)
+        if (wanted(all[j].label, labels, nlabels)) {
+            objs[k] = all[j];
+            report_add(&rep, all[j].label, all[j].area, all[j].size);
+            k++;
+        }
+
+    for (size_t i = 0; i < k; i++) {
+        struct scm_copy_item *it = &rep.items[i];
+        struct scm_detail od = {{0}};
+        if (progress && !progress(arg, i, k, it->label)) {
+            first = SCM_E_CANCELLED;
+            break;
+        }
+        if (objs[i].sealed) {
+            it->result = SCM_COPY_SKIPPED;
+            snprintf(it->why, sizeof(it->why), "%s",
+                     src->kind == SCM_CARD_VSC ? "Keys in the secret key area never leave the VSC."
+                                               : "The card does not release this key.");
+            continue;
+        }
+        rc = stage_one(src, &objs[i], &staged[nstaged], &od);
+        if (rc < 0) {
+            set_result(it, SCM_COPY_FAILED, rc, &od);
+            first_error(&first, d, rc, &od);
+            break; /* all or nothing: the rest is not read */
+        }
+        nstaged++;
+        it->result = SCM_COPY_DONE;
+    }
+    if (progress)
+        progress(arg, k, k, NULL);
+    if (first) {
+        /* Nothing goes in: what was read is wiped again. */
+        for (size_t i = 0; i < rep.n; i++)
+            if (rep.items[i].result == SCM_COPY_DONE) {
+                rep.items[i].result = SCM_COPY_NOT_TRIED;
+                snprintf(rep.items[i].why, sizeof(rep.items[i].why),
+                         "Not copied: reading %s did not complete, so nothing was copied.",
+                         src->name);
+            }
+        rc = first;
+        goto out;
+    }
+    for (size_t i = 0; i < nstaged; i++) {
+        if ((rc = clip_put(clip, &staged[i])) < 0)
+            goto out;
+        memset(&staged[i], 0, sizeof(staged[i])); /* owned by the clipboard now */
+    }
+    rc = SCM_OK;
+out:
+    for (size_t i = 0; staged && i < nstaged; i++)
+        obj_wipe(&staged[i]);
+    free(staged);
+    free(objs);
+    report_finish(&rep, "Not tried: an earlier error stopped the copy.");
+    if (rep_out)
+        *rep_out = rep;
+    else
+        scm_copy_report_free(&rep);
+    return rc;
+}
+
+int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
+                   size_t nlabels, scm_copy_progress_fn progress, void *arg,
+                   struct scm_copy_report *rep_out, struct scm_detail *d)
+{
+    struct scm_copy_report rep = {0};
+    size_t *pick = NULL, k = 0;
+    int first = SCM_OK, rc;
+
+    pick = calloc(clip->n ? clip->n : 1, sizeof(*pick));
+    if (!pick || (rc = report_init(&rep, clip->n)) < 0) {
+        rc = SCM_E_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < clip->n; i++)
+        if (wanted(clip->v[i].info.label, labels, nlabels)) {
+            pick[k++] = i;
+            report_add(&rep, clip->v[i].info.label, clip->v[i].info.area, clip->v[i].info.size);
+        }
+
+    for (size_t i = 0; i < k; i++) {
+        const struct clip_obj *o = &clip->v[pick[i]];
+        struct scm_copy_item *it = &rep.items[i];
+        struct scm_detail od = {{0}};
+        struct scm_obj_new n = {
+            .label = o->info.label,
+            .type = o->info.type,
+            .area = o->info.area,
+            .data = o->data,
+            .len = o->len,
+            .src_path = o->info.src_path,
+            .src_attrs = o->attrs_len ? o->attrs : NULL,
+            .src_attrs_len = o->attrs_len,
+        };
+        if (progress && !progress(arg, i, k, it->label)) {
+            first_error(&first, d, SCM_E_CANCELLED, &od);
+            break;
+        }
+        rc = scm_card_write(dst, &n, true, NULL, &od);
+        if (rc < 0) {
+            set_result(it, SCM_COPY_FAILED, rc, &od);
+            first_error(&first, d, rc, &od);
+            if (is_fatal(rc))
+                break;
+            continue;
+        }
+        it->result = SCM_COPY_DONE;
+    }
+    if (progress)
+        progress(arg, k, k, NULL);
+
+    rc = first;
+out:
+    free(pick);
+    report_finish(&rep, "Not tried: an earlier error stopped the copy.");
+    if (rep_out)
+        *rep_out = rep;
+    else
+        scm_copy_report_free(&rep);
+    return rc;
+}
+
+/* Copy = clipboard copy + paste, with a clipboard of its own. The report
+ * has every object of the source: skipped ones from the reading, the
+ * others with what the writing did. A VSC is saved once at the end. */
+int scm_card_copy(struct scm_card *src, struct scm_card *dst, const char *const *labels,
+                  size_t nlabels, scm_copy_progress_fn progress, void *arg,
+                  struct scm_copy_report *rep, struct scm_detail *d)
+{
+    struct scm_copy_report wr = {0};
+    struct scm_clip *clip = NULL;
+    int rc;
+
+    memset(rep, 0, sizeof(*rep));
+    if ((rc = scm_clip_new(&clip)) < 0)
+        return rc;
+    rc = scm_clip_copy(clip, src, labels, nlabels, progress, arg, rep, d);
+    if (rc < 0)
+        goto out;
+    rc = scm_clip_paste(clip, dst, NULL, 0, progress, arg, &wr, d);
+    for (size_t i = 0; i < rep->n; i++) {
+        struct scm_copy_item *it = &rep->items[i];
+        if (it->result != SCM_COPY_DONE)
+            continue;
+        for (size_t j = 0; j < wr.n; j++)
+            if (strcmp(wr.items[j].label, it->label) == 0)
+                *it = wr.items[j];
+    }
+    if (dst->kind == SCM_CARD_VSC && wr.done > 0) {
+        struct scm_detail od = {{0}};
+        int crc = scm_card_commit(dst, &od);
+        if (crc < 0) {
+            for (size_t i = 0; i < rep->n; i++)
+                if (rep->items[i].result == SCM_COPY_DONE)
+                    set_result(&rep->items[i], SCM_COPY_FAILED, crc, &od);
+            if (rc == SCM_OK) {
+                rc = crc;
+                if (d)
+                    *d = od;
+            }
+        }
+    }
+    report_finish(rep, "Not tried: an earlier error stopped the copy.");
+out:
+    scm_copy_report_free(&wr);
+    scm_clip_free(clip);
+    return rc;
+}
