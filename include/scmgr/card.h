@@ -132,6 +132,12 @@ struct scm_card_init {
 int scm_card_init(const struct scm_card_ctx *ctx, const char *reader,
                   const struct scm_card_init *p, struct scm_detail *d);
 
+/* Wait until the card in reader (its full name) is taken out and another
+ * is inserted: a card-to-card copy with one reader. SCM_E_NO_CARD after
+ * timeout_ms. */
+int scm_card_wait_swap(const struct scm_card_ctx *ctx, const char *reader, unsigned timeout_ms,
+                       struct scm_detail *d);
+
 /* ---- Copy, backup and restore: the patent's method (claims 5-10) ------------ */
 
 /* What happened to one object. */

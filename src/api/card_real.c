@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "card_int.h"
 
@@ -277,4 +278,47 @@ int scm_card_init(const struct scm_card_ctx *ctx, const char *reader,
     rc = ops->init_card(scm_rd_tx(conn), &ai, d);
     scm_rd_disconnect(conn);
     return rc;
+}
+
+/* A swap is seen as the card leaving and a card arriving; pcscd's event
+ * counter catches a swap made faster than we looked (two events). */
+int scm_card_wait_swap(const struct scm_card_ctx *ctx, const char *reader, unsigned timeout_ms,
+                       struct scm_detail *d)
+{
+    char clean[SCM_RD_NAME_MAX * 4];
+    unsigned start = 0;
+    bool have_start = false, seen_empty = false;
+    struct timespec t0, now;
+    int rc;
+
+    if (!ctx || !ctx->readers)
+        return SCM_E_INVAL;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        const struct scm_rd_info *rl;
+        const struct scm_rd_info *r = NULL;
+        size_t n;
+        if ((rc = scm_rd_list(ctx->readers, &rl, &n, d)) < 0)
+            return rc;
+        for (size_t i = 0; i < n && !r; i++)
+            if (strcmp(rl[i].name, reader) == 0)
+                r = &rl[i];
+        if (!r)
+            return scm_fail(d, SCM_E_NO_READER, "The reader '%s' went away.",
+                            card_clean(reader, clean, sizeof(clean)));
+        if (!have_start) {
+            start = r->events;
+            have_start = true;
+        }
+        seen_empty |= r->state == SCM_RD_EMPTY;
+        if (r->state != SCM_RD_EMPTY && (seen_empty || r->events - start >= 2))
+            return SCM_OK;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long spent = (now.tv_sec - t0.tv_sec) * 1000LL + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (spent >= (long long)timeout_ms)
+            return scm_fail(d, SCM_E_NO_CARD, "No other card was inserted in '%s' within %u s.",
+                            card_clean(reader, clean, sizeof(clean)), timeout_ms / 1000);
+        if ((rc = scm_rd_wait(ctx->readers, timeout_ms - (unsigned)spent, d)) < 0)
+            return rc;
+    }
 }

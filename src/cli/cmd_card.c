@@ -306,32 +306,29 @@ out:
     return rc;
 }
 
-/* Restore onto a blank card (--init): lay it out first, with the label and
- * serial of the card the VSC came from, and the PIN the card has now. The
- * PIN is read once and serves both steps. */
-static int init_and_open(struct cli *c, struct scm_card *vsc, const char *reader,
-                         struct scm_card **real)
+/* A blank destination (--init): lay it out first with the label and serial
+ * given (those of the card the objects came from) and the PIN the card has
+ * now. The PIN is read once from fd and serves both steps. */
+static int init_and_open(struct cli *c, const char *reader, const char *label, const char *serial,
+                         int fd, struct scm_card **real)
 {
-    struct scm_card_info vi;
     struct scm_card_ctx ctx;
     struct scm_card_init p;
     struct scm_secret pin;
     int rc;
 
-    scm_card_get_info(vsc, &vi);
     memset(&ctx, 0, sizeof(ctx));
     ctx.policy = &c->cfg.policy;
     if ((rc = cli_readers(c, &ctx.readers)) < 0)
         return rc;
-    rc = scm_secret_read(c->a.pin_fd, "The blank card's current PIN (it stays the PIN): ", &pin);
+    rc = scm_secret_read(fd, "The blank card's current PIN (it stays the PIN): ", &pin);
     if (rc < 0)
-        return rc == SCM_E_CANCELLED && c->a.pin_fd >= 0
-                   ? scm_fail(&c->d, rc, "No PIN on file descriptor %d (the input was empty).",
-                              c->a.pin_fd)
+        return rc == SCM_E_CANCELLED && fd >= 0
+                   ? scm_fail(&c->d, rc, "No PIN on file descriptor %d (the input was empty).", fd)
                    : rc;
     memset(&p, 0, sizeof(p));
-    p.label = vi.source.label[0] ? vi.source.label : NULL;
-    p.serial = vi.source.serial[0] ? vi.source.serial : vi.serial;
+    p.label = label && label[0] ? label : NULL;
+    p.serial = serial && serial[0] ? serial : NULL;
     p.pin = pin.buf;
     p.pin_len = pin.len;
     c->d.text[0] = '\0';
@@ -346,9 +343,23 @@ static int init_and_open(struct cli *c, struct scm_card *vsc, const char *reader
     return rc;
 }
 
+/* Open the destination card for writing: unlocked with the PIN from fd,
+ * or laid out first when it is blank and --init was given. */
+static int open_dst(struct cli *c, const char *reader, const char *label, const char *serial,
+                    int fd, struct scm_card **real)
+{
+    int rc = cli_open_card(c, reader, real);
+    if ((rc == SCM_E_NO_AGENT || rc == SCM_E_CARD_BLANK) && c->a.init)
+        return init_and_open(c, reader, label, serial, fd, real);
+    if (rc == SCM_OK)
+        rc = cli_unlock(c, *real, fd);
+    return rc;
+}
+
 int cli_cmd_restore(struct cli *c)
 {
     struct scm_card *vsc = NULL, *real = NULL;
+    struct scm_card_info vi;
     char name[SCM_VSC_UID_MAX + 8];
     int rc = cli_check(&c->a, "restore",
                        CLI_OPT_PIN_FD | CLI_OPT_PW_FD | CLI_OPT_FORCE_LAST_TRY | CLI_OPT_INIT, 3, 3,
@@ -359,12 +370,9 @@ int cli_cmd_restore(struct cli *c)
              c->a.pos[1]);
     if ((rc = cli_open_card(c, name, &vsc)) < 0 || (rc = cli_unlock(c, vsc, c->a.pw_fd)) < 0)
         goto out;
-    rc = cli_open_card(c, c->a.pos[2], &real);
-    if ((rc == SCM_E_NO_AGENT || rc == SCM_E_CARD_BLANK) && c->a.init)
-        rc = init_and_open(c, vsc, c->a.pos[2], &real);
-    else if (rc == SCM_OK)
-        rc = cli_unlock(c, real, c->a.pin_fd);
-    if (rc < 0)
+    scm_card_get_info(vsc, &vi);
+    if ((rc = open_dst(c, c->a.pos[2], vi.source.label, vi.source.serial[0] ? vi.source.serial : vi.serial,
+                       c->a.pin_fd, &real)) < 0)
         goto out;
     rc = run_copy(c, vsc, real, NULL, 0);
 out:
@@ -373,20 +381,67 @@ out:
     return rc;
 }
 
+/* One reader, cards swapped in turn: everything is read into a clipboard,
+ * the user swaps the cards, the clipboard is written. */
+static int copy_swap(struct cli *c, const char *const *labels, size_t nlabels)
+{
+    struct scm_card *src = NULL, *dst = NULL;
+    struct scm_clip *clip = NULL;
+    struct scm_copy_report rep = {0};
+    struct scm_card_info si;
+    struct scm_card_ctx ctx;
+    char clean[CLEAN_MAX];
+    int rc;
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.policy = &c->cfg.policy;
+    if (scm_card_name_is_vsc(c->a.pos[1]))
+        return scm_fail(&c->d, SCM_E_USAGE, "copy needs two different cards.");
+    if ((rc = cli_readers(c, &ctx.readers)) < 0 || (rc = scm_clip_new(&clip)) < 0 ||
+        (rc = cli_open_card(c, c->a.pos[1], &src)) < 0 ||
+        (rc = cli_unlock(c, src, c->a.pin_fd)) < 0)
+        goto out;
+    scm_card_get_info(src, &si);
+    rc = scm_clip_copy(clip, src, labels, nlabels, NULL, NULL, &rep, &c->d);
+    if (rep.n || rc == SCM_OK)
+        print_report(&rep, si.name, "memory");
+    scm_copy_report_free(&rep);
+    scm_card_close(src);
+    src = NULL;
+    if (rc < 0)
+        goto out;
+    printf("Take the card out of '%s' and insert the destination card (waiting up to 120 s).\n",
+           cli_clean(si.name, clean, sizeof(clean)));
+    fflush(stdout);
+    if ((rc = scm_card_wait_swap(&ctx, si.name, 120000, &c->d)) < 0 ||
+        (rc = open_dst(c, si.name, si.label, si.serial, c->a.dst_pin_fd, &dst)) < 0)
+        goto out;
+    rc = scm_clip_paste(clip, dst, NULL, 0, NULL, NULL, &rep, &c->d);
+    print_report(&rep, "memory", si.name);
+    scm_copy_report_free(&rep);
+out:
+    scm_card_close(dst);
+    scm_card_close(src);
+    scm_clip_free(clip);
+    return rc;
+}
+
 int cli_cmd_copy(struct cli *c)
 {
     struct scm_card *src = NULL, *dst = NULL;
+    const char *const *labels = c->a.npos > 3 ? &c->a.pos[3] : NULL;
+    size_t nlabels = (size_t)(c->a.npos - 3);
     int rc = cli_check(&c->a, "copy",
-                       CLI_OPT_SECRETS | CLI_OPT_DST_PIN_FD | CLI_OPT_DST_PW_FD, 3, CLI_POS_MAX,
-                       &c->d);
+                       CLI_OPT_SECRETS | CLI_OPT_DST_PIN_FD | CLI_OPT_DST_PW_FD | CLI_OPT_INIT, 3,
+                       CLI_POS_MAX, &c->d);
     if (rc < 0)
         return rc;
     if (strcmp(c->a.pos[1], c->a.pos[2]) == 0)
-        return scm_fail(&c->d, SCM_E_USAGE, "copy needs two different cards.");
+        return copy_swap(c, labels, nlabels);
     if ((rc = cli_open_card(c, c->a.pos[1], &src)) < 0 ||
         (rc = cli_open_card(c, c->a.pos[2], &dst)) < 0 || (rc = unlock_for_copy(c, src, dst)) < 0)
         goto out;
-    rc = run_copy(c, src, dst, c->a.npos > 3 ? &c->a.pos[3] : NULL, (size_t)(c->a.npos - 3));
+    rc = run_copy(c, src, dst, labels, nlabels);
 out:
     scm_card_close(dst);
     scm_card_close(src);

@@ -30,7 +30,7 @@ static const char usage_text[] =
     "  scmgr card init READER [--label TEXT] [--serial S] [--pin-fd N]\n"
     "  scmgr backup READER [--to UID] [--pin-fd N] [--password-fd M]\n"
     "  scmgr restore UID READER [--init] [--pin-fd N] [--password-fd M]\n"
-    "  scmgr copy SRC DST [LABEL...] [--pin-fd N] [--password-fd M]\n"
+    "  scmgr copy SRC DST [LABEL...] [--init] [--pin-fd N] [--password-fd M]\n"
     "             [--dst-pin-fd N] [--dst-password-fd M]\n"
     "\n"
     "Objects on a card (CARD is vsc:UID or READER):\n"

@@ -131,6 +131,25 @@ expect 0 scm get 1 "Please read"
 cmp "$T/note" "$OUT" || fail "card-to-card copy"
 expect 5 scm copy 0 1 "no such label" --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN"
 
+# ---- one reader, cards swapped in turn: copy 0 0 ----------------------------------
+# scmgr reads card 0 into memory, asks for the swap, waits for the card to
+# leave and a blank one to arrive, lays it out (--init) and writes.
+scm copy 0 0 --init --pin-fd 3 --dst-pin-fd 4 3<<<"$PIN" 4<<<"$PIN" >"$T/swap.out" 2>"$T/swap.err" &
+swap_pid=$!
+for _ in $(seq 1 200); do
+    grep -q "insert the destination card" "$T/swap.out" 2>/dev/null && break
+    kill -0 $swap_pid 2>/dev/null || break
+    sleep 0.05
+done
+grep -q "insert the destination card" "$T/swap.out" || { cat "$T/swap.out" "$T/swap.err" >&2; fail "no swap prompt"; }
+rig_card_kill 0
+rig_card_start 0
+rc=0
+wait $swap_pid || rc=$?
+[ $rc = 0 ] || { cat "$T/swap.out" "$T/swap.err" >&2; fail "copy 0 0 exited $rc"; }
+grep -q "5 copied" "$T/swap.out" || fail "swap copy report"
+[ "$(objects 0 --pin-fd 3 3<<<"$PIN")" = "$card0" ] || fail "swapped card differs"
+
 # ---- a card pulled out mid-backup: the VSC stays as it was --------------------------
 before=$(sha256sum <"$SCMGR_STORE/00001079.vsc")
 rig_card_fuse 0 20
