@@ -123,6 +123,10 @@ void scm_harden_process(void);
  * NUL-terminated. Returns the length written. */
 size_t scm_sanitize(const char *in, size_t in_len, char *out, size_t max_out);
 
+/* Decode one UTF-8 sequence at s[0..len), len > 0. Returns its length and
+ * sets *cp, or 0 for an invalid, overlong, surrogate or truncated one. */
+size_t scm_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
+
 /* Is s (len bytes) valid UTF-8 without any of the characters above? */
 bool scm_text_is_clean(const char *s, size_t len);
 

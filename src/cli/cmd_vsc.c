@@ -109,10 +109,34 @@ out:
 
 /* ---- list -------------------------------------------------------------------- */
 
+/* The header fields that list and show have in common (doc/json.md). */
+static void json_header(struct cli_json *j, const struct scm_vsc_info *vi)
+{
+    char t[32];
+    cli_json_key(j, "label");
+    cli_json_string(j, vi->label);
+    cli_json_key(j, "generation");
+    cli_json_uint(j, vi->generation);
+    cli_json_key(j, "state");
+    cli_json_string(j, state_name(vi->disabled));
+    cli_time_iso(vi->created, t, sizeof(t));
+    cli_json_key(j, "created");
+    cli_json_string(j, t);
+    cli_time_iso(vi->modified, t, sizeof(t));
+    cli_json_key(j, "modified");
+    cli_json_string(j, t);
+    cli_json_key(j, "objects");
+    cli_json_begin_object(j);
+    for (int a = 0; a < SCM_AREA_COUNT; a++) {
+        cli_json_key(j, scm_area_name((enum scm_area)a));
+        cli_json_uint(j, vi->count[a]);
+    }
+    cli_json_end_object(j);
+}
+
 static void list_json(const struct scm_store_entry *e, size_t n)
 {
     struct cli_json j;
-    char t[32];
     cli_json_init(&j, stdout);
     cli_json_begin_array(&j);
     for (size_t i = 0; i < n; i++) {
@@ -127,25 +151,7 @@ static void list_json(const struct scm_store_entry *e, size_t n)
             cli_json_end_object(&j);
             continue;
         }
-        cli_json_key(&j, "label");
-        cli_json_string(&j, vi->label);
-        cli_json_key(&j, "generation");
-        cli_json_uint(&j, vi->generation);
-        cli_json_key(&j, "state");
-        cli_json_string(&j, state_name(vi->disabled));
-        cli_time_iso(vi->created, t, sizeof(t));
-        cli_json_key(&j, "created");
-        cli_json_string(&j, t);
-        cli_time_iso(vi->modified, t, sizeof(t));
-        cli_json_key(&j, "modified");
-        cli_json_string(&j, t);
-        cli_json_key(&j, "objects");
-        cli_json_begin_object(&j);
-        for (int a = 0; a < SCM_AREA_COUNT; a++) {
-            cli_json_key(&j, scm_area_name((enum scm_area)a));
-            cli_json_uint(&j, vi->count[a]);
-        }
-        cli_json_end_object(&j);
+        json_header(&j, vi);
         cli_json_end_object(&j);
     }
     cli_json_end_array(&j);
@@ -204,30 +210,12 @@ static int vsc_list(struct cli *c)
 static void show_json(struct scm_vsc *v, const struct scm_vsc_info *vi)
 {
     struct cli_json j;
-    char t[32], atr[2 * SCM_ATR_MAX + 1];
+    char atr[2 * SCM_ATR_MAX + 1];
     cli_json_init(&j, stdout);
     cli_json_begin_object(&j);
     cli_json_key(&j, "uid");
     cli_json_string(&j, vi->uid);
-    cli_json_key(&j, "label");
-    cli_json_string(&j, vi->label);
-    cli_json_key(&j, "generation");
-    cli_json_uint(&j, vi->generation);
-    cli_json_key(&j, "state");
-    cli_json_string(&j, state_name(vi->disabled));
-    cli_time_iso(vi->created, t, sizeof(t));
-    cli_json_key(&j, "created");
-    cli_json_string(&j, t);
-    cli_time_iso(vi->modified, t, sizeof(t));
-    cli_json_key(&j, "modified");
-    cli_json_string(&j, t);
-    cli_json_key(&j, "objects");
-    cli_json_begin_object(&j);
-    for (int a = 0; a < SCM_AREA_COUNT; a++) {
-        cli_json_key(&j, scm_area_name((enum scm_area)a));
-        cli_json_uint(&j, vi->count[a]);
-    }
-    cli_json_end_object(&j);
+    json_header(&j, vi);
     cli_json_key(&j, "source");
     cli_json_begin_object(&j);
     hex(vi->source.atr, vi->source.atr_len < SCM_ATR_MAX ? vi->source.atr_len : SCM_ATR_MAX, atr);

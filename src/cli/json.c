@@ -78,37 +78,6 @@ void cli_json_end_array(struct cli_json *j)
     close_container(j, ']');
 }
 
-/* One UTF-8 sequence: its length, or 0 if invalid (overlong, surrogate,
- * out of range, truncated). */
-static size_t utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
-{
-    size_t n;
-    uint32_t v, min;
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    if ((s[0] & 0xE0) == 0xC0)
-        n = 2, v = s[0] & 0x1Fu, min = 0x80;
-    else if ((s[0] & 0xF0) == 0xE0)
-        n = 3, v = s[0] & 0x0Fu, min = 0x800;
-    else if ((s[0] & 0xF8) == 0xF0)
-        n = 4, v = s[0] & 0x07u, min = 0x10000;
-    else
-        return 0;
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3Fu);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return n;
-}
-
 /* JSON needs only C0, '"' and '\\' escaped. We also escape what a terminal
  * would act on (DEL, C1, bidi overrides) and U+2028/2029, which break
  * JavaScript string literals; a JSON reader gets the same text back. */
@@ -124,7 +93,7 @@ static void write_string(struct cli_json *j, const char *str, size_t len)
     fputc('"', j->fp);
     for (size_t i = 0; i < len;) {
         uint32_t cp = 0;
-        size_t n = utf8_next(s + i, len - i, &cp);
+        size_t n = scm_utf8_decode(s + i, len - i, &cp);
         if (n == 0) {
             fputs("\\uFFFD", j->fp);
             i++;

@@ -4,9 +4,7 @@
 
 #include "scmgr/util.h"
 
-/* Decode one UTF-8 sequence at s[0..len). Returns its length and sets *cp,
- * or 0 for an invalid, overlong, surrogate or truncated sequence. */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+size_t scm_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 {
     unsigned char c = s[0];
     size_t n;
@@ -53,7 +51,7 @@ size_t scm_sanitize(const char *in, size_t in_len, char *out, size_t max_out)
         return 0;
     for (size_t i = 0; i < in_len;) {
         uint32_t cp = 0;
-        size_t n = utf8_decode(s + i, in_len - i, &cp);
+        size_t n = scm_utf8_decode(s + i, in_len - i, &cp);
         char esc[16];
         const char *piece;
         size_t plen;
@@ -88,7 +86,7 @@ bool scm_text_is_clean(const char *s, size_t len)
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n = utf8_decode(u + i, len - i, &cp);
+        size_t n = scm_utf8_decode(u + i, len - i, &cp);
         if (n == 0 || is_dangerous(cp))
             return false;
         i += n;

@@ -64,35 +64,10 @@ bool scm_vsc_uid_valid(const char *uid)
 /* Strict UTF-8: labels come back to C strings, so NUL is refused too. */
 bool vsc_utf8_valid(const uint8_t *s, size_t len)
 {
-    size_t i = 0;
-    while (i < len) {
-        uint8_t c = s[i];
-        size_t n;
-        uint32_t v, min;
-        if (c == 0)
+    for (size_t i = 0, n; i < len; i += n) {
+        uint32_t cp;
+        if (s[i] == 0 || (n = scm_utf8_decode(s + i, len - i, &cp)) == 0)
             return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            n = 2, v = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 3, v = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 4, v = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (len - i < n)
-            return false;
-        for (size_t k = 1; k < n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            v = (v << 6) | (s[i + k] & 0x3F);
-        }
-        if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-            return false;
-        i += n;
     }
     return true;
 }
