@@ -25,35 +25,9 @@
 
 #define PW "test-password"
 
-struct fx {
-    char *dir;
-    struct scm_policy pol;
-    struct scm_store *st;
-};
+/* A fresh store under the test policy per test: tu_store_setup. */
 
-static int setup(void **state)
-{
-    struct fx *f = calloc(1, sizeof(*f));
-    struct scm_detail d;
-    f->dir = tu_mkdtemp();
-    tu_test_policy(&f->pol);
-    if (!f->dir || scm_store_open(f->dir, &f->pol, &f->st, &d) != SCM_OK)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    scm_store_close(f->st);
-    tu_rmtree(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
-
-static struct scm_vsc *make(struct fx *f, const char *uid)
+static struct scm_vsc *make(struct tu_store *f, const char *uid)
 {
     struct scm_vsc *v = NULL;
     struct scm_detail d = {{0}};
@@ -63,7 +37,7 @@ static struct scm_vsc *make(struct fx *f, const char *uid)
     return v;
 }
 
-static struct scm_vsc *reopen(struct fx *f, const char *uid, const char *pw)
+static struct scm_vsc *reopen(struct tu_store *f, const char *uid, const char *pw)
 {
     struct scm_vsc *v = NULL;
     struct scm_detail d = {{0}};
@@ -95,7 +69,7 @@ static void save(struct scm_vsc *v)
         fail_msg("save: %d %s", rc, d.text);
 }
 
-static char *vsc_file(struct fx *f, const char *uid)
+static char *vsc_file(struct tu_store *f, const char *uid)
 {
     char *p;
     assert_true(asprintf(&p, "%s/%s.vsc", f->dir, uid) > 0);
@@ -113,7 +87,7 @@ static size_t content(unsigned a, unsigned t, uint8_t *buf)
 
 static void test_roundtrip_all(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct scm_vsc *v = make(f, "00001079");
     uint8_t buf[512], attrs[3] = {0x62, 0x01, 0x82};
     char label[32];
@@ -206,7 +180,7 @@ static void test_roundtrip_all(void **state)
 
 static void test_wrong_password(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct scm_vsc *v = make(f, "wrongpw");
     add(v, SCM_AREA_PRIVATE, SCM_OBJ_DATA, "p", "x", 1);
     save(v);
@@ -236,7 +210,7 @@ static void test_wrong_password(void **state)
 
 static void test_passwd(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct scm_vsc *v = make(f, "pw");
     uint32_t id = add(v, SCM_AREA_PRIVATE, SCM_OBJ_LOGIN, "login", "user:secret", 11);
     add(v, SCM_AREA_SECRET, SCM_OBJ_SECRETKEY, "key", "0123456789abcdef", 16);
@@ -261,7 +235,7 @@ static void test_passwd(void **state)
 
 static void test_disable_enable(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct scm_vsc *v = make(f, "dis");
     struct scm_detail d;
     assert_int_equal(scm_vsc_disable(v, &d), SCM_OK);
@@ -285,7 +259,7 @@ static void test_disable_enable(void **state)
 
 static void test_export_import(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct scm_vsc *v = make(f, "exp.1");
     add(v, SCM_AREA_PUBLIC, SCM_OBJ_CERT, "cert", "CERT", 4);
     add(v, SCM_AREA_PRIVATE, SCM_OBJ_DATA, "priv", "PRIV", 4);
@@ -352,7 +326,7 @@ static void test_export_import(void **state)
 
 static void test_labels_bytes(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     static const char *const labels[] = {
         "Grüße, 日本語 🙂",
         "evil\x1b[31mred\x1b[0m",
@@ -386,7 +360,7 @@ static void test_labels_bytes(void **state)
 
 static void test_limits(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct scm_detail d;
     struct scm_vsc *v = NULL;
     static const char *const bad_uids[] = {"", ".hidden", "a/b", "a b", "ü",
@@ -500,7 +474,7 @@ static void test_limits(void **state)
 
 static void test_kdf_floor(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct scm_vsc *v = make(f, "weak");
     scm_vsc_close(v);
     struct scm_policy def;
@@ -527,7 +501,7 @@ static void test_kdf_floor(void **state)
 
 static void test_no_plaintext(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     static const char *const secrets[] = {"pw-Unique-7731", "ZZ-PRIVATE-CONTENT-4242",
                                           "PrivLabel-xyzzy", "QQ-SECRET-KEY-9999",
                                           "SecretLabel-plugh"};
@@ -558,7 +532,7 @@ static void test_no_plaintext(void **state)
     }
 }
 
-static void sign_with(struct fx *f, gnutls_pk_algorithm_t alg, unsigned bits, bool pem)
+static void sign_with(struct tu_store *f, gnutls_pk_algorithm_t alg, unsigned bits, bool pem)
 {
     gnutls_x509_privkey_t xk;
     gnutls_privkey_t pk;
@@ -606,7 +580,7 @@ static void sign_with(struct fx *f, gnutls_pk_algorithm_t alg, unsigned bits, bo
 
 static void test_sign(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     sign_with(f, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), false);
     sign_with(f, GNUTLS_PK_EDDSA_ED25519, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_ED25519), true);
 }
@@ -626,7 +600,7 @@ static void test_names(void **state)
 
 static void test_source(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct scm_vsc_source src = {"Reader 0", {0x3B, 0x8F, 0x80}, 3, "agent", "00001079", "Card"};
     struct scm_vsc *v = NULL;
     struct scm_detail d;
@@ -650,17 +624,17 @@ static void test_source(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_roundtrip_all, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_password, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_passwd, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_disable_enable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_export_import, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_labels_bytes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kdf_floor, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_plaintext, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sign, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_source, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roundtrip_all, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_password, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_passwd, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_disable_enable, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_export_import, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_labels_bytes, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_limits, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_kdf_floor, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_no_plaintext, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_sign, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_source, tu_store_setup, tu_store_teardown),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

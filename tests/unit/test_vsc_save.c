@@ -20,42 +20,16 @@
 
 #define PW "save-password"
 
-struct fx {
-    char *dir;
-    struct scm_policy pol;
-    struct scm_store *st;
-};
+/* A fresh store under the test policy per test: tu_store_setup. */
 
-static int setup(void **state)
-{
-    struct fx *f = calloc(1, sizeof(*f));
-    struct scm_detail d;
-    f->dir = tu_mkdtemp();
-    tu_test_policy(&f->pol);
-    if (!f->dir || scm_store_open(f->dir, &f->pol, &f->st, &d) != SCM_OK)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    scm_store_close(f->st);
-    tu_rmtree(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
-
-static char *file_in(struct fx *f, const char *name)
+static char *file_in(struct tu_store *f, const char *name)
 {
     char *p;
     assert_true(asprintf(&p, "%s/%s", f->dir, name) > 0);
     return p;
 }
 
-static struct scm_vsc *make(struct fx *f, const char *uid)
+static struct scm_vsc *make(struct tu_store *f, const char *uid)
 {
     struct scm_vsc *v = NULL;
     struct scm_detail d = {{0}};
@@ -75,7 +49,7 @@ static void add(struct scm_vsc *v, enum scm_area a, const char *label)
 }
 
 /* Names in the store that start with '.' and are not lock files: temps. */
-static int count_temps(struct fx *f)
+static int count_temps(struct tu_store *f)
 {
     DIR *dir = opendir(f->dir);
     struct dirent *de;
@@ -90,7 +64,7 @@ static int count_temps(struct fx *f)
     return n;
 }
 
-static uint64_t generation_of(struct fx *f, const char *path)
+static uint64_t generation_of(struct tu_store *f, const char *path)
 {
     struct scm_vsc *v;
     struct scm_detail d = {{0}};
@@ -109,7 +83,7 @@ static uint64_t generation_of(struct fx *f, const char *path)
 
 static void test_fault_injection(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct scm_vsc *v = make(f, "fault");
     struct scm_detail d;
     char *path = file_in(f, "fault.vsc"), *bak = file_in(f, "fault.vsc.bak");
@@ -150,7 +124,7 @@ static void test_fault_injection(void **state)
 
 static void test_backup_and_generation(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct scm_vsc *v = make(f, "gen");
     struct scm_detail d;
     char *path = file_in(f, "gen.vsc"), *bak = file_in(f, "gen.vsc.bak");
@@ -184,7 +158,7 @@ static void test_backup_and_generation(void **state)
 
 static void test_conflict(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct scm_vsc *a = make(f, "conf"), *b;
     struct scm_detail d;
     assert_int_equal(scm_vsc_open(f->st, "conf", &b, &d), SCM_OK);
@@ -203,7 +177,7 @@ static void test_conflict(void **state)
 
 #define NCHILD 4
 
-static int child(struct fx *f, int k)
+static int child(struct tu_store *f, int k)
 {
     char label[16];
     struct scm_store *st;
@@ -231,7 +205,7 @@ static int child(struct fx *f, int k)
 
 static void test_concurrent_savers(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct scm_vsc *v = make(f, "shared");
     scm_vsc_close(v);
     pid_t pids[NCHILD];
@@ -267,7 +241,7 @@ static void test_concurrent_savers(void **state)
 
 static void test_list_many(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     char uid[16];
     for (int i = 0; i < NLIST; i++) {
         snprintf(uid, sizeof(uid), "card%03d", (i * 7919) % NLIST); /* not in order */
@@ -322,7 +296,7 @@ static void test_list_many(void **state)
 
 static void test_store_perms(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     char *sub = file_in(f, "a/b/store");
     struct scm_store *st;
     struct scm_detail d;
@@ -346,12 +320,12 @@ static void test_store_perms(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_fault_injection, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_backup_and_generation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conflict, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_savers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_many, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_perms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_injection, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_backup_and_generation, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_conflict, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_savers, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_list_many, tu_store_setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_store_perms, tu_store_setup, tu_store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

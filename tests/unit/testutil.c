@@ -97,3 +97,27 @@ char *tu_data_path(const char *name)
         return NULL;
     return p;
 }
+
+int tu_store_setup(void **state)
+{
+    struct tu_store *f = calloc(1, sizeof(*f));
+    if (!f || !(f->dir = tu_mkdtemp())) {
+        free(f);
+        return -1;
+    }
+    tu_test_policy(&f->pol);
+    if (scm_store_open(f->dir, &f->pol, &f->st, NULL) != SCM_OK)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+int tu_store_teardown(void **state)
+{
+    struct tu_store *f = *state;
+    scm_store_close(f->st);
+    tu_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}

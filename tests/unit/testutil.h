@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "scmgr/config.h"
+#include "scmgr/vsc.h"
 
 /* A fresh private directory under $TMPDIR (or /tmp); the caller frees the
  * string after tu_rmtree. */
@@ -21,5 +22,15 @@ uint8_t *tu_read_file(const char *path, size_t *len);
 int tu_write_file(const char *path, const uint8_t *data, size_t len);
 /* Path of a file under tests/data ($SCMGR_TEST_DATA); malloc'd. */
 char *tu_data_path(const char *name);
+
+/* The usual fixture: a fresh store in a private directory, under the test
+ * policy. cmocka setup/teardown functions; *state is a struct tu_store. */
+struct tu_store {
+    char *dir;
+    struct scm_policy pol;
+    struct scm_store *st;
+};
+int tu_store_setup(void **state);
+int tu_store_teardown(void **state);
 
 #endif
