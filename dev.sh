@@ -11,13 +11,16 @@ set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$top"
 
-# Debian packages: to build, to test, to fuzz.
+# Debian packages: to build; the PC/SC rig, for the demo and the tests; to
+# test and fuzz.
 build_pkgs=(gcc libc6-dev meson ninja-build pkg-config libncurses-dev libpcsclite-dev
             libgnutls28-dev libiniparser-dev)
-# The PC/SC test rig (tests/rig): a private pcscd with the vpcd driver, the
-# vicc card emulator (with pycryptodome), ss to find free ports, unshare.
-test_pkgs=(libcmocka-dev python3 clang pcscd vsmartcard-vpcd vsmartcard-vpicc
-           python3-pycryptodome iproute2 util-linux)
+# The PC/SC rig (tests/rig): a private pcscd with the vpcd driver, the vicc
+# card emulator (with pycryptodome), ss to find free ports, unshare.
+rig_pkgs=(pcscd vsmartcard-vpcd vsmartcard-vpicc python3 python3-pycryptodome iproute2
+          util-linux)
+# The UI's end-to-end tests drive scmgr in tmux.
+test_pkgs=(libcmocka-dev clang tmux)
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -47,15 +50,25 @@ configure() {
     fi
 }
 
+# With arguments: a plain scmgr (the system's pcscd, the user's store).
+# Without: the demo (tests/rig/demo.sh), a throwaway store and a private
+# pcscd with an emulated card pre-loaded with example objects.
 cmd_run() {
-    install_missing "${build_pkgs[@]}"
+    if [ $# -gt 0 ]; then
+        install_missing "${build_pkgs[@]}"
+    else
+        install_missing "${build_pkgs[@]}" "${rig_pkgs[@]}"
+    fi
     configure build -Dtests=false
     ninja -C build >/dev/null
-    exec ./build/src/scmgr "$@"
+    if [ $# -gt 0 ]; then
+        exec ./build/src/scmgr "$@"
+    fi
+    exec tests/rig/demo.sh ./build/src/scmgr ./build/rigwait
 }
 
 cmd_test() {
-    install_missing "${build_pkgs[@]}" "${test_pkgs[@]}"
+    install_missing "${build_pkgs[@]}" "${rig_pkgs[@]}" "${test_pkgs[@]}"
     local rc=0
 
     say "build with warnings as errors, then every test"

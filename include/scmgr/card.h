@@ -203,12 +203,15 @@ int scm_clip_copy(struct scm_clip *clip, struct scm_card *src, const char *const
                   size_t nlabels, scm_copy_progress_fn progress, void *arg,
                   struct scm_copy_report *rep, struct scm_detail *d);
 /* Write every item (or those named) to dst, replacing objects with the same
- * label. A VSC keeps the changes until scm_card_commit (the UI's File >
+ * label: into area (the patent's "paste into the selected area"), or, with
+ * area < 0, each into the area it came from. A VSC keeps the changes until scm_card_commit (the UI's File >
  * Save); a real card writes through. Writing goes on after an object the
  * card refuses, and stops when the card is gone. */
 int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
-                   size_t nlabels, scm_copy_progress_fn progress, void *arg,
+                   size_t nlabels, int area, scm_copy_progress_fn progress, void *arg,
                    struct scm_copy_report *rep, struct scm_detail *d);
+/* Remove item i (wiped); SCM_E_NOT_FOUND past the end. */
+int scm_clip_remove(struct scm_clip *clip, size_t i);
 
 /* The VSC source description and UID for a real card (backup): UID = the
  * card's serial made into a valid identifier. */

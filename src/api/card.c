@@ -102,12 +102,15 @@ void scm_card_get_info(const struct scm_card *c, struct scm_card_info *out)
     out->source = vi.source;
 }
 
+/* A listing stays valid through a failed unlock (the UI keeps drawing it);
+ * a successful one shows more objects, so it is rebuilt on the next list. */
 int scm_card_unlock(struct scm_card *c, const char *secret, size_t len, struct scm_detail *d)
 {
-    card_drop_listing(c);
-    if (c->kind == SCM_CARD_REAL)
-        return card_real_unlock(c, secret, len, d);
-    return scm_vsc_unlock(c->vsc, secret, len, d);
+    int rc = c->kind == SCM_CARD_REAL ? card_real_unlock(c, secret, len, d)
+                                      : scm_vsc_unlock(c->vsc, secret, len, d);
+    if (rc == SCM_OK)
+        card_drop_listing(c);
+    return rc;
 }
 
 void scm_card_allow_last_try(struct scm_card *c, bool allow)

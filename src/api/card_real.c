@@ -15,6 +15,8 @@ static void hex_atr(const uint8_t *atr, size_t len, char *buf, size_t cap)
         o += (size_t)snprintf(buf + o, cap - o, "%s%02X", i ? " " : "", atr[i]);
 }
 
+static int refresh(struct scm_card *c, struct scm_detail *d);
+
 int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_card *c,
                    struct scm_detail *d)
 {
@@ -53,7 +55,11 @@ int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_
                         "The card in '%s' carries no scmgr objects yet: initialise it with "
                         "'scmgr card init'.",
                         card_clean(c->name, clean, sizeof(clean)));
-    return SCM_OK;
+    /* What a PIN dialog shows before the first try: the tries left (one
+     * empty VERIFY, which spends none), and how many objects are locked. */
+    if (c->ops->pin_tries && c->ops->pin_tries(c->state, &c->ainfo.pin_tries, NULL) < 0)
+        c->ainfo.pin_tries = -1;
+    return refresh(c, d);
 }
 
 void card_real_close(struct scm_card *c)

@@ -50,6 +50,16 @@ void scm_clip_free(struct scm_clip *clip)
     free(clip);
 }
 
+int scm_clip_remove(struct scm_clip *clip, size_t i)
+{
+    if (!clip || i >= clip->n)
+        return SCM_E_NOT_FOUND;
+    obj_wipe(&clip->v[i]);
+    memmove(&clip->v[i], &clip->v[i + 1], (clip->n - i - 1) * sizeof(clip->v[0]));
+    clip->n--;
+    return SCM_OK;
+}
+
 size_t scm_clip_count(const struct scm_clip *clip)
 {
     return clip ? clip->n : 0;
@@ -280,7 +290,7 @@ out:
 }
 
 int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
-                   size_t nlabels, scm_copy_progress_fn progress, void *arg,
+                   size_t nlabels, int area, scm_copy_progress_fn progress, void *arg,
                    struct scm_copy_report *rep_out, struct scm_detail *d)
 {
     struct scm_copy_report rep = {0};
@@ -295,7 +305,9 @@ int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *cons
     for (size_t i = 0; i < clip->n; i++)
         if (wanted(clip->v[i].info.label, labels, nlabels)) {
             pick[k++] = i;
-            report_add(&rep, clip->v[i].info.label, clip->v[i].info.area, clip->v[i].info.size);
+            report_add(&rep, clip->v[i].info.label,
+                       area >= 0 ? (enum scm_area)area : clip->v[i].info.area,
+                       clip->v[i].info.size);
         }
 
     for (size_t i = 0; i < k; i++) {
@@ -305,7 +317,7 @@ int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *cons
         struct scm_obj_new n = {
             .label = o->info.label,
             .type = o->info.type,
-            .area = o->info.area,
+            .area = area >= 0 ? (enum scm_area)area : o->info.area,
             .data = o->data,
             .len = o->len,
             .src_path = o->info.src_path,
@@ -357,7 +369,7 @@ int scm_card_copy(struct scm_card *src, struct scm_card *dst, const char *const 
     rc = scm_clip_copy(clip, src, labels, nlabels, progress, arg, rep, d);
     if (rc < 0)
         goto out;
-    rc = scm_clip_paste(clip, dst, NULL, 0, progress, arg, &wr, d);
+    rc = scm_clip_paste(clip, dst, NULL, 0, -1, progress, arg, &wr, d);
     for (size_t i = 0; i < rep->n; i++) {
         struct scm_copy_item *it = &rep->items[i];
         if (it->result != SCM_COPY_DONE)

@@ -31,6 +31,7 @@ enum {
     OPT_TO,
     OPT_SERIAL,
     OPT_INIT,
+    OPT_THEME,
 };
 
 /* There is deliberately no option that takes a password: secrets on the
@@ -58,6 +59,7 @@ static const struct option long_opts[] = {
     {"force-last-try", no_argument, NULL, OPT_FORCE_LAST_TRY},
     {"to", required_argument, NULL, OPT_TO},
     {"serial", required_argument, NULL, OPT_SERIAL},
+    {"theme", required_argument, NULL, OPT_THEME},
     {"init", no_argument, NULL, OPT_INIT},
     {NULL, 0, NULL, 0},
 };
@@ -211,6 +213,9 @@ int cli_parse(int argc, char **argv, struct cli_args *a, struct scm_detail *d)
             break;
         case OPT_SERIAL:
             a->serial = optarg, a->seen |= CLI_OPT_SERIAL;
+            break;
+        case OPT_THEME:
+            a->theme = optarg;
             break;
         case OPT_INIT:
             a->init = true, a->seen |= CLI_OPT_INIT;

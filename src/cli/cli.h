@@ -45,6 +45,7 @@ struct cli_args {
     const char *policy;
     const char *log;
     const char *log_level;
+    const char *theme; /* the full-screen UI's colour theme */
     bool help;
     bool version;
     /* per-command options; `seen` has a bit for each one given */
@@ -114,6 +115,8 @@ int cli_cmd_card(struct cli *c);
 int cli_cmd_backup(struct cli *c);
 int cli_cmd_restore(struct cli *c);
 int cli_cmd_copy(struct cli *c);
+/* No command: the full-screen UI (cmd_ui.c). */
+int cli_cmd_ui(struct cli *c);
 
 /* ---- JSON output (json.c) --------------------------------------------------------
  * A streaming writer: pretty-printed, two spaces per level, keys in the

@@ -416,7 +416,7 @@ static int copy_swap(struct cli *c, const char *const *labels, size_t nlabels)
     if ((rc = scm_card_wait_swap(&ctx, si.name, 120000, &c->d)) < 0 ||
         (rc = open_dst(c, si.name, si.label, si.serial, c->a.dst_pin_fd, &dst)) < 0)
         goto out;
-    rc = scm_clip_paste(clip, dst, NULL, 0, NULL, NULL, &rep, &c->d);
+    rc = scm_clip_paste(clip, dst, NULL, 0, -1, NULL, NULL, &rep, &c->d);
     print_report(&rep, "memory", si.name);
     scm_copy_report_free(&rep);
 out:

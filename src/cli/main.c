@@ -12,6 +12,7 @@
 
 static const char usage_text[] =
     "Usage: scmgr [GLOBAL OPTIONS] COMMAND [ARGUMENTS]\n"
+    "       scmgr [GLOBAL OPTIONS]    the full-screen UI (needs a terminal)\n"
     "\n"
     "Virtual smart cards (VSC):\n"
     "  scmgr vsc new UID [--label TEXT] [--password-fd N]\n"
@@ -47,6 +48,8 @@ static const char usage_text[] =
     "  --policy FILE    the policy file (if the system policy allows it)\n"
     "  --log FILE       append a log to FILE\n"
     "  --log-level L    error, warn, info (default), debug or trace (APDUs, PINs masked)\n"
+    "  --theme NAME     the full-screen UI's colours: default, mono, high-contrast,\n"
+    "                   light, or a path to an .ini file (NO_COLOR is honoured)\n"
     "  -h, --help       show this help\n"
     "  --version        show the version\n"
     "\n"
@@ -54,6 +57,11 @@ static const char usage_text[] =
     "the file descriptor given by --password-fd or --pin-fd; never from the command\n"
     "line or the environment. TYPE is one of certificate, private-key, public-key, secret-key,\n"
     "data, business-card, url, login, note.\n"
+    "\n"
+    "Full-screen UI keys: Tab/Left/Right panes, Up/Down move, Enter open or unlock,\n"
+    "  Space/Insert mark, F1/? help, F2 save VSC, F3 view, F5 copy, F6 paste,\n"
+    "  F7 new VSC, F8/Delete delete, F9 menu (then a letter), Alt+F/E/V/T/H menus,\n"
+    "  F10/q quit, Esc closes a dialog, Ctrl-L redraw. SCMGR_ASCII=1: ASCII borders.\n"
     "\n"
     "Exit status: 0 success, 1 failure, 2 usage, 3 wrong password or PIN, 4 damaged\n"
     "or invalid file, 5 no such card, VSC or reader, 6 VSC disabled. See scmgr(1).\n";
@@ -273,23 +281,15 @@ int main(int argc, char **argv)
                       strerror(errno));
         goto out;
     }
-    if (c.a.npos == 0) {
-        /* The full-screen UI is a later issue: until then, say so and show
-         * what can be done now, which is not an error. */
-        fputs("scmgr: the full-screen UI is not part of this version yet; the commands "
-              "below work.\n\n", stdout);
-        fputs(usage_text, stdout);
-        goto out;
-    }
-
     ca.config_path = c.a.config;
     ca.policy_path = c.a.policy;
     ca.store_dir = c.a.store;
     rc = scm_config_load(&c.cfg, &ca, &c.d);
     if (rc < 0)
         goto out;
-    scm_log(SCM_LOG_INFO, "scmgr %s: %s, store %s", SCMGR_VERSION, c.a.pos[0], c.cfg.store_dir);
-    rc = dispatch(&c);
+    scm_log(SCM_LOG_INFO, "scmgr %s: %s, store %s", SCMGR_VERSION,
+            c.a.npos ? c.a.pos[0] : "full-screen UI", c.cfg.store_dir);
+    rc = c.a.npos ? dispatch(&c) : cli_cmd_ui(&c);
 out:
     if (rc < 0)
         code = cli_report(&c, rc);

@@ -15,10 +15,12 @@ has "$OUT" '^Usage: scmgr'
 expect 0 scm --version
 has "$OUT" '^scmgr [0-9]+\.[0-9]+\.[0-9]+$'
 
-# No command: the full-screen UI is not there yet; say so, show the usage.
-expect 0 scm
-has "$OUT" 'full-screen UI is not part of this version yet'
-has "$OUT" '^Usage: scmgr'
+# No command: the full-screen UI, which needs a terminal. Without one it
+# refuses at once with one sentence instead of waiting for keys.
+expect 1 scm </dev/null
+has "$ERR" 'full-screen UI needs a terminal'
+expect 1 scm --theme mono </dev/null
+has "$ERR" 'full-screen UI needs a terminal'
 
 # Usage errors exit 2 with one sentence.
 for args in "frobnicate" "vsc" "vsc frob" "vsc new" "vsc new a b" "vsc show" \

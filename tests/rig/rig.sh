@@ -112,7 +112,7 @@ rig__rigwait() {
     local w=${SCMGR_RIGWAIT:-}
     if [ -z "$w" ]; then
         # By hand: the first build directory that has it.
-        for w in "$RIG_HERE"/../../build*/tests/rig/rigwait ""; do
+        for w in "$RIG_HERE"/../../build*/rigwait "$RIG_HERE"/../../build*/tests/rig/rigwait ""; do
             [ -x "$w" ] && break
         done
     fi

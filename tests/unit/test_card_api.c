@@ -402,7 +402,7 @@ static void test_clipboard(void **state)
     scm_card_close(src); /* the clipboard keeps its copies */
 
     dst = open_second(f, "C1");
-    assert_int_equal(scm_clip_paste(clip, dst, NULL, 0, NULL, NULL, &r, NULL), SCM_OK);
+    assert_int_equal(scm_clip_paste(clip, dst, NULL, 0, -1, NULL, NULL, &r, NULL), SCM_OK);
     assert_int_equal(r.done, 2);
     scm_copy_report_free(&r);
     struct scm_card_info ci;
@@ -415,6 +415,25 @@ static void test_clipboard(void **state)
     assert_int_equal(scm_card_commit(dst, NULL), SCM_OK);
     scm_card_close(dst);
 
+    /* Paste into a chosen area: "pub" lands in the private area of C2. */
+    dst = open_second(f, "C2");
+    assert_int_equal(scm_clip_paste(clip, dst, one, 1, SCM_AREA_PRIVATE, NULL, NULL, &r, NULL),
+                     SCM_OK);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.items[0].area, SCM_AREA_PRIVATE);
+    scm_copy_report_free(&r);
+    const struct scm_obj_info *o;
+    size_t n;
+    assert_int_equal(scm_card_list(dst, &o, &n), SCM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(o[0].area, SCM_AREA_PRIVATE);
+    scm_card_close(dst);
+
+    /* One item out, then all. */
+    assert_int_equal(scm_clip_remove(clip, 0), SCM_OK);
+    assert_int_equal(scm_clip_count(clip), 1);
+    assert_string_equal(scm_clip_item(clip, 0)->label, "priv");
+    assert_int_equal(scm_clip_remove(clip, 1), SCM_E_NOT_FOUND);
     scm_clip_clear(clip);
     assert_int_equal(scm_clip_count(clip), 0);
     scm_clip_free(clip);

@@ -1,0 +1,617 @@
+/* The flows of the open card: open, unlock, close, save, copy, paste,
+ * backup, and the dispatcher from actions to flows. Every flow ends with
+ * a status line message. */
+#include "ui_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ui_menu_help(char ***lines, size_t *n);
+
+/* Say what is going on before a call that blocks (PBKDF2, card I/O). */
+static void busy(struct ui *ui, const char *msg)
+{
+    ui_status(ui, false, "%s", msg);
+    ui_draw(ui);
+}
+
+static bool card_gone(int rc)
+{
+    return rc == SCM_E_CARD_REMOVED || rc == SCM_E_NO_CARD || rc == SCM_E_NO_READER;
+}
+
+/* An error of the open card; a card that went away is closed. */
+static void card_error(struct ui *ui, int rc, const struct scm_detail *d, const char *what)
+{
+    if (ui->card && ui->ci.kind == SCM_CARD_REAL && card_gone(rc)) {
+        char name[160];
+        memcpy(name, ui->ci.name, sizeof(name));
+        ui_card_drop(ui);
+        ui_slots_refresh(ui);
+        ui_status(ui, true, "Card removed from %s: closed; the clipboard is kept.",
+                  name);
+        return;
+    }
+    ui_status_err(ui, rc, d, what);
+}
+
+bool ui_close_card(struct ui *ui, bool asking)
+{
+    struct scm_detail d = {{0}};
+    char q[400];
+    if (!ui->card)
+        return true;
+    scm_card_get_info(ui->card, &ui->ci);
+    if (ui->ci.dirty && asking && !ui->hangup) {
+        snprintf(q, sizeof(q), "VSC %s has unsaved changes. Save them?", ui->ci.serial);
+        int r = ui_yesnocancel(ui, "Unsaved changes", q);
+        if (r < 0) {
+            ui_status(ui, false, "Nothing closed: %s is still open.", ui->ci.name);
+            return false;
+        }
+        if (r == 1) {
+            int rc = scm_card_commit(ui->card, &d);
+            if (rc < 0) {
+                ui_status_err(ui, rc, &d, "Saving failed; the card stays open");
+                return false;
+            }
+        }
+    }
+    ui_card_drop(ui);
+    return true;
+}
+
+int ui_unlock(struct ui *ui)
+{
+    struct scm_detail d = {{0}};
+    struct ui_secret s = {0};
+    char prompt[400];
+    int rc;
+    if (!ui->card) {
+        ui_status(ui, true, "No card is open: select a reader and press Enter.");
+        return SCM_E_NOT_FOUND;
+    }
+    if (!scm_card_needs_unlock(ui->card))
+        return SCM_OK;
+    scm_card_get_info(ui->card, &ui->ci);
+    bool real = ui->ci.kind == SCM_CARD_REAL;
+    if (real && ui->ci.pin_tries >= 0)
+        snprintf(prompt, sizeof(prompt), "PIN for %s (%d %s left):", ui->ci.name, ui->ci.pin_tries,
+                 ui->ci.pin_tries == 1 ? "try" : "tries");
+    else if (real)
+        snprintf(prompt, sizeof(prompt), "PIN for %s:", ui->ci.name);
+    else
+        snprintf(prompt, sizeof(prompt), "Password for %s:", ui->ci.name);
+    if (ui_secret_ask(ui, real ? "PIN" : "Password", prompt, &s) != 1) {
+        ui_status(ui, false, "Unlocking cancelled; %s stays locked.", ui->ci.name);
+        return SCM_E_CANCELLED;
+    }
+    busy(ui, real ? "Checking the PIN..." : "Checking the password...");
+    scm_card_allow_last_try(ui->card, false);
+    rc = scm_card_unlock(ui->card, s.buf, s.len, &d);
+    if (rc == SCM_E_PIN_LAST_TRY) {
+        int yes = ui_yesno(ui, "Last PIN try",
+                           "Only one PIN try is left: a wrong PIN blocks the card. Use it?");
+        if (yes == 1) {
+            scm_card_allow_last_try(ui->card, true);
+            d.text[0] = '\0';
+            rc = scm_card_unlock(ui->card, s.buf, s.len, &d);
+            scm_card_allow_last_try(ui->card, false);
+        } else {
+            rc = SCM_E_CANCELLED;
+        }
+    }
+    ui_secret_free(&s);
+    /* Whatever happened, draw from a fresh listing: never keep pointers
+     * into one the API may have replaced. */
+    ui_card_reload(ui);
+    if (rc == SCM_E_CANCELLED) {
+        ui_status(ui, false, "The last PIN try was not used; %s stays locked.", ui->ci.name);
+        return rc;
+    }
+    if (rc < 0) {
+        scm_card_get_info(ui->card, &ui->ci);
+        if (rc == SCM_E_BAD_PIN && ui->ci.pin_tries >= 0)
+            ui_status(ui, true, "Wrong PIN: %d %s left.", ui->ci.pin_tries,
+                      ui->ci.pin_tries == 1 ? "try" : "tries");
+        else if (rc == SCM_E_BAD_PASSWORD)
+            ui_status(ui, true, "Wrong password for %s.", ui->ci.name);
+        else
+            card_error(ui, rc, &d, "Unlocking failed");
+        ui_dirty(ui, UI_W_CARD);
+        return rc;
+    }
+    size_t cnt[SCM_AREA_COUNT] = {0};
+    for (size_t i = 0; i < ui->n_objs; i++)
+        cnt[ui->objs[i].area]++;
+    ui_status(ui, false, "Unlocked %s: %zu private objects, %zu secret keys.", ui->ci.name,
+              cnt[SCM_AREA_PRIVATE], cnt[SCM_AREA_SECRET]);
+    return SCM_OK;
+}
+
+void ui_act_open(struct ui *ui)
+{
+    struct scm_detail d = {{0}};
+    struct scm_card *card = NULL;
+    const struct scm_slot *s = ui_slot_selected(ui);
+    char name[160], q[400];
+    if (!s) {
+        ui_status(ui, true, "No reader or VSC to open.");
+        return;
+    }
+    memcpy(name, s->name, sizeof(name));
+    if (ui->card && strcmp(ui->card_slot, name) == 0) {
+        ui->focus = UI_PANE_CARD;
+        ui->dirty = UI_DIRTY_ALL;
+        ui_status(ui, false, "%s is already open.", ui->ci.name);
+        return;
+    }
+    if (s->kind == SCM_CARD_VSC && s->disabled) {
+        ui_status(ui, true, "%s is disabled; enable it in Tools > VSC Manager.", s->title);
+        return;
+    }
+    if (s->kind == SCM_CARD_REAL && s->state == SCM_SLOT_EMPTY) {
+        ui_status(ui, true, "There is no card in %s.", s->title);
+        return;
+    }
+    if (!ui_close_card(ui, true))
+        return;
+    busy(ui, "Opening the card...");
+    int rc = scm_card_open(&ui->cctx, name, &card, &d);
+    if (rc == SCM_E_NO_AGENT || rc == SCM_E_CARD_BLANK) {
+        snprintf(q, sizeof(q),
+                 "The card in %s %s. Initialise it with scmgr's layout now? Its current PIN "
+                 "stays the PIN.",
+                 name, rc == SCM_E_CARD_BLANK ? "is blank" : "is not known to any card agent");
+        ui_status_err(ui, rc, &d, "Opening failed");
+        if (ui_yesno(ui, "Initialise card", q) == 1)
+            ui_act_init_card(ui, name);
+        return;
+    }
+    if (rc < 0) {
+        ui_status_err(ui, rc, &d, "Opening failed");
+        return;
+    }
+    ui->card = card;
+    memcpy(ui->card_slot, name, sizeof(ui->card_slot));
+    ui->card_sel = ui->card_top = 0;
+    ui_marks_clear(ui);
+    ui_card_reload(ui);
+    ui->focus = UI_PANE_CARD;
+    ui->dirty = UI_DIRTY_ALL;
+    size_t pub = 0;
+    for (size_t i = 0; i < ui->n_objs; i++)
+        pub += ui->objs[i].area == SCM_AREA_PUBLIC;
+    ui_status(ui, false, "Opened %s: %zu public objects. Enter on Private unlocks.", ui->ci.name,
+              pub);
+}
+
+static void report_if_needed(struct ui *ui, const char *title, const struct scm_copy_report *r,
+                             bool always)
+{
+    if (always || r->skipped || r->failed || r->not_tried)
+        ui_report(ui, title, r);
+}
+
+void ui_act_copy(struct ui *ui, bool all)
+{
+    struct scm_detail d = {{0}};
+    struct scm_copy_report rep = {0};
+    struct ui_progress p;
+    const char **labels = NULL;
+    size_t n = 0;
+    if (!ui->card) {
+        ui_status(ui, true, "No card is open: select a reader and press Enter.");
+        return;
+    }
+    if (!all) {
+        labels = calloc(ui->n_marks + 1, sizeof(*labels));
+        if (!labels)
+            return;
+        /* Copies: the labels point into the card's listing, which the
+         * copy itself renews. */
+        for (size_t i = 0; i < ui->n_objs; i++)
+            if (ui_marked(ui, ui->objs[i].id) && (labels[n] = strdup(ui->objs[i].label)))
+                n++;
+        const struct scm_obj_info *o = ui_obj_selected(ui);
+        if (n == 0 && o && (labels[n] = strdup(o->label)))
+            n++;
+        if (n == 0) {
+            free(labels);
+            ui_status(ui, true, "Select or mark objects first (Space marks), or use Edit > Copy all.");
+            return;
+        }
+    }
+    bool locked = scm_card_needs_unlock(ui->card);
+    ui_progress_open(ui, &p, "Copying");
+    int rc = scm_clip_copy(ui->clip, ui->card, labels, n, ui_progress_cb, &p, &rep, &d);
+    ui_progress_close(&p);
+    for (size_t i = 0; i < n; i++)
+        free((char *)labels[i]);
+    free(labels);
+    /* Copying lists the card again: the rows point into the old listing. */
+    ui_card_reload(ui);
+    ui_dirty(ui, UI_W_CLIP);
+    if (rc < 0) {
+        report_if_needed(ui, "Result", &rep, false);
+        card_error(ui, rc, &d, "Copying failed, nothing was added to the clipboard");
+    } else {
+        report_if_needed(ui, "Result", &rep, false);
+        ui_marks_clear(ui);
+        ui_dirty(ui, UI_W_CARD);
+        ui_status(ui, false, "Copied %zu objects to the clipboard%s%s.", rep.done,
+                  rep.skipped ? " (keys the card keeps were skipped)" : "",
+                  all && locked ? "; unlock the card to copy its private objects too" : "");
+    }
+    scm_copy_report_free(&rep);
+}
+
+void ui_act_paste(struct ui *ui)
+{
+    struct scm_detail d = {{0}};
+    struct scm_copy_report rep = {0};
+    struct ui_progress p;
+    if (!ui->card) {
+        ui_status(ui, true, "Open the card to paste into first (select it in Readers, Enter).");
+        return;
+    }
+    if (scm_clip_count(ui->clip) == 0) {
+        ui_status(ui, true, "The clipboard is empty: mark objects and press F5 first.");
+        return;
+    }
+    if (ui_unlock(ui) < 0)
+        return;
+    bool real = ui->ci.kind == SCM_CARD_REAL;
+    /* Into the area selected in the Card pane (the patent's 3O/3P); from
+     * any other pane each object goes back to the area it came from. */
+    const struct ui_row *r = ui->focus == UI_PANE_CARD ? ui_row_selected(ui) : NULL;
+    int area = r ? (int)r->area : -1;
+    /* Private objects never land in the readable area by accident. */
+    size_t priv = 0;
+    for (size_t i = 0; i < scm_clip_count(ui->clip); i++)
+        priv += scm_clip_item(ui->clip, i)->area != SCM_AREA_PUBLIC;
+    if (area == SCM_AREA_PUBLIC && priv > 0) {
+        char q[200];
+        snprintf(q, sizeof(q),
+                 "%zu private object%s would become readable without a PIN or password. "
+                 "Paste into the public area anyway? (No: each goes to its own area)",
+                 priv, priv == 1 ? "" : "s");
+        int yes = ui_yesno(ui, "Public area", q);
+        if (yes < 0) {
+            ui_status(ui, false, "Nothing was pasted.");
+            return;
+        }
+        if (yes != 1)
+            area = -1;
+    }
+    ui_progress_open(ui, &p, "Pasting");
+    int rc = scm_clip_paste(ui->clip, ui->card, NULL, 0, area, ui_progress_cb, &p, &rep, &d);
+    ui_progress_close(&p);
+    ui_card_reload(ui);
+    /* Writing onto a real card is a restore: always say what got there. */
+    report_if_needed(ui, "Result", &rep, real);
+    if (rc < 0 && !(ui->card && rep.done)) {
+        card_error(ui, rc, &d, "Pasting failed");
+    } else if (rc < 0) {
+        ui_status(ui, true, "Pasted %zu of %zu objects into %s; %zu failed, %zu not tried.",
+                  rep.done, rep.n, ui->ci.name, rep.failed, rep.not_tried);
+    } else {
+        ui_status(ui, false, "Pasted %zu objects into %s%s.", rep.done, ui->ci.name,
+                  ui->ci.dirty ? " (unsaved: F2 saves)" : "");
+    }
+    scm_copy_report_free(&rep);
+}
+
+void ui_act_save(struct ui *ui)
+{
+    struct scm_detail d = {{0}};
+    if (!ui->card) {
+        ui_status(ui, true, "No card is open.");
+        return;
+    }
+    if (ui->ci.kind == SCM_CARD_REAL) {
+        ui_status(ui, false, "A real card is written at once; there is nothing to save.");
+        return;
+    }
+    scm_card_get_info(ui->card, &ui->ci);
+    if (!ui->ci.dirty) {
+        ui_status(ui, false, "%s has no unsaved changes.", ui->ci.name);
+        return;
+    }
+    busy(ui, "Saving...");
+    int rc = scm_card_commit(ui->card, &d);
+    ui_card_reload(ui);
+    if (rc < 0)
+        ui_status_err(ui, rc, &d, "Saving failed");
+    else
+        ui_status(ui, false, "Saved %s (generation %llu).", ui->ci.name,
+                  (unsigned long long)ui->ci.generation);
+    ui_slots_refresh(ui);
+}
+
+/* Open (or create) the VSC a backup of the open real card goes into, unlocked. */
+static int backup_target(struct ui *ui, struct scm_card **out, struct scm_detail *d)
+{
+    char uid[SCM_VSC_UID_MAX + 1], name[SCM_VSC_UID_MAX + 8];
+    struct scm_vsc_source src;
+    struct ui_secret pw = {0};
+    struct scm_vsc *v = NULL;
+    int rc = scm_card_backup_target(ui->card, uid, &src, d);
+    if (rc < 0)
+        return rc;
+    snprintf(name, sizeof(name), "vsc:%s", uid);
+    rc = scm_card_open(&ui->cctx, name, out, d);
+    if (rc == SCM_E_VSC_NOT_FOUND) {
+        d->text[0] = '\0';
+        rc = ui_secret_ask_new(ui, name, &pw);
+        if (rc != 1)
+            return rc == 0 ? SCM_E_CANCELLED : rc;
+        busy(ui, "Creating the VSC...");
+        rc = scm_vsc_create(ui->cctx.store, uid, NULL, &src, pw.buf, pw.len, &v, d);
+        scm_vsc_close(v);
+        if (rc == SCM_OK && (rc = scm_card_open(&ui->cctx, name, out, d)) == SCM_OK)
+            rc = scm_card_unlock(*out, pw.buf, pw.len, d);
+    } else if (rc == SCM_OK) {
+        char prompt[128];
+        snprintf(prompt, sizeof(prompt), "Password for %s:", name);
+        if (ui_secret_ask(ui, "Password", prompt, &pw) != 1)
+            rc = SCM_E_CANCELLED;
+        else {
+            busy(ui, "Checking the password...");
+            rc = scm_card_unlock(*out, pw.buf, pw.len, d);
+        }
+    }
+    ui_secret_free(&pw);
+    if (rc < 0) {
+        scm_card_close(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+void ui_act_backup(struct ui *ui)
+{
+    struct scm_detail d = {{0}};
+    struct scm_copy_report rep = {0};
+    struct scm_card *vsc = NULL;
+    struct ui_progress p;
+    const struct scm_slot *s = ui_slot_selected(ui);
+    if ((!ui->card || ui->ci.kind != SCM_CARD_REAL) && s && s->kind == SCM_CARD_REAL &&
+        s->state == SCM_SLOT_CARD)
+        ui_act_open(ui);
+    if (!ui->card || ui->ci.kind != SCM_CARD_REAL) {
+        ui_status(ui, true, "Open a real card first (select its reader, Enter), then back it up.");
+        return;
+    }
+    int rc = ui_unlock(ui);
+    if (rc < 0)
+        return;
+    rc = backup_target(ui, &vsc, &d);
+    if (rc == SCM_E_CANCELLED || rc == 0) {
+        ui_status(ui, false, "Backup cancelled.");
+        return;
+    }
+    if (rc == SCM_E_PW_MISMATCH) {
+        ui_status(ui, true, "The two passwords differ; nothing was created.");
+        return;
+    }
+    if (rc < 0) {
+        ui_status_err(ui, rc, &d, "Backup failed");
+        ui_slots_refresh(ui);
+        return;
+    }
+    ui_progress_open(ui, &p, "Backing up");
+    rc = scm_card_copy(ui->card, vsc, NULL, 0, ui_progress_cb, &p, &rep, &d);
+    ui_progress_close(&p);
+    ui_card_reload(ui);
+    struct scm_card_info vi;
+    scm_card_get_info(vsc, &vi);
+    scm_card_close(vsc);
+    ui_report(ui, "Result", &rep);
+    if (rc < 0)
+        card_error(ui, rc, &d, "Backup incomplete");
+    else
+        ui_status(ui, false, "Backed up %zu objects of %s into %s (saved).", rep.done, ui->ci.name,
+                  vi.name);
+    scm_copy_report_free(&rep);
+    ui_slots_refresh(ui);
+}
+
+void ui_act_help(struct ui *ui)
+{
+    char **lines = NULL;
+    size_t n = 0;
+    if (ui_keys_help(&lines, &n) == SCM_OK) {
+        ui_lines_add(&lines, &n, "%s", "");
+        ui_lines_add(&lines, &n, "%s", "Menus (F9, then the menu's first letter; or Alt+letter):");
+        ui_menu_help(&lines, &n);
+    }
+    ui_lines(ui, "Help", lines, n, NULL, NULL);
+    ui_lines_free(lines, n);
+    ui_status(ui, false, "Help closed.");
+}
+
+void ui_check_removed(struct ui *ui)
+{
+    if (!ui->card || ui->ci.kind != SCM_CARD_REAL)
+        return;
+    const struct scm_slot *s = NULL;
+    for (size_t i = 0; i < ui->n_slots; i++)
+        if (strcmp(ui->slots[i].name, ui->card_slot) == 0)
+            s = &ui->slots[i];
+    if (s && s->state == SCM_SLOT_CARD && strcmp(s->serial, ui->ci.serial) == 0)
+        return;
+    if (s && s->state == SCM_SLOT_IN_USE)
+        return;
+    char name[160];
+    memcpy(name, ui->ci.name, sizeof(name));
+    ui_card_drop(ui);
+    ui_status(ui, true, "Card removed from %s: closed; the clipboard is kept.", name);
+}
+
+void ui_idle_expired(struct ui *ui)
+{
+    if (!ui->card && scm_clip_count(ui->clip) == 0)
+        return;
+    /* The policy wants nothing unlocked left on an unattended screen. */
+    ui_card_drop(ui);
+    scm_clip_clear(ui->clip);
+    ui->clip_sel = 0;
+    ui->dirty = UI_DIRTY_ALL;
+    ui_status(ui, true, "Idle for %u s: the card was closed and the clipboard wiped (policy).",
+              ui->pol->idle_timeout);
+}
+
+static void act_enter(struct ui *ui)
+{
+    if (ui->focus == UI_PANE_READERS) {
+        ui_act_open(ui);
+    } else if (ui->focus == UI_PANE_CARD) {
+        const struct ui_row *r = ui_row_selected(ui);
+        if (!r)
+            return;
+        if (r->kind == UI_ROW_AREA) {
+            if (r->area != SCM_AREA_PUBLIC && scm_card_needs_unlock(ui->card))
+                ui_unlock(ui);
+            else
+                ui_status(ui, false, "%s area: %zu objects.", scm_area_name(r->area),
+                          ui->ci.count[r->area]);
+        } else {
+            ui_act_view(ui);
+        }
+    }
+}
+
+static void act_mark(struct ui *ui)
+{
+    const struct scm_obj_info *o = ui->focus == UI_PANE_CARD ? ui_obj_selected(ui) : NULL;
+    if (!o) {
+        ui_status(ui, false, "Space marks objects in the Card pane.");
+        return;
+    }
+    ui_mark_toggle(ui, o->id);
+    ui_move(ui, 1);
+    ui_dirty(ui, UI_W_CARD);
+    ui_status(ui, false, "%zu objects marked; F5 copies them to the clipboard.", ui->n_marks);
+}
+
+/* F8 in the Clipboard pane: the selected item goes (wiped). */
+static void act_remove_clip(struct ui *ui)
+{
+    const struct scm_clip_item *it = scm_clip_item(ui->clip, (size_t)ui->clip_sel);
+    char label[SCM_OBJ_LABEL_MAX * 4 + 1];
+    if (!it) {
+        ui_status(ui, false, "The clipboard is empty.");
+        return;
+    }
+    ui_text_clean(it->label, ui->utf8, label, sizeof(label));
+    scm_clip_remove(ui->clip, (size_t)ui->clip_sel);
+    if (ui->clip_sel > 0 && (size_t)ui->clip_sel >= scm_clip_count(ui->clip))
+        ui->clip_sel--;
+    ui_dirty(ui, UI_W_CLIP);
+    ui_status(ui, false, "Removed '%s' from the clipboard (wiped).", label);
+}
+
+static void act_clear_clip(struct ui *ui)
+{
+    if (scm_clip_count(ui->clip) == 0) {
+        ui_status(ui, false, "The clipboard is already empty.");
+        return;
+    }
+    if (ui_yesno(ui, "Confirm", "Empty the clipboard? Its objects are wiped from memory.") != 1) {
+        ui_status(ui, false, "The clipboard was kept.");
+        return;
+    }
+    scm_clip_clear(ui->clip);
+    ui->clip_sel = 0;
+    ui_dirty(ui, UI_W_CLIP);
+    ui_status(ui, false, "The clipboard is empty.");
+}
+
+static void act_pane(struct ui *ui, int delta)
+{
+    ui->focus = (enum ui_pane)(((int)ui->focus + UI_PANE_COUNT + delta) % UI_PANE_COUNT);
+    ui_dirty(ui, UI_W_READERS), ui_dirty(ui, UI_W_CARD), ui_dirty(ui, UI_W_CLIP);
+}
+
+static int page(const struct ui *ui)
+{
+    int h = ui->focus == UI_PANE_CARD ? ui->lay.card.h - 10 : ui->lay.readers.h / 2 - 1;
+    return h > 1 ? h : 1;
+}
+
+void ui_act(struct ui *ui, enum ui_action a)
+{
+    switch (a) {
+    case UI_ACT_NONE: break;
+    case UI_ACT_HELP: ui_act_help(ui); break;
+    case UI_ACT_SAVE: ui_act_save(ui); break;
+    case UI_ACT_VIEW: ui_act_view(ui); break;
+    case UI_ACT_COPY: ui_act_copy(ui, false); break;
+    case UI_ACT_COPY_ALL: ui_act_copy(ui, true); break;
+    case UI_ACT_PASTE: ui_act_paste(ui); break;
+    case UI_ACT_NEW_VSC: ui_act_new_vsc(ui, false); break;
+    case UI_ACT_DELETE:
+        if (ui->focus == UI_PANE_CLIP)
+            act_remove_clip(ui);
+        else
+            ui_act_delete(ui);
+        break;
+    case UI_ACT_MENU: ui_act(ui, ui_menu_run(ui, -1)); break;
+    case UI_ACT_MENU_FILE: ui_act(ui, ui_menu_run(ui, 0)); break;
+    case UI_ACT_MENU_EDIT: ui_act(ui, ui_menu_run(ui, 1)); break;
+    case UI_ACT_MENU_VIEW: ui_act(ui, ui_menu_run(ui, 2)); break;
+    case UI_ACT_MENU_TOOLS: ui_act(ui, ui_menu_run(ui, 3)); break;
+    case UI_ACT_MENU_HELP: ui_act(ui, ui_menu_run(ui, 4)); break;
+    case UI_ACT_QUIT:
+        if (ui_close_card(ui, true))
+            ui->quit = true;
+        break;
+    case UI_ACT_NEXT_PANE: act_pane(ui, 1); break;
+    case UI_ACT_PREV_PANE: act_pane(ui, -1); break;
+    case UI_ACT_UP: ui_move(ui, -1); break;
+    case UI_ACT_DOWN: ui_move(ui, 1); break;
+    case UI_ACT_PGUP: ui_move(ui, -page(ui)); break;
+    case UI_ACT_PGDN: ui_move(ui, page(ui)); break;
+    case UI_ACT_HOME: ui_move(ui, -100000); break;
+    case UI_ACT_END: ui_move(ui, 100000); break;
+    case UI_ACT_OPEN: act_enter(ui); break;
+    case UI_ACT_MARK: act_mark(ui); break;
+    case UI_ACT_REDRAW:
+        clearok(curscr, TRUE);
+        ui->dirty = UI_DIRTY_ALL;
+        ui_status(ui, false, "Screen redrawn.");
+        break;
+    case UI_ACT_CLOSE:
+        if (!ui->card)
+            ui_status(ui, false, "No card is open.");
+        else {
+            char name[160];
+            memcpy(name, ui->ci.name, sizeof(name));
+            if (ui_close_card(ui, true))
+                ui_status(ui, false, "Closed %s. The clipboard is kept.", name);
+        }
+        break;
+    case UI_ACT_RENAME: ui_act_rename(ui); break;
+    case UI_ACT_IMPORT: ui_act_import(ui); break;
+    case UI_ACT_EXPORT: ui_act_export(ui); break;
+    case UI_ACT_BACKUP: ui_act_backup(ui); break;
+    case UI_ACT_VSC_MANAGER: ui_act_vsc_manager(ui); break;
+    case UI_ACT_INIT_CARD: ui_act_init_card(ui, NULL); break;
+    case UI_ACT_UNLOCK:
+        if (ui->card && !scm_card_needs_unlock(ui->card))
+            ui_status(ui, false, "%s is already unlocked.", ui->ci.name);
+        else
+            ui_unlock(ui);
+        break;
+    case UI_ACT_CLEAR_CLIP: act_clear_clip(ui); break;
+    case UI_ACT_ABOUT:
+        ui_msg(ui, "About",
+               "scmgr " SCMGR_VERSION " - a smart-card manager: virtual smart cards (VSC) for "
+               "your smart cards, backup and restore through a clipboard. MIT licence.");
+        ui_status(ui, false, "scmgr %s", SCMGR_VERSION);
+        break;
+    case UI_ACT_COUNT: break;
+    }
+}

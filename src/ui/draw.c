@@ -1,0 +1,319 @@
+/* The main screen: menu bar, the three panes, status line and function-key
+ * bar. Each is its own window, redrawn only when marked dirty and staged
+ * with wnoutrefresh; one doupdate per pass sends only the changed cells. */
+#include "ui_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void ui_dirty(struct ui *ui, enum ui_win w)
+{
+    ui->dirty |= 1u << w;
+}
+
+void ui_status(struct ui *ui, bool err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ui->status, sizeof(ui->status), fmt, ap);
+    va_end(ap);
+    ui->status_err = err;
+    ui_dirty(ui, UI_W_STATUS);
+    scm_log(err ? SCM_LOG_WARN : SCM_LOG_INFO, "ui: %s", ui->status);
+}
+
+void ui_status_err(struct ui *ui, int err, const struct scm_detail *d, const char *what)
+{
+    const char *why = d && d->text[0] ? d->text : scm_strerror(err);
+    ui_status(ui, true, "%s: %s", what, why);
+}
+
+static const char *slot_state(const struct scm_slot *s, char *buf, size_t cap)
+{
+    if (s->kind == SCM_CARD_VSC) {
+        snprintf(buf, cap, "%s%s", s->title,
+                 s->state == SCM_SLOT_BROKEN ? "  [broken]" : s->disabled ? "  [disabled]" : "");
+        return buf;
+    }
+    switch (s->state) {
+    case SCM_SLOT_EMPTY: return "empty";
+    case SCM_SLOT_CARD: snprintf(buf, cap, "card  %s", s->label[0] ? s->label : s->serial); return buf;
+    case SCM_SLOT_IN_USE: return "card in use";
+    case SCM_SLOT_NO_AGENT: snprintf(buf, cap, "%s", s->why[0] ? s->why : "no agent for this card"); return buf;
+    case SCM_SLOT_MUTE: return "mute card";
+    case SCM_SLOT_BROKEN: return "broken";
+    }
+    return "?";
+}
+
+static void draw_readers(struct ui *ui)
+{
+    WINDOW *w = ui->win[UI_W_READERS];
+    int h = ui->lay.readers.h - 2, wd = ui->lay.readers.w - 2;
+    bool focus = ui->focus == UI_PANE_READERS;
+    char buf[1400], st[700];
+    werase(w);
+    ui_box(ui, w, "Readers", focus ? ui_attr(ui, UI_ROLE_FOCUS) : ui_attr(ui, UI_ROLE_PANE));
+    int y = 1;
+    if (ui->pcsc_err < 0) {
+        wattron(w, ui_attr(ui, UI_ROLE_ERROR));
+        ui_put(ui, w, y++, 1, wd, "No PC/SC service");
+        wattroff(w, ui_attr(ui, UI_ROLE_ERROR));
+        ui_put(ui, w, y++, 1, wd, scm_strerror(ui->pcsc_err));
+        h -= 2;
+    }
+    if (ui->n_slots == 0 && y <= h) {
+        ui_put(ui, w, y, 1, wd, "(no readers and no VSCs)");
+        goto out;
+    }
+    /* Two rows per entry. */
+    int per = h / 2 > 0 ? h / 2 : 1;
+    ui->rd_top = ui_layout_scroll(ui->rd_top, ui->rd_sel, per, (int)ui->n_slots);
+    for (int i = ui->rd_top; i < (int)ui->n_slots && y + 1 <= ui->lay.readers.h - 2; i++) {
+        const struct scm_slot *s = &ui->slots[i];
+        bool sel = i == ui->rd_sel;
+        bool open = ui->card && strcmp(ui->card_slot, s->name) == 0;
+        attr_t a = sel ? (focus ? ui_attr(ui, UI_ROLE_SELECTION) : A_BOLD) : A_NORMAL;
+        if (!sel && s->kind == SCM_CARD_VSC && (s->disabled || s->state == SCM_SLOT_BROKEN))
+            a = ui_attr(ui, UI_ROLE_DISABLED);
+        wattron(w, a);
+        mvwhline(w, y, 1, ' ', wd);
+        mvwhline(w, y + 1, 1, ' ', wd);
+        mvwaddch(w, y, 1, sel ? '>' : ' ');
+        ui_put(ui, w, y, 2, wd - 1, s->kind == SCM_CARD_VSC ? "Virtual Smart Card" : s->title);
+        /* A disabled VSC is an empty virtual reader with a mark (Fig. 3W). */
+        mvwaddch(w, y + 1, 1, s->kind == SCM_CARD_VSC && s->disabled ? 'x' : ' ');
+        snprintf(buf, sizeof(buf), "%s%s", slot_state(s, st, sizeof(st)), open ? "  [open]" : "");
+        ui_put(ui, w, y + 1, 3, wd - 2, buf);
+        wattroff(w, a);
+        y += 2;
+    }
+out:
+    wnoutrefresh(w);
+}
+
+static void draw_detail(struct ui *ui, WINDOW *w, int *y, int wd, const char *k, const char *v)
+{
+    char buf[600];
+    snprintf(buf, sizeof(buf), "%-8s %s", k, v);
+    ui_put(ui, w, (*y)++, 2, wd - 2, buf);
+}
+
+static int card_details(struct ui *ui, WINDOW *w, int wd)
+{
+    const struct scm_card_info *ci = &ui->ci;
+    char buf[256];
+    int y = 1;
+    draw_detail(ui, w, &y, wd, "Label:", ci->label);
+    if (ci->kind == SCM_CARD_VSC) {
+        draw_detail(ui, w, &y, wd, "UID:", ci->serial);
+        draw_detail(ui, w, &y, wd, "Type:", "Virtual Smart Card");
+        snprintf(buf, sizeof(buf), "%llu  %s", (unsigned long long)ci->generation,
+                 ci->dirty ? "unsaved (F2 saves)" : "saved");
+        draw_detail(ui, w, &y, wd, "Gen.:", buf);
+        if (ci->source.reader[0]) {
+            snprintf(buf, sizeof(buf), "%s (%s)", ci->source.serial, ci->source.reader);
+            draw_detail(ui, w, &y, wd, "Source:", buf);
+        }
+    } else {
+        draw_detail(ui, w, &y, wd, "Serial:", ci->serial);
+        snprintf(buf, sizeof(buf), "%s%s%s", ci->agent, ci->type[0] ? " / " : "", ci->type);
+        draw_detail(ui, w, &y, wd, "Type:", buf);
+        draw_detail(ui, w, &y, wd, "Reader:", ci->name);
+        size_t o = 0;
+        buf[0] = '\0';
+        for (size_t i = 0; i < ci->source.atr_len && o + 3 < sizeof(buf); i++)
+            o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%02X", ci->source.atr[i]);
+        draw_detail(ui, w, &y, wd, "ATR:", buf);
+    }
+    return y;
+}
+
+static const char *area_title(enum scm_area a)
+{
+    return a == SCM_AREA_PUBLIC ? "Public" : a == SCM_AREA_PRIVATE ? "Private" : "Secret keys";
+}
+
+static void draw_card(struct ui *ui)
+{
+    WINDOW *w = ui->win[UI_W_CARD];
+    int h = ui->lay.card.h, wd = ui->lay.card.w - 2;
+    bool focus = ui->focus == UI_PANE_CARD;
+    char title[256], buf[600], size[32];
+    werase(w);
+    if (ui->card)
+        snprintf(title, sizeof(title), "Card: %s%s", ui->ci.name, ui->ci.dirty ? " [unsaved]" : "");
+    else
+        snprintf(title, sizeof(title), "Card");
+    ui_box(ui, w, title, focus ? ui_attr(ui, UI_ROLE_FOCUS) : ui_attr(ui, UI_ROLE_PANE));
+    if (!ui->card) {
+        ui_put(ui, w, 2, 2, wd - 2, "No card open. Select a reader and press Enter.");
+        goto out;
+    }
+    int y0 = card_details(ui, w, wd);
+    ui_hline(ui, w, y0++, ui_attr(ui, UI_ROLE_PANE));
+    int rows = h - 1 - y0;
+    ui->card_top = ui_layout_scroll(ui->card_top, ui->card_sel, rows, (int)ui->n_rows);
+    bool locked = scm_card_needs_unlock(ui->card);
+    for (int i = ui->card_top, y = y0; i < (int)ui->n_rows && y < h - 1; i++, y++) {
+        const struct ui_row *r = &ui->rows[i];
+        bool sel = i == ui->card_sel;
+        attr_t a = A_NORMAL;
+        if (r->kind == UI_ROW_AREA) {
+            /* A real card counts what it lists; a locked VSC knows its counts. */
+            size_t cnt = ui->ci.count[r->area];
+            for (size_t k = 0, listed = 0; k < ui->n_objs; k++)
+                if (ui->objs[k].area == r->area && ++listed > cnt)
+                    cnt = listed;
+            snprintf(buf, sizeof(buf), "%s  (%zu)%s", area_title(r->area), cnt,
+                     r->area != SCM_AREA_PUBLIC && locked ? "  [locked: Enter to unlock]" : "");
+            a = A_BOLD;
+            if (r->area == SCM_AREA_PRIVATE)
+                a |= ui_attr(ui, UI_ROLE_PRIVATE);
+        } else {
+            const struct scm_obj_info *o = &ui->objs[r->obj];
+            char label[SCM_OBJ_LABEL_MAX * 4 + 1], fit[SCM_OBJ_LABEL_MAX * 4 + 1];
+            bool marked = ui_marked(ui, o->id);
+            int lw = wd - 3 - 28 > 8 ? wd - 3 - 28 : 8;
+            ui_text_clean(o->label, ui->utf8, label, sizeof(label));
+            int used = ui_text_fit(label, ui->utf8, lw, fit, sizeof(fit));
+            if (o->sealed)
+                snprintf(size, sizeof(size), "%s", "sealed");
+            else
+                ui_fmt_size(o->size, size, sizeof(size));
+            snprintf(buf, sizeof(buf), "%c %s%*s %-14s %10s", marked ? '*' : ' ', fit,
+                     lw - used, "", scm_obj_type_name(o->type), size);
+            if (marked)
+                a = ui_attr(ui, UI_ROLE_MARKED);
+            else if (o->area != SCM_AREA_PUBLIC)
+                a = ui_attr(ui, UI_ROLE_PRIVATE);
+        }
+        if (sel)
+            a = focus ? ui_attr(ui, UI_ROLE_SELECTION) : A_REVERSE;
+        wattron(w, a);
+        mvwhline(w, y, 1, ' ', wd);
+        /* buf holds clean text already (labels went through ui_text_clean). */
+        char fit2[700];
+        ui_text_fit(buf, ui->utf8, wd - 3, fit2, sizeof(fit2));
+        mvwaddstr(w, y, r->kind == UI_ROW_AREA ? 2 : 3, fit2);
+        if (sel)
+            mvwaddch(w, y, 1, '>'); /* visible without colours, and to screen readers */
+        wattroff(w, a);
+    }
+out:
+    wnoutrefresh(w);
+}
+
+static void draw_clip(struct ui *ui)
+{
+    WINDOW *w = ui->win[UI_W_CLIP];
+    int h = ui->lay.clip.h - 2, wd = ui->lay.clip.w - 2;
+    bool focus = ui->focus == UI_PANE_CLIP;
+    size_t n = ui->clip ? scm_clip_count(ui->clip) : 0;
+    char title[64], buf[600];
+    werase(w);
+    snprintf(title, sizeof(title), "Clipboard (%zu)", n);
+    ui_box(ui, w, title, focus ? ui_attr(ui, UI_ROLE_FOCUS) : ui_attr(ui, UI_ROLE_PANE));
+    if (n == 0) {
+        ui_put(ui, w, 1, 2, wd - 1, "(empty)");
+        goto out;
+    }
+    int per = h / 2 > 0 ? h / 2 : 1;
+    ui->clip_top = ui_layout_scroll(ui->clip_top, ui->clip_sel, per, (int)n);
+    for (int i = ui->clip_top, y = 1; i < (int)n && y + 1 <= h; i++, y += 2) {
+        const struct scm_clip_item *it = scm_clip_item(ui->clip, (size_t)i);
+        bool sel = i == ui->clip_sel && focus;
+        attr_t a = sel ? ui_attr(ui, UI_ROLE_SELECTION)
+                       : it->area != SCM_AREA_PUBLIC ? ui_attr(ui, UI_ROLE_PRIVATE) : A_NORMAL;
+        wattron(w, a);
+        mvwhline(w, y, 1, ' ', wd);
+        mvwhline(w, y + 1, 1, ' ', wd);
+        snprintf(buf, sizeof(buf), "%s  %s", it->label, scm_area_name(it->area));
+        ui_put(ui, w, y, 2, wd - 1, buf);
+        if (sel)
+            mvwaddch(w, y, 1, '>');
+        snprintf(buf, sizeof(buf), "from %s", it->source);
+        ui_put(ui, w, y + 1, 4, wd - 3, buf);
+        wattroff(w, a);
+    }
+out:
+    wnoutrefresh(w);
+}
+
+static void draw_status(struct ui *ui)
+{
+    WINDOW *w = ui->win[UI_W_STATUS];
+    werase(w);
+    if (ui->status_err)
+        wbkgdset(w, ' ' | ui_attr(ui, UI_ROLE_ERROR));
+    else
+        wbkgdset(w, ' ');
+    werase(w);
+    ui_put(ui, w, 0, 1, ui->lay.status.w - 2, ui->status);
+    wnoutrefresh(w);
+}
+
+static void draw_fbar(struct ui *ui)
+{
+    WINDOW *w = ui->win[UI_W_FBAR];
+    int x = 0;
+    werase(w);
+    for (size_t i = 0; i < ui_keys_count(); i++) {
+        const struct ui_binding *b = ui_keys_at(i);
+        if (!b->fbar)
+            continue;
+        /* F-keys show their number, as in Midnight Commander. */
+        const char *num = b->key_name[0] == 'F' ? b->key_name + 1 : b->key_name;
+        int need = (int)(strlen(num) + strlen(b->fbar)) + 1;
+        if (x + need > ui->lay.fbar.w)
+            break;
+        mvwaddstr(w, 0, x, num);
+        wattron(w, ui_attr(ui, UI_ROLE_FUNCTION_BAR));
+        waddstr(w, b->fbar);
+        wattroff(w, ui_attr(ui, UI_ROLE_FUNCTION_BAR));
+        x += need;
+        if (x < ui->lay.fbar.w)
+            waddch(w, ' ');
+    }
+    wnoutrefresh(w);
+}
+
+static void draw_too_small(struct ui *ui)
+{
+    static const char msg[] = "terminal too small (need 80x24)";
+    int len = (int)sizeof(msg) - 1;
+    int y = LINES / 2, x = COLS > len ? (COLS - len) / 2 : 0;
+    werase(stdscr);
+    mvwaddnstr(stdscr, y, x, msg, COLS > 0 ? COLS : 0);
+    wnoutrefresh(stdscr);
+    ui->dirty = 0;
+}
+
+void ui_draw_stage(struct ui *ui)
+{
+    if (ui->lay.too_small) {
+        if (ui->dirty)
+            draw_too_small(ui);
+        return;
+    }
+    if (ui->dirty & (1u << UI_W_MENU))
+        ui_menu_bar_draw(ui, ui->win[UI_W_MENU], -1);
+    if (ui->dirty & (1u << UI_W_READERS))
+        draw_readers(ui);
+    if (ui->dirty & (1u << UI_W_CARD))
+        draw_card(ui);
+    if (ui->dirty & (1u << UI_W_CLIP))
+        draw_clip(ui);
+    if (ui->dirty & (1u << UI_W_STATUS))
+        draw_status(ui);
+    if (ui->dirty & (1u << UI_W_FBAR))
+        draw_fbar(ui);
+    ui->dirty = 0;
+}
+
+void ui_draw(struct ui *ui)
+{
+    ui_draw_stage(ui);
+    doupdate();
+}

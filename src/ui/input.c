@@ -1,0 +1,153 @@
+/* Keys and events. The loop blocks in poll() on the terminal, the signal
+ * self-pipe and the slot-event pipe (written by the PC/SC watcher thread),
+ * with the idle timeout as its only timeout: no busy polling. */
+#include "ui_int.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+/* Esc followed at once by a letter is Alt+letter (terminals send it so). */
+static int read_key(struct ui *ui)
+{
+    int k = wgetch(stdscr);
+    if (k == 27) {
+        nodelay(stdscr, TRUE);
+        int n = wgetch(stdscr);
+        nodelay(stdscr, FALSE);
+        if (n != ERR && n >= 'A' && n <= 'z')
+            return UI_KEY_ALT(n);
+        if (n != ERR)
+            ungetch(n);
+    }
+    return k;
+}
+
+/* Drain the signal pipe; true when a signal asks to stop. */
+static bool take_signals(struct ui *ui, bool *resized)
+{
+    unsigned char sig[16];
+    bool stop = false;
+    ssize_t r;
+    while ((r = read(ui->fd_sig, sig, sizeof(sig))) > 0)
+        for (ssize_t i = 0; i < r; i++) {
+            if (sig[i] == SIGWINCH)
+                *resized = true;
+            else
+                stop = true;
+        }
+    return stop;
+}
+
+static void drain(int fd)
+{
+    char buf[64];
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+}
+
+static int idle_left_ms(const struct ui *ui)
+{
+    if (!ui->pol->idle_timeout || (!ui->card && (!ui->clip || !scm_clip_count(ui->clip))))
+        return -1;
+    time_t end = ui->last_input + (time_t)ui->pol->idle_timeout;
+    time_t now = time(NULL);
+    return end <= now ? 0 : (int)(end - now) * 1000;
+}
+
+int ui_pollkey(struct ui *ui)
+{
+    struct pollfd p[2] = {{ui->fd_sig, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+    bool resized = false;
+    if (poll(p, 2, 0) > 0 && (p[0].revents & POLLIN) && take_signals(ui, &resized)) {
+        ui->quit = ui->hangup = true;
+        return UI_KEY_QUIT;
+    }
+    if (resized) {
+        ui_screen_resize(ui);
+        return UI_KEY_RESIZE;
+    }
+    nodelay(stdscr, TRUE);
+    int k = wgetch(stdscr);
+    nodelay(stdscr, FALSE);
+    return k;
+}
+
+int ui_getkey(struct ui *ui)
+{
+    if (ui->quit && ui->hangup)
+        return UI_KEY_QUIT;
+    for (;;) {
+        /* curses may already hold keys it read in one go (a paste, a
+         * sequence): poll() would not see those. */
+        nodelay(stdscr, TRUE);
+        int early = wgetch(stdscr);
+        nodelay(stdscr, FALSE);
+        if (early != ERR) {
+            ungetch(early);
+            int k = read_key(ui);
+            if (k == KEY_RESIZE) {
+                /* curses resized itself already (resizeterm queues this
+                 * key): lay out again, without asking the size again. */
+                ui_screen_layout(ui);
+                return UI_KEY_RESIZE;
+            }
+            ui->last_input = time(NULL);
+            return k;
+        }
+        struct pollfd p[3] = {
+            {ui->fd_sig, POLLIN, 0},
+            {STDIN_FILENO, POLLIN, 0},
+            {ui->fd_ev, POLLIN, 0},
+        };
+        int tmo = idle_left_ms(ui);
+        if (tmo == 0) {
+            ui->last_input = time(NULL);
+            return UI_KEY_IDLE;
+        }
+        int r = poll(p, ui->fd_ev >= 0 ? 3 : 2, tmo);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            ui->quit = ui->hangup = true;
+            return UI_KEY_QUIT;
+        }
+        if (r == 0)
+            continue; /* the idle check above fires */
+        if (p[0].revents & POLLIN) {
+            bool resized = false;
+            if (take_signals(ui, &resized)) {
+                ui->quit = ui->hangup = true;
+                return UI_KEY_QUIT;
+            }
+            if (resized) {
+                ui_screen_resize(ui);
+                return UI_KEY_RESIZE;
+            }
+        }
+        if (p[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+            /* The terminal is gone (SSH dropped without SIGHUP reaching us). */
+            ui->quit = ui->hangup = true;
+            return UI_KEY_QUIT;
+        }
+        if (p[1].revents & POLLIN) {
+            int k = read_key(ui);
+            if (k == ERR)
+                continue;
+            if (k == KEY_RESIZE) {
+                /* curses resized itself already (resizeterm queues this
+                 * key): lay out again, without asking the size again. */
+                ui_screen_layout(ui);
+                return UI_KEY_RESIZE;
+            }
+            ui->last_input = time(NULL);
+            return k;
+        }
+        if (ui->fd_ev >= 0 && (p[2].revents & POLLIN)) {
+            drain(ui->fd_ev);
+            ui->slots_pending = true;
+            return UI_KEY_SLOTS;
+        }
+    }
+}

@@ -1,0 +1,179 @@
+/* The one key table. Dispatch, the function-key bar and the help screen
+ * are all generated from it, so they cannot disagree (htop's Action.c). */
+#include "ui_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CTRL(c) ((c) & 0x1f)
+
+/* Order matters: the function-key bar and the help list follow it, and
+ * ui_keys_names lists a command's keys in this order. */
+static const struct ui_binding table[] = {
+    {KEY_F(1), UI_ACT_HELP, "F1", "Help"},
+    {'?', UI_ACT_HELP, "?", NULL},
+    {KEY_F(2), UI_ACT_SAVE, "F2", "Save"},
+    {KEY_F(3), UI_ACT_VIEW, "F3", "View"},
+    {KEY_F(5), UI_ACT_COPY, "F5", "Copy"},
+    {KEY_F(6), UI_ACT_PASTE, "F6", "Paste"},
+    {KEY_F(7), UI_ACT_NEW_VSC, "F7", "NewVSC"},
+    {KEY_F(8), UI_ACT_DELETE, "F8", "Delete"},
+    {KEY_DC, UI_ACT_DELETE, "Delete", NULL},
+    {KEY_F(9), UI_ACT_MENU, "F9", "Menu"},
+    {KEY_F(10), UI_ACT_QUIT, "F10", "Quit"},
+    {'q', UI_ACT_QUIT, "q", NULL},
+    {CTRL('c'), UI_ACT_QUIT, "Ctrl-C", NULL},
+    {'\t', UI_ACT_NEXT_PANE, "Tab", NULL},
+    {KEY_RIGHT, UI_ACT_NEXT_PANE, "Right", NULL},
+    {KEY_BTAB, UI_ACT_PREV_PANE, "Shift-Tab", NULL},
+    {KEY_LEFT, UI_ACT_PREV_PANE, "Left", NULL},
+    {KEY_UP, UI_ACT_UP, "Up", NULL},
+    {KEY_DOWN, UI_ACT_DOWN, "Down", NULL},
+    {KEY_PPAGE, UI_ACT_PGUP, "PgUp", NULL},
+    {KEY_NPAGE, UI_ACT_PGDN, "PgDn", NULL},
+    {KEY_HOME, UI_ACT_HOME, "Home", NULL},
+    {KEY_END, UI_ACT_END, "End", NULL},
+    {'\n', UI_ACT_OPEN, "Enter", NULL},
+    {'\r', UI_ACT_OPEN, NULL, NULL},
+    {KEY_ENTER, UI_ACT_OPEN, NULL, NULL},
+    {' ', UI_ACT_MARK, "Space", NULL},
+    {KEY_IC, UI_ACT_MARK, "Insert", NULL},
+    {CTRL('l'), UI_ACT_REDRAW, "Ctrl-L", NULL},
+    {UI_KEY_ALT('f'), UI_ACT_MENU_FILE, "Alt-F", NULL},
+    {UI_KEY_ALT('e'), UI_ACT_MENU_EDIT, "Alt-E", NULL},
+    {UI_KEY_ALT('v'), UI_ACT_MENU_VIEW, "Alt-V", NULL},
+    {UI_KEY_ALT('t'), UI_ACT_MENU_TOOLS, "Alt-T", NULL},
+    {UI_KEY_ALT('h'), UI_ACT_MENU_HELP, "Alt-H", NULL},
+};
+
+static const char *const help[UI_ACT_COUNT] = {
+    [UI_ACT_HELP] = "This help: every key",
+    [UI_ACT_SAVE] = "Save the open VSC",
+    [UI_ACT_VIEW] = "View the selected object (hex, text, certificate)",
+    [UI_ACT_COPY] = "Copy the marked (or the selected) objects to the clipboard",
+    [UI_ACT_COPY_ALL] = "Copy every object of the open card to the clipboard",
+    [UI_ACT_PASTE] = "Paste the clipboard into the open card",
+    [UI_ACT_NEW_VSC] = "Create a new virtual smart card",
+    [UI_ACT_DELETE] = "Delete the selected object or clipboard item",
+    [UI_ACT_MENU] = "Open the menu bar (then a menu's first letter)",
+    [UI_ACT_QUIT] = "Quit (asks about unsaved changes)",
+    [UI_ACT_NEXT_PANE] = "Next pane",
+    [UI_ACT_PREV_PANE] = "Previous pane",
+    [UI_ACT_UP] = "Move up",
+    [UI_ACT_DOWN] = "Move down",
+    [UI_ACT_PGUP] = "One page up",
+    [UI_ACT_PGDN] = "One page down",
+    [UI_ACT_HOME] = "First row",
+    [UI_ACT_END] = "Last row",
+    [UI_ACT_OPEN] = "Open the card; unlock a locked area; view an object",
+    [UI_ACT_MARK] = "Mark or unmark the selected object",
+    [UI_ACT_REDRAW] = "Redraw the screen",
+    [UI_ACT_CLOSE] = "Close the open card",
+    [UI_ACT_RENAME] = "Rename the selected object",
+    [UI_ACT_IMPORT] = "Import an object from a file",
+    [UI_ACT_EXPORT] = "Export the selected object to a file",
+    [UI_ACT_BACKUP] = "Back up the card into its VSC (made if new)",
+    [UI_ACT_VSC_MANAGER] = "The VSC Manager: new, import, export, disable, enable, delete",
+    [UI_ACT_INIT_CARD] = "Initialise a blank card",
+    [UI_ACT_UNLOCK] = "Unlock the card with its PIN or password",
+    [UI_ACT_CLEAR_CLIP] = "Empty the clipboard (wiped from memory)",
+    [UI_ACT_ABOUT] = "About scmgr",
+    [UI_ACT_MENU_FILE] = "The File menu",
+    [UI_ACT_MENU_EDIT] = "The Edit menu",
+    [UI_ACT_MENU_VIEW] = "The View menu",
+    [UI_ACT_MENU_TOOLS] = "The Tools menu",
+    [UI_ACT_MENU_HELP] = "The Help menu",
+};
+
+size_t ui_keys_count(void)
+{
+    return sizeof(table) / sizeof(table[0]);
+}
+
+const struct ui_binding *ui_keys_at(size_t i)
+{
+    return i < ui_keys_count() ? &table[i] : NULL;
+}
+
+enum ui_action ui_keys_lookup(int key)
+{
+    /* Letters with Alt are matched in either case. */
+    if (key & 0x10000) {
+        int c = key & 0xffff;
+        if (c >= 'A' && c <= 'Z')
+            key = UI_KEY_ALT(c - 'A' + 'a');
+    }
+    for (size_t i = 0; i < ui_keys_count(); i++)
+        if (table[i].key == key)
+            return table[i].act;
+    return UI_ACT_NONE;
+}
+
+const char *ui_action_help(enum ui_action a)
+{
+    return a > UI_ACT_NONE && a < UI_ACT_COUNT && help[a] ? help[a] : "";
+}
+
+void ui_keys_names(enum ui_action a, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < ui_keys_count(); i++) {
+        if (table[i].act != a || !table[i].key_name)
+            continue;
+        int w = snprintf(out + o, cap - o, "%s%s", o ? ", " : "", table[i].key_name);
+        if (w < 0 || (size_t)w >= cap - o)
+            return;
+        o += (size_t)w;
+    }
+}
+
+int ui_lines_add(char ***lines, size_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int w = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (w < 0)
+        return SCM_E_NOMEM;
+    char **nl = realloc(*lines, (*n + 1) * sizeof(*nl));
+    if (!nl) {
+        free(s);
+        return SCM_E_NOMEM;
+    }
+    nl[(*n)++] = s;
+    *lines = nl;
+    return SCM_OK;
+}
+
+void ui_lines_free(char **lines, size_t n)
+{
+    /* Lines may show a private object's bytes: wiped, not just freed. */
+    for (size_t i = 0; i < n; i++) {
+        if (lines[i])
+            scm_wipe(lines[i], strlen(lines[i]));
+        free(lines[i]);
+    }
+    free(lines);
+}
+
+int ui_keys_help(char ***lines, size_t *n)
+{
+    bool done[UI_ACT_COUNT] = {false};
+    char keys[96];
+    *lines = NULL;
+    *n = 0;
+    for (size_t i = 0; i < ui_keys_count(); i++) {
+        enum ui_action a = table[i].act;
+        if (done[a] || !table[i].key_name)
+            continue;
+        done[a] = true;
+        ui_keys_names(a, keys, sizeof(keys));
+        if (ui_lines_add(lines, n, "%-22s %s", keys, ui_action_help(a)) < 0)
+            return SCM_E_NOMEM;
+    }
+    return SCM_OK;
+}

@@ -1,0 +1,181 @@
+/* The state behind the panes: the slot listing, the open card's rows and
+ * marks, and moving the selection. No drawing here; changes mark windows
+ * dirty. */
+#include "ui_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ui_slots_refresh(struct ui *ui)
+{
+    const struct scm_slot *sl;
+    size_t n = 0;
+    struct scm_detail d = {{0}};
+    char keep[160] = "";
+    const struct scm_slot *cur = ui_slot_selected(ui);
+    if (cur)
+        memcpy(keep, cur->name, sizeof(keep));
+    int rc = scm_slots_list(ui->slotstate, &ui->cctx, &sl, &n, &ui->pcsc_err, &d);
+    if (rc < 0) {
+        ui_status_err(ui, rc, &d, "Listing the readers failed");
+        return;
+    }
+    struct scm_slot *copy = malloc((n ? n : 1) * sizeof(*copy));
+    if (!copy)
+        return;
+    memcpy(copy, sl, n * sizeof(*copy));
+    free(ui->slots);
+    ui->slots = copy;
+    ui->n_slots = n;
+    /* The selection follows its entry when others come and go. */
+    ui->rd_sel = ui->rd_sel < (int)n ? ui->rd_sel : (int)n - 1;
+    for (size_t i = 0; i < n && keep[0]; i++)
+        if (strcmp(copy[i].name, keep) == 0)
+            ui->rd_sel = (int)i;
+    if (ui->rd_sel < 0)
+        ui->rd_sel = 0;
+    ui_dirty(ui, UI_W_READERS);
+}
+
+const struct scm_slot *ui_slot_selected(const struct ui *ui)
+{
+    if (ui->rd_sel < 0 || (size_t)ui->rd_sel >= ui->n_slots)
+        return NULL;
+    return &ui->slots[ui->rd_sel];
+}
+
+static int add_row(struct ui *ui, size_t *cap, enum ui_row_kind k, enum scm_area a, size_t obj)
+{
+    if (ui->n_rows == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        struct ui_row *nr = realloc(ui->rows, nc * sizeof(*nr));
+        if (!nr)
+            return SCM_E_NOMEM;
+        ui->rows = nr;
+        *cap = nc;
+    }
+    ui->rows[ui->n_rows++] = (struct ui_row){k, a, obj};
+    return SCM_OK;
+}
+
+void ui_card_reload(struct ui *ui)
+{
+    size_t cap = 0;
+    free(ui->rows);
+    ui->rows = NULL;
+    ui->n_rows = 0;
+    ui->objs = NULL;
+    ui->n_objs = 0;
+    ui_dirty(ui, UI_W_CARD);
+    if (!ui->card)
+        return;
+    scm_card_get_info(ui->card, &ui->ci);
+    if (scm_card_list(ui->card, &ui->objs, &ui->n_objs) < 0) {
+        ui->objs = NULL;
+        ui->n_objs = 0;
+    }
+    /* An area header, then its objects, for each area. */
+    for (int a = 0; a < SCM_AREA_COUNT; a++) {
+        add_row(ui, &cap, UI_ROW_AREA, (enum scm_area)a, 0);
+        for (size_t i = 0; i < ui->n_objs; i++)
+            if ((int)ui->objs[i].area == a)
+                add_row(ui, &cap, UI_ROW_OBJ, (enum scm_area)a, i);
+    }
+    /* Marks of objects that are gone are dropped. */
+    size_t k = 0;
+    for (size_t m = 0; m < ui->n_marks; m++) {
+        bool found = false;
+        for (size_t i = 0; i < ui->n_objs && !found; i++)
+            found = ui->objs[i].id == ui->marks[m];
+        if (found)
+            ui->marks[k++] = ui->marks[m];
+    }
+    ui->n_marks = k;
+    if (ui->card_sel >= (int)ui->n_rows)
+        ui->card_sel = (int)ui->n_rows - 1;
+    if (ui->card_sel < 0)
+        ui->card_sel = 0;
+}
+
+void ui_card_drop(struct ui *ui)
+{
+    scm_card_close(ui->card); /* unsaved VSC changes are dropped and wiped */
+    ui->card = NULL;
+    ui->card_slot[0] = '\0';
+    memset(&ui->ci, 0, sizeof(ui->ci));
+    ui_marks_clear(ui);
+    ui->card_sel = ui->card_top = 0;
+    ui_card_reload(ui);
+    ui_dirty(ui, UI_W_READERS);
+}
+
+const struct ui_row *ui_row_selected(const struct ui *ui)
+{
+    if (!ui->card || ui->card_sel < 0 || (size_t)ui->card_sel >= ui->n_rows)
+        return NULL;
+    return &ui->rows[ui->card_sel];
+}
+
+const struct scm_obj_info *ui_obj_selected(const struct ui *ui)
+{
+    const struct ui_row *r = ui_row_selected(ui);
+    return r && r->kind == UI_ROW_OBJ ? &ui->objs[r->obj] : NULL;
+}
+
+bool ui_marked(const struct ui *ui, uint32_t id)
+{
+    for (size_t i = 0; i < ui->n_marks; i++)
+        if (ui->marks[i] == id)
+            return true;
+    return false;
+}
+
+void ui_mark_toggle(struct ui *ui, uint32_t id)
+{
+    for (size_t i = 0; i < ui->n_marks; i++)
+        if (ui->marks[i] == id) {
+            ui->marks[i] = ui->marks[--ui->n_marks];
+            return;
+        }
+    if (ui->n_marks == ui->cap_marks) {
+        size_t nc = ui->cap_marks ? ui->cap_marks * 2 : 16;
+        uint32_t *nm = realloc(ui->marks, nc * sizeof(*nm));
+        if (!nm)
+            return;
+        ui->marks = nm;
+        ui->cap_marks = nc;
+    }
+    ui->marks[ui->n_marks++] = id;
+}
+
+void ui_marks_clear(struct ui *ui)
+{
+    ui->n_marks = 0;
+}
+
+static int clamp(int v, int n)
+{
+    if (v >= n)
+        v = n - 1;
+    return v < 0 ? 0 : v;
+}
+
+void ui_move(struct ui *ui, int delta)
+{
+    switch (ui->focus) {
+    case UI_PANE_READERS:
+        ui->rd_sel = clamp(ui->rd_sel + delta, (int)ui->n_slots);
+        ui_dirty(ui, UI_W_READERS);
+        break;
+    case UI_PANE_CARD:
+        ui->card_sel = clamp(ui->card_sel + delta, (int)ui->n_rows);
+        ui_dirty(ui, UI_W_CARD);
+        break;
+    case UI_PANE_CLIP:
+        ui->clip_sel = clamp(ui->clip_sel + delta, ui->clip ? (int)scm_clip_count(ui->clip) : 0);
+        ui_dirty(ui, UI_W_CLIP);
+        break;
+    default:
+        break;
+    }
+}

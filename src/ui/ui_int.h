@@ -1,0 +1,342 @@
+/* The full-screen UI's private interfaces, shared by the files of src/ui/.
+ *
+ * Pure parts (layout.c, text.c, keys.c, theme.c) never call initscr and
+ * are unit tested; the rest draws with ncursesw. Everything the UI knows
+ * lives in one struct ui owned by scm_ui_run (ui_main.c). */
+#ifndef SCMGR_UI_INT_H
+#define SCMGR_UI_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <curses.h>
+
+#include "scmgr/card.h"
+#include "scmgr/ui.h"
+
+/* ---- layout.c: where everything goes (pure) -------------------------------- */
+#define UI_MIN_COLS 80
+#define UI_MIN_ROWS 24
+struct ui_rect {
+    int y, x, h, w;
+};
+struct ui_layout {
+    bool too_small;
+    int cols, rows;
+    struct ui_rect menu, readers, card, clip, status, fbar;
+};
+void ui_layout_compute(int cols, int rows, struct ui_layout *out);
+/* First visible row so that sel is on screen in a list of height h. */
+int ui_layout_scroll(int top, int sel, int h, int n);
+
+/* ---- text.c: text from cards and files, made safe and fitted (pure) ------- */
+/* Sanitise (control and bidi characters made visible); without a UTF-8
+ * locale every non-ASCII character becomes '?'. Returns the length. */
+size_t ui_text_clean(const char *in, bool utf8, char *out, size_t cap);
+/* Cut clean text to at most width columns; returns the columns used. */
+int ui_text_fit(const char *in, bool utf8, int width, char *out, size_t cap);
+/* "512 B", "1.5 KiB" */
+void ui_fmt_size(size_t n, char *out, size_t cap);
+
+/* ---- keys.c: the one key table (pure) ---------------------------------------- */
+enum ui_action {
+    UI_ACT_NONE = 0,
+    UI_ACT_HELP,
+    UI_ACT_SAVE,
+    UI_ACT_VIEW,
+    UI_ACT_COPY,
+    UI_ACT_COPY_ALL,
+    UI_ACT_PASTE,
+    UI_ACT_NEW_VSC,
+    UI_ACT_DELETE,
+    UI_ACT_MENU,
+    UI_ACT_QUIT,
+    UI_ACT_NEXT_PANE,
+    UI_ACT_PREV_PANE,
+    UI_ACT_UP,
+    UI_ACT_DOWN,
+    UI_ACT_PGUP,
+    UI_ACT_PGDN,
+    UI_ACT_HOME,
+    UI_ACT_END,
+    UI_ACT_OPEN,
+    UI_ACT_MARK,
+    UI_ACT_REDRAW,
+    UI_ACT_CLOSE,
+    UI_ACT_RENAME,
+    UI_ACT_IMPORT,
+    UI_ACT_EXPORT,
+    UI_ACT_BACKUP,
+    UI_ACT_VSC_MANAGER,
+    UI_ACT_INIT_CARD,
+    UI_ACT_UNLOCK,
+    UI_ACT_CLEAR_CLIP,
+    UI_ACT_ABOUT,
+    UI_ACT_MENU_FILE,
+    UI_ACT_MENU_EDIT,
+    UI_ACT_MENU_VIEW,
+    UI_ACT_MENU_TOOLS,
+    UI_ACT_MENU_HELP,
+    UI_ACT_COUNT
+};
+/* Alt+letter arrives as Esc followed by the letter. */
+#define UI_KEY_ALT(c) (0x10000 | (c))
+struct ui_binding {
+    int key;
+    enum ui_action act;
+    const char *key_name; /* "F5", "Space" */
+    const char *fbar;     /* label on the function-key bar, or NULL */
+};
+size_t ui_keys_count(void);
+const struct ui_binding *ui_keys_at(size_t i);
+enum ui_action ui_keys_lookup(int key);
+/* What an action does, one line ("Copy the marked objects to the clipboard"). */
+const char *ui_action_help(enum ui_action a);
+/* The keys bound to a, joined ("F8, Delete"), "" if none. */
+void ui_keys_names(enum ui_action a, char *out, size_t cap);
+/* The help screen: one line per action that has a key, "KEYS  what it does".
+ * *lines is malloc'd (free each and the array). */
+int ui_keys_help(char ***lines, size_t *n);
+
+/* ---- theme.c: colours by role (parsing is pure) --------------------------- */
+enum ui_role {
+    UI_ROLE_PANE = 0,
+    UI_ROLE_FOCUS,
+    UI_ROLE_SELECTION,
+    UI_ROLE_MARKED,
+    UI_ROLE_PRIVATE,
+    UI_ROLE_DISABLED,
+    UI_ROLE_ERROR,
+    UI_ROLE_DIALOG,
+    UI_ROLE_MENU,
+    UI_ROLE_FUNCTION_BAR,
+    UI_ROLE_COUNT
+};
+#define UI_ATTR_BOLD 1u
+#define UI_ATTR_REVERSE 2u
+#define UI_ATTR_UNDERLINE 4u
+#define UI_ATTR_DIM 8u
+struct ui_style {
+    short fg, bg; /* COLOR_* numbers, -1 = the terminal's default */
+    unsigned attrs;
+};
+struct ui_theme {
+    char name[64];
+    bool color; /* false: attributes only (mono, NO_COLOR) */
+    struct ui_style role[UI_ROLE_COUNT];
+};
+const char *ui_role_name(enum ui_role r);
+/* The built-in default (the same as themes/default.ini). */
+void ui_theme_builtin(struct ui_theme *t);
+/* Parse one theme file. On any error *t is the built-in theme and err
+ * holds one sentence naming the file and the problem. */
+int ui_theme_parse_file(const char *path, struct ui_theme *t, char *err, size_t cap);
+/* Find NAME.ini in dirs (or NAME itself when it contains a '/') and parse it. */
+int ui_theme_load(const char *name, const char *const *dirs, struct ui_theme *t, char *err,
+                  size_t cap);
+/* NO_COLOR: keep attributes only, with a readable fallback for every role. */
+void ui_theme_strip_color(struct ui_theme *t);
+
+/* ---- The UI's state ----------------------------------------------------------- */
+enum ui_pane { UI_PANE_READERS = 0, UI_PANE_CARD, UI_PANE_CLIP, UI_PANE_COUNT };
+enum ui_win { UI_W_MENU = 0, UI_W_READERS, UI_W_CARD, UI_W_CLIP, UI_W_STATUS, UI_W_FBAR, UI_W_COUNT };
+enum ui_glyphs { UI_GLYPH_UTF8 = 0, UI_GLYPH_ACS, UI_GLYPH_ASCII };
+enum ui_row_kind { UI_ROW_AREA = 0, UI_ROW_OBJ };
+
+struct ui_row {
+    enum ui_row_kind kind;
+    enum scm_area area;
+    size_t obj; /* index into ui.objs for UI_ROW_OBJ */
+};
+
+/* Special keys from ui_getkey besides the curses ones. */
+#define UI_KEY_SLOTS 0x20001  /* readers or cards changed */
+#define UI_KEY_RESIZE 0x20002 /* the terminal was resized (already handled) */
+#define UI_KEY_QUIT 0x20003   /* a signal asks to stop now */
+#define UI_KEY_IDLE 0x20004   /* the idle timeout passed */
+
+struct ui {
+    const struct scm_ui_opts *opts;
+    const struct scm_policy *pol;
+    struct scm_card_ctx cctx;
+    struct scm_slots *slotstate;
+    struct scm_slot *slots; /* our copy of the last listing */
+    size_t n_slots;
+    int pcsc_err;
+    int rd_sel, rd_top;
+
+    struct scm_card *card;      /* the open card, or NULL */
+    struct scm_card_info ci;
+    char card_slot[160];        /* the slot name it was opened from */
+    const struct scm_obj_info *objs; /* scm_card_list: valid until the next change */
+    size_t n_objs;
+    struct ui_row *rows;
+    size_t n_rows;
+    uint32_t *marks; /* object ids */
+    size_t n_marks, cap_marks;
+    int card_sel, card_top;
+
+    struct scm_clip *clip;
+    int clip_sel, clip_top;
+
+    enum ui_pane focus;
+    char status[320];
+    bool status_err;
+
+    struct ui_theme theme;
+    attr_t attr[UI_ROLE_COUNT];
+    enum ui_glyphs glyphs;
+    bool utf8;
+    bool curses_on;
+
+    struct ui_layout lay;
+    WINDOW *win[UI_W_COUNT];
+    unsigned dirty; /* bit per enum ui_win */
+
+    int fd_sig, fd_ev; /* read ends of the signal and slot-event pipes */
+    bool quit;         /* leave the main loop */
+    bool hangup;       /* a signal: no questions, drop unsaved changes */
+    bool slots_pending;
+    time_t last_input;
+};
+
+#define UI_DIRTY_ALL ((1u << UI_W_COUNT) - 1)
+
+/* ---- screen.c: the terminal ---------------------------------------------------- */
+int ui_screen_start(struct ui *ui);
+void ui_screen_stop(struct ui *ui);
+/* (Re)create the windows for the current terminal size. */
+void ui_screen_layout(struct ui *ui);
+/* Read the new size after SIGWINCH and lay out again. */
+void ui_screen_resize(struct ui *ui);
+attr_t ui_attr(const struct ui *ui, enum ui_role r);
+/* A border with a title, in the glyph set the terminal allows. */
+void ui_box(const struct ui *ui, WINDOW *w, const char *title, attr_t a);
+/* A horizontal line at row y inside a boxed window. */
+void ui_hline(const struct ui *ui, WINDOW *w, int y, attr_t a);
+/* Clean text from a card or file at y,x, cut to width columns. */
+void ui_put(const struct ui *ui, WINDOW *w, int y, int x, int width, const char *s);
+
+/* ---- draw.c: the main screen ---------------------------------------------------- */
+/* Stage every dirty window (wnoutrefresh), then one doupdate. */
+void ui_draw(struct ui *ui);
+/* Stage the dirty windows only (dialogs call this before drawing themselves). */
+void ui_draw_stage(struct ui *ui);
+void ui_dirty(struct ui *ui, enum ui_win w);
+void ui_status(struct ui *ui, bool err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "<what>: <detail or error sentence>" on the status line, as an error. */
+void ui_status_err(struct ui *ui, int err, const struct scm_detail *d, const char *what);
+
+/* ---- input.c: keys and events -------------------------------------------------- */
+/* Wait for a key, a slot event, a signal or the idle timeout. Signals and
+ * resizes are handled here (UI_KEY_RESIZE, UI_KEY_QUIT). */
+int ui_getkey(struct ui *ui);
+/* A key if one is waiting, else ERR; never blocks (progress dialogs). */
+int ui_pollkey(struct ui *ui);
+
+/* ---- menu.c --------------------------------------------------------------------- */
+/* Run the menu bar starting with menu `which` (0 = File); the chosen action
+ * or UI_ACT_NONE. */
+enum ui_action ui_menu_run(struct ui *ui, int which);
+void ui_menu_bar_draw(struct ui *ui, WINDOW *w, int open);
+
+/* ---- dialog.c / dialog_list.c ---------------------------------------------------- */
+struct ui_dlg {
+    WINDOW *w;
+    int h, wd;
+    const char *title;
+};
+/* Centre a boxed window of h x w (clipped to the screen) with a title. */
+void ui_dlg_open(struct ui *ui, struct ui_dlg *d, int h, int w, const char *title);
+void ui_dlg_close(struct ui *ui, struct ui_dlg *d);
+/* Redraw the main screen under a dialog after a resize or a nested dialog. */
+void ui_dlg_restage(struct ui *ui, struct ui_dlg *d, int h, int w);
+
+void ui_msg(struct ui *ui, const char *title, const char *text);
+/* 1 yes, 0 no, -1 cancel (Esc). */
+int ui_yesno(struct ui *ui, const char *title, const char *question);
+/* yes / no / cancel with "Cancel" offered explicitly. */
+int ui_yesnocancel(struct ui *ui, const char *title, const char *question);
+/* Text input; buf holds the default and receives the answer. 1 ok, 0 cancel. */
+int ui_input(struct ui *ui, const char *title, const char *prompt, char *buf, size_t cap);
+
+/* A secret typed into a masked field, in secure memory. */
+struct ui_secret {
+    char *buf;
+    size_t len;
+};
+/* 1 entered, 0 cancelled; s->buf from scm_secure_alloc. */
+int ui_secret_ask(struct ui *ui, const char *title, const char *prompt, struct ui_secret *s);
+void ui_secret_free(struct ui_secret *s);
+/* A new secret, asked twice; 1 ok, 0 cancelled, SCM_E_PW_MISMATCH. */
+int ui_secret_ask_new(struct ui *ui, const char *what, struct ui_secret *s);
+
+/* Progress: the callback for the copy functions (arg: struct ui_progress). */
+struct ui_progress {
+    struct ui *ui;
+    struct ui_dlg dlg;
+    const char *title;
+    bool cancelled;
+};
+void ui_progress_open(struct ui *ui, struct ui_progress *p, const char *title);
+bool ui_progress_cb(void *arg, size_t done, size_t total, const char *label);
+void ui_progress_close(struct ui_progress *p);
+
+/* Scrolling list of text lines (help, result, viewer); tab_cb toggles a
+ * second rendering (the viewer's hex/text). Returns the last key. */
+typedef void (*ui_lines_fn)(void *arg, bool alt, char ***lines, size_t *n);
+void ui_lines(struct ui *ui, const char *title, char **lines, size_t n, ui_lines_fn alt_fn,
+              void *alt_arg);
+/* Pick one of n items: index, or -1 on Esc. */
+int ui_pick(struct ui *ui, const char *title, const char *const *items, size_t n, int sel);
+/* The report of a copy or paste. */
+void ui_report(struct ui *ui, const char *title, const struct scm_copy_report *r);
+void ui_lines_free(char **lines, size_t n);
+/* Append a printf'd line to a growing array. */
+int ui_lines_add(char ***lines, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- model.c: the state behind the panes ------------------------------------------- */
+void ui_slots_refresh(struct ui *ui);
+const struct scm_slot *ui_slot_selected(const struct ui *ui);
+/* Rebuild rows after the open card changed. */
+void ui_card_reload(struct ui *ui);
+void ui_card_drop(struct ui *ui); /* close without questions */
+const struct scm_obj_info *ui_obj_selected(const struct ui *ui);
+const struct ui_row *ui_row_selected(const struct ui *ui);
+bool ui_marked(const struct ui *ui, uint32_t id);
+void ui_mark_toggle(struct ui *ui, uint32_t id);
+void ui_marks_clear(struct ui *ui);
+void ui_move(struct ui *ui, int delta);
+
+/* ---- actions*.c: the flows ------------------------------------------------------- */
+void ui_act(struct ui *ui, enum ui_action a);
+/* Ask about unsaved changes. true: go on (saved or dropped), false: stay. */
+bool ui_close_card(struct ui *ui, bool asking);
+int ui_unlock(struct ui *ui);
+void ui_act_open(struct ui *ui);
+void ui_act_copy(struct ui *ui, bool all);
+void ui_act_paste(struct ui *ui);
+void ui_act_save(struct ui *ui);
+void ui_act_backup(struct ui *ui);
+void ui_act_view(struct ui *ui);
+void ui_act_import(struct ui *ui);
+void ui_act_export(struct ui *ui);
+void ui_act_rename(struct ui *ui);
+void ui_act_delete(struct ui *ui);
+void ui_act_init_card(struct ui *ui, const char *reader);
+void ui_act_new_vsc(struct ui *ui, bool quiet);
+void ui_act_vsc_manager(struct ui *ui);
+void ui_act_help(struct ui *ui);
+/* Check card removal after the slots changed. */
+void ui_check_removed(struct ui *ui);
+void ui_idle_expired(struct ui *ui);
+
+/* ---- view.c: object viewer ------------------------------------------------------- */
+/* Lines for an object's bytes: text (sanitised) or hex dump. */
+int ui_view_lines(const uint8_t *data, size_t len, bool hex, bool utf8, char ***lines, size_t *n);
+/* Certificate details (subject, issuer, validity, SHA-256); 0 if not X.509. */
+int ui_view_cert(const uint8_t *data, size_t len, bool utf8, char ***lines, size_t *n);
+
+#endif

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The patent's restore, Fig. 3Q-3T: copy everything from the VSC (the back-up
+# of the demo card, made here with the CLI), open the blank card, paste;
+# the result lists what was written, and the CLI proves the card now holds
+# the same objects as the original.
+# shellcheck disable=SC2119 # ui_start takes optional arguments
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+ui_require_ui
+ui_rig --demo --blank
+
+expect 0 scm backup "$RIG_READER_0" --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$VPW"
+has "$OUT" "5 copied"
+
+ui_start
+ui_wait_for 'VSC 00001079'
+
+# 3Q: the VSC opened and unlocked, everything copied.
+ui_open_entry 2 '.*00001079'
+ui_menu Tools "Unlock card"
+ui_wait_for 'Password for vsc:00001079:'
+ui_secret "$VPW"
+ui_wait_for 'Login-Object +login'
+ui_menu Edit "Copy all"
+ui_wait_for 'Clipboard \(5\)'
+
+# 3R-3T: the blank card opened, its PIN, paste; a result of every object.
+ui_open_entry 1 "$UI_R1"
+ui_wait_for 'Serial: +00001080'
+ui_menu Tools "Unlock card"
+ui_wait_for 'PIN for [^:]*:'
+ui_secret "$PIN"
+ui_wait_gone '\[locked'
+ui_focus Clipboard # each object into the area it came from
+ui_keys F6
+ui_wait_for 'Written: 5 +Skipped: 0 +Failed: 0 +Not tried: 0' 30
+ui_assert 'written'
+ui_refute 'FAILED'
+ui_keys Enter
+ui_wait_gone 'Written: 5'
+ui_wait_for 'Login-Object +login'
+ui_assert 'Certificate +certificate'
+ui_quit
+
+# The blank card now holds what the demo card holds, byte for byte.
+objects() {
+    expect 0 scm ls "$1" --json --pin-fd 3 3<<<"$PIN"
+    json_get "$OUT" '"\n".join(sorted("%s|%s|%s|%d" % (o["label"], o["type"], o["area"], o["size"]) for o in d["objects"]))'
+}
+orig=$(objects "$RIG_READER_0")
+restored=$(objects "$RIG_READER_1")
+[ "$restored" = "$orig" ] || fail "the restored card differs: $restored"
+for label in Certificate "Login-Object" "Private Info"; do
+    expect 0 scm get "$RIG_READER_0" "$label" -o "$T/a" --pin-fd 3 3<<<"$PIN"
+    expect 0 scm get "$RIG_READER_1" "$label" -o "$T/b" --pin-fd 3 3<<<"$PIN"
+    cmp "$T/a" "$T/b" || fail "'$label' differs on the restored card"
+done
+echo "ui_restore: ok"
