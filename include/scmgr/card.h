@@ -102,6 +102,8 @@ struct scm_slot {
     char label[SCM_VSC_LABEL_MAX + 1];
     char serial[64];
     char agent[32];
+    uint8_t atr[SCM_ATR_MAX]; /* a reader's card */
+    size_t atr_len;
     char why[SCM_DETAIL_MAX]; /* no agent, broken file: one sentence */
 };
 struct scm_slots; /* the listing state between calls */

@@ -134,6 +134,8 @@ static int list_readers(struct scm_slots *s, const struct scm_card_ctx *ctx,
         }
         nc[i].rstate = rs[i].state;
         out[i] = nc[i].slot;
+        out[i].atr_len = rs[i].state == SCM_RD_EMPTY ? 0 : rs[i].atr_len;
+        memcpy(out[i].atr, rs[i].atr, out[i].atr_len);
     }
     *n = nr;
 out:

@@ -10,14 +10,16 @@
 
 /* ---- readers ------------------------------------------------------------------- */
 
-static const char *state_name(enum scm_rd_state s)
+/* The states of doc/json.md: a card no agent knows is still a card. */
+static const char *state_name(enum scm_slot_state s)
 {
     switch (s) {
-    case SCM_RD_EMPTY: return "empty";
-    case SCM_RD_PRESENT: return "card";
-    case SCM_RD_INUSE: return "card-in-use";
-    case SCM_RD_EXCLUSIVE: return "card-locked";
-    case SCM_RD_MUTE: return "card-mute";
+    case SCM_SLOT_EMPTY: return "empty";
+    case SCM_SLOT_CARD:
+    case SCM_SLOT_NO_AGENT: return "card";
+    case SCM_SLOT_IN_USE: return "card-in-use";
+    case SCM_SLOT_MUTE: return "card-mute";
+    case SCM_SLOT_BROKEN: break;
     }
     return "unknown";
 }
@@ -30,105 +32,81 @@ static void hex(const uint8_t *b, size_t n, char *out, size_t cap)
         o += (size_t)snprintf(out + o, cap - o, "%02X", b[i]);
 }
 
-/* What is known about the card in one reader: its agent, label and serial,
- * or why there is none. Opening it costs a few APDUs, no PIN. */
-struct probe {
-    int err;
-    struct scm_card_info ci;
-    char why[SCM_DETAIL_MAX];
-};
-
-static void probe_reader(struct cli *c, size_t idx, const struct scm_rd_info *r, struct probe *p)
+static void readers_json(const struct scm_slot *sl, size_t n)
 {
-    struct scm_card *card = NULL;
-    char spec[24];
-    memset(p, 0, sizeof(*p));
-    if (r->state == SCM_RD_EMPTY) {
-        p->err = SCM_E_NO_CARD;
-        return;
+    char atr[SCM_ATR_MAX * 2 + 1];
+    struct cli_json j;
+    cli_json_init(&j, stdout);
+    cli_json_begin_object(&j);
+    cli_json_key(&j, "readers");
+    cli_json_begin_array(&j);
+    for (size_t i = 0; i < n; i++) {
+        cli_json_begin_object(&j);
+        cli_json_key(&j, "index");
+        cli_json_uint(&j, i);
+        cli_json_key(&j, "name");
+        cli_json_string(&j, sl[i].name);
+        cli_json_key(&j, "state");
+        cli_json_string(&j, state_name(sl[i].state));
+        hex(sl[i].atr, sl[i].atr_len, atr, sizeof(atr));
+        cli_json_key(&j, "atr");
+        cli_json_string(&j, atr);
+        cli_json_key(&j, "agent");
+        cli_json_string(&j, sl[i].agent);
+        cli_json_key(&j, "label");
+        cli_json_string(&j, sl[i].label);
+        cli_json_key(&j, "serial");
+        cli_json_string(&j, sl[i].serial);
+        cli_json_key(&j, "note");
+        cli_json_string(&j, sl[i].why);
+        cli_json_end_object(&j);
     }
-    snprintf(spec, sizeof(spec), "%zu", idx);
-    p->err = cli_open_card(c, spec, &card);
-    if (p->err == SCM_OK)
-        scm_card_get_info(card, &p->ci);
-    else
-        snprintf(p->why, sizeof(p->why), "%s", p->err == SCM_E_NO_AGENT ? "no agent for this card"
-                                               : p->err == SCM_E_CARD_BLANK ? "blank card"
-                                               : scm_strerror(p->err));
-    scm_card_close(card);
-    c->d.text[0] = '\0';
+    cli_json_end_array(&j);
+    cli_json_end_object(&j);
+    cli_json_end(&j);
 }
 
+static void readers_human(const struct scm_slot *sl, size_t n)
+{
+    char name[CLEAN_MAX], label[SCM_DETAIL_MAX * 4];
+    if (n == 0) {
+        printf("No smart card readers.\n");
+        return;
+    }
+    printf("%-3s  %-11s  %-12s  %-10s  %-20s  %s\n", "#", "STATE", "AGENT", "SERIAL", "LABEL",
+           "READER");
+    for (size_t i = 0; i < n; i++) {
+        const char *what = sl[i].state == SCM_SLOT_CARD ? sl[i].label : sl[i].why[0] ? sl[i].why : "-";
+        printf("%-3zu  %-11s  %-12s  %-10s  %-20s  %s\n", i, state_name(sl[i].state),
+               sl[i].agent[0] ? sl[i].agent : "-", sl[i].serial[0] ? sl[i].serial : "-",
+               cli_clean(what, label, sizeof(label)), cli_clean(sl[i].name, name, sizeof(name)));
+    }
+}
+
+/* The readers of the slot listing (no store: VSCs have 'vsc list'). */
 int cli_cmd_readers(struct cli *c)
 {
-    struct scm_rd_ctx *rd;
-    const struct scm_rd_info *rl;
-    struct probe *pr = NULL;
-    size_t n = 0;
-    char clean[CLEAN_MAX], atr[SCM_RD_ATR_MAX * 2 + 1];
+    struct scm_card_ctx ctx;
+    struct scm_slots *slots = NULL;
+    const struct scm_slot *sl;
+    size_t n;
+    int pcsc_err;
     int rc = cli_check(&c->a, "readers", CLI_OPT_JSON, 1, 1, &c->d);
-    if (rc < 0 || (rc = cli_readers(c, &rd)) < 0 || (rc = scm_rd_list(rd, &rl, &n, &c->d)) < 0)
-        return rc;
-    pr = calloc(n ? n : 1, sizeof(*pr));
-    if (!pr)
-        return SCM_E_NOMEM;
-    /* Probing opens each card, which lists the readers again: keep a copy. */
-    struct scm_rd_info *copy = calloc(n ? n : 1, sizeof(*copy));
-    if (!copy) {
-        free(pr);
-        return SCM_E_NOMEM;
-    }
-    memcpy(copy, rl, n * sizeof(*copy));
-    for (size_t i = 0; i < n; i++)
-        probe_reader(c, i, &copy[i], &pr[i]);
-
-    if (c->a.json) {
-        struct cli_json j;
-        cli_json_init(&j, stdout);
-        cli_json_begin_object(&j);
-        cli_json_key(&j, "readers");
-        cli_json_begin_array(&j);
-        for (size_t i = 0; i < n; i++) {
-            cli_json_begin_object(&j);
-            cli_json_key(&j, "index");
-            cli_json_uint(&j, i);
-            cli_json_key(&j, "name");
-            cli_json_string(&j, copy[i].name);
-            cli_json_key(&j, "state");
-            cli_json_string(&j, state_name(copy[i].state));
-            hex(copy[i].atr, copy[i].atr_len, atr, sizeof(atr));
-            cli_json_key(&j, "atr");
-            cli_json_string(&j, atr);
-            cli_json_key(&j, "agent");
-            cli_json_string(&j, pr[i].err == SCM_OK ? pr[i].ci.agent : "");
-            cli_json_key(&j, "label");
-            cli_json_string(&j, pr[i].err == SCM_OK ? pr[i].ci.label : "");
-            cli_json_key(&j, "serial");
-            cli_json_string(&j, pr[i].err == SCM_OK ? pr[i].ci.serial : "");
-            cli_json_key(&j, "note");
-            cli_json_string(&j, pr[i].why);
-            cli_json_end_object(&j);
-        }
-        cli_json_end_array(&j);
-        cli_json_end_object(&j);
-        cli_json_end(&j);
-    } else if (n == 0) {
-        printf("No smart card readers.\n");
-    } else {
-        char l[SCM_VSC_LABEL_MAX * 4 + 1];
-        printf("%-3s  %-11s  %-12s  %-10s  %-20s  %s\n", "#", "STATE", "AGENT", "SERIAL", "LABEL",
-               "READER");
-        for (size_t i = 0; i < n; i++) {
-            const struct probe *p = &pr[i];
-            printf("%-3zu  %-11s  %-12s  %-10s  %-20s  %s\n", i, state_name(copy[i].state),
-                   p->err == SCM_OK ? p->ci.agent : "-", p->err == SCM_OK ? p->ci.serial : "-",
-                   p->err == SCM_OK ? cli_clean(p->ci.label, l, sizeof(l)) : p->why[0] ? p->why : "-",
-                   cli_clean(copy[i].name, clean, sizeof(clean)));
-        }
-    }
-    free(copy);
-    free(pr);
-    return SCM_OK;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.policy = &c->cfg.policy;
+    if (rc < 0 || (rc = cli_readers(c, &ctx.readers)) < 0 || (rc = scm_slots_new(&slots)) < 0)
+        goto out;
+    if ((rc = scm_slots_list(slots, &ctx, &sl, &n, &pcsc_err, &c->d)) < 0)
+        goto out;
+    if ((rc = pcsc_err) < 0)
+        goto out;
+    if (c->a.json)
+        readers_json(sl, n);
+    else
+        readers_human(sl, n);
+out:
+    scm_slots_free(slots);
+    return rc;
 }
 
 /* ---- card init ------------------------------------------------------------------- */
