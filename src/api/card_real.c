@@ -232,7 +232,11 @@ int card_real_write(struct scm_card *c, const struct scm_obj_new *o, bool replac
         return rc;
     if (!c->ops->write)
         return SCM_E_NOT_SUPPORTED;
-    return c->ops->write(c->state, o, replace, d);
+    rc = c->ops->write(c->state, o, replace, d);
+    /* Counts in the card's info come from the agent's listing: renew it. */
+    if (rc == SCM_OK)
+        (void)refresh(c, NULL);
+    return rc;
 }
 
 int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d)
@@ -248,7 +252,10 @@ int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d)
         return SCM_E_NOT_SUPPORTED;
     /* The listing goes away with the change: keep the label. */
     snprintf(label, sizeof(label), "%s", o->label);
-    return c->ops->remove(c->state, label, d);
+    rc = c->ops->remove(c->state, label, d);
+    if (rc == SCM_OK)
+        (void)refresh(c, NULL);
+    return rc;
 }
 
 int scm_card_init(const struct scm_card_ctx *ctx, const char *reader,

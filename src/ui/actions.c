@@ -388,7 +388,7 @@ void ui_act_backup(struct ui *ui)
     if (rc < 0)
         return;
     rc = backup_target(ui, &vsc, &d);
-    if (rc == SCM_E_CANCELLED || rc == 0) {
+    if (rc == SCM_E_CANCELLED) {
         ui_status(ui, false, "Backup cancelled.");
         return;
     }
