@@ -142,17 +142,17 @@ int ui_theme_parse_file(const char *path, struct ui_theme *t, char *err, size_t 
     err[0] = '\0';
     ui_text_clean(path, false, clean, sizeof(clean));
     if (access(path, R_OK) != 0) {
-        snprintf(err, cap, "Theme %s cannot be read; using the default theme.", clean);
+        snprintf(err, cap, "Default theme used: %s cannot be read.", clean);
         ui_theme_builtin(t);
         return SCM_E_IO;
     }
     dictionary *ini = iniparser_load(path);
     if (!ini) {
-        snprintf(err, cap, "Theme %s is not a valid ini file; using the default theme.", clean);
+        snprintf(err, cap, "Default theme used: %s is not a valid ini file.", clean);
         goto out;
     }
     if (iniparser_find_entry(ini, "colors") == 0) {
-        snprintf(err, cap, "Theme %s has no [colors] section; using the default theme.", clean);
+        snprintf(err, cap, "Default theme used: %s has no [colors] section.", clean);
         goto out;
     }
     const char *name = iniparser_getstring(ini, "theme:name", NULL);
@@ -173,8 +173,8 @@ int ui_theme_parse_file(const char *path, struct ui_theme *t, char *err, size_t 
                 r++;
             if (r == UI_ROLE_COUNT) {
                 ui_text_clean(role, false, bad, sizeof(bad));
-                snprintf(err, cap, "Theme %s: unknown role '%s'; using the default theme.", clean,
-                         bad);
+                snprintf(err, cap, "Default theme used: unknown role '%s' in %s.", bad,
+                         clean);
                 goto out;
             }
             const char *v = iniparser_getstring(ini, keys[k], "");
@@ -182,9 +182,8 @@ int ui_theme_parse_file(const char *path, struct ui_theme *t, char *err, size_t 
                 char cb[64];
                 ui_text_clean(bad, false, cb, sizeof(cb));
                 snprintf(err, cap,
-                         "Theme %s: '%s' in %s is not a colour or attribute; using the default "
-                         "theme.",
-                         clean, cb, role_names[r]);
+                         "Default theme used: '%s' (%s) is not a colour or attribute, in %s.",
+                         cb, role_names[r], clean);
                 goto out;
             }
         }
@@ -221,6 +220,6 @@ int ui_theme_load(const char *name, const char *const *dirs, struct ui_theme *t,
     if (strcmp(name, "default") == 0)
         return SCM_OK;
     ui_text_clean(name, false, clean, sizeof(clean));
-    snprintf(err, cap, "No theme named '%s' was found; using the default theme.", clean);
+    snprintf(err, cap, "Default theme used: there is no theme named '%s'.", clean);
     return SCM_E_NOT_FOUND;
 }

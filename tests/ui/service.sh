@@ -2,7 +2,8 @@
 # The Readers pane follows pcscd: killed -> "No PC/SC service", back ->
 # the readers and cards again, without a key pressed. And the VSC Manager's
 # store operations: export to a file, delete (confirmed), import it back,
-# each checked with the CLI; a policy without export hides Export.
+# each checked with the CLI; a policy without export hides Export; themes
+# (a broken one falls back with a message); the policy's idle timeout.
 # shellcheck disable=SC2119 # ui_start takes optional arguments
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -73,5 +74,30 @@ ui_keys x
 ui_wait_for 'Export is not allowed by the policy'
 [ ! -e "$T/forbidden.vsc" ]
 ui_keys c
+ui_quit
+
+# ---- themes: a shipped one by name; a broken file says so and falls back --------
+ui_start --theme mono
+ui_wait_for "card  Mike's card|no agent"
+ui_refute 'theme'
+ui_quit
+printf '[colors]\npane = chartreuse,default\n' >"$T/broken.ini"
+ui_start --theme "$T/broken.ini"
+ui_wait_for "Default theme used: 'chartreuse' \\(pane\\) is not a colour"
+ui_quit
+
+# ---- the policy's idle timeout closes an open card -------------------------------
+cat >"$T/idle.ini" <<EOF
+[policy]
+test_policy = yes
+kdf_min_iterations = 1000
+min_password_length = 4
+idle_timeout = 2
+EOF
+ui_start --policy "$T/idle.ini"
+ui_wait_for 'VSC 00000042'
+ui_open_entry 2 'vsc:00000042'
+ui_wait_for 'Idle for 2 s: the card was closed'
+ui_assert 'No card open'
 ui_quit
 echo "ui_service: ok"

@@ -86,7 +86,7 @@ static void test_broken(void **state)
         char *p = write_tmp(bad[i]);
         assert_true(ui_theme_parse_file(p, &t, err, sizeof(err)) < 0);
         assert_non_null(strstr(err, p));
-        assert_non_null(strstr(err, "using the default theme"));
+        assert_non_null(strstr(err, "Default theme used: "));
         assert_memory_equal(t.role, def.role, sizeof(def.role));
         unlink(p);
     }
