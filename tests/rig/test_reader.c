@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+
+#include <winscard.h>
 
 #include "scmgr/reader.h"
 
@@ -316,10 +319,66 @@ static void t_crash(void **state)
     scm_rd_disconnect(conn);
 }
 
+/* Another program resets the card (as a middleware on the same machine
+ * may): its own context, a shared connection, a disconnect with RESET. */
+static void reset_from_elsewhere(const char *reader)
+{
+    SCARDCONTEXT c;
+    SCARDHANDLE h;
+    DWORD proto;
+    assert_int_equal(SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &c), SCARD_S_SUCCESS);
+    assert_int_equal(SCardConnect(c, reader, SCARD_SHARE_SHARED,
+                                  SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &h, &proto),
+                     SCARD_S_SUCCESS);
+    assert_int_equal(SCardDisconnect(h, SCARD_RESET_CARD), SCARD_S_SUCCESS);
+    SCardReleaseContext(c);
+}
+
+/* A reset between our operations is harmless: the handler reconnects and
+ * sends again, once, and the caller never hears of it. */
+static void t_reset(void **state)
+{
+    struct rt *t = *state;
+    struct scm_rd_conn *conn = NULL;
+    struct scm_detail d = {{0}};
+    uint16_t sw = 0;
+    char log[] = "/tmp/scmgr-reset-log-XXXXXX";
+    int fd = mkstemp(log);
+    assert_true(fd >= 0);
+    close(fd);
+    /* The debug log shows the reconnect really happened (not a reset the
+     * card never saw). */
+    assert_int_equal(scm_log_open(log, SCM_LOG_DEBUG), SCM_OK);
+    assert_int_equal(scm_rd_connect(t->ctx, t->reader[1], &conn, &d), SCM_OK);
+    assert_int_equal(raw_sw(conn, select_mf, sizeof(select_mf), &sw), SCM_OK);
+    assert_int_equal(sw, 0x9000);
+    reset_from_elsewhere(t->reader[1]);
+    sw = 0;
+    assert_int_equal(raw_sw(conn, select_mf, sizeof(select_mf), &sw), SCM_OK);
+    assert_int_equal(sw, 0x9000);
+    /* And again after a second reset: it is not a one-off. */
+    reset_from_elsewhere(t->reader[1]);
+    sw = 0;
+    assert_int_equal(raw_sw(conn, select_mf, sizeof(select_mf), &sw), SCM_OK);
+    assert_int_equal(sw, 0x9000);
+    scm_rd_disconnect(conn);
+    scm_log_close();
+    char buf[4096] = {0};
+    FILE *fp = fopen(log, "r");
+    assert_non_null(fp);
+    size_t got = fread(buf, 1, sizeof(buf) - 1, fp);
+    fclose(fp);
+    unlink(log);
+    buf[got] = '\0';
+    const char *first = strstr(buf, "was reset by another program");
+    assert_non_null(first);
+    assert_non_null(strstr(first + 1, "was reset by another program"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_list),    cmocka_unit_test(t_find),   cmocka_unit_test(t_transmit),
+        cmocka_unit_test(t_list),    cmocka_unit_test(t_find),   cmocka_unit_test(t_transmit), cmocka_unit_test(t_reset),
         cmocka_unit_test(t_events),  cmocka_unit_test(t_cancel), cmocka_unit_test(t_no_service),
         cmocka_unit_test(t_recover), cmocka_unit_test(t_crash),
     };
