@@ -62,7 +62,7 @@ ui_wait_for 'PIN for [^:]*:'
 ui_type "$PIN"
 ui_wait_for '\*\*\*\*'
 shot "The PIN dialog" \
-    "The PIN is masked with \`*\` (Fig. 3C). Once the card has reported them (after a wrong PIN), the prompt also shows the tries left, e.g. \`PIN for Virtual PCD 00 00 (2 tries left):\`."
+    "The PIN is masked with \`*\` (Fig. 3C). The prompt shows the tries left, which the card reports without spending one."
 ui_keys Enter
 ui_wait_for 'Private Info +data'
 shot "The card with its private objects" "After the PIN: public and private objects (Fig. 3D)."

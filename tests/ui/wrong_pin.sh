@@ -14,10 +14,10 @@ ui_wait_for "card  Mike's card"
 ui_open_entry 0 "$UI_R0"
 ui_wait_for 'Private .*\[locked'
 
-# The first dialog may not know the tries yet (the card says them on a
-# failure); every later one shows them.
+# Every PIN dialog shows the tries left, the first one too (the card
+# reports them on opening, without spending one).
 ui_menu Tools "Unlock card"
-ui_wait_for "PIN for $UI_R0( \\(3 tries left\\))?:"
+ui_wait_for "PIN for $UI_R0 \\(3 tries left\\):"
 ui_secret 9876
 ui_wait_for 'Wrong PIN: 2 tries left'
 ui_assert 'Private .*\[locked'
