@@ -285,7 +285,7 @@ void ui_act_vsc_manager(struct ui *ui)
             mgr_draw(ui, &d, &m);
         doupdate();
         int k = ui_getkey(ui);
-        if (k == UI_KEY_QUIT || k == UI_KEY_IDLE || k == 27 || k == 'c' || k == 'C' ||
+        if (ui_key_ends_dialog(k) || k == 'c' || k == 'C' ||
             k == KEY_F(10))
             break;
         if (k == UI_KEY_RESIZE) {

@@ -145,7 +145,7 @@ static int ask(struct ui *ui, const char *title, const char *text, const char *c
         }
         show(&d, drawn);
         int k = ui_getkey(ui);
-        if (k == UI_KEY_QUIT || k == UI_KEY_IDLE || k == 27)
+        if (ui_key_ends_dialog(k))
             break;
         if (k == UI_KEY_RESIZE) {
             ui_dlg_restage(ui, &d, h, w);
@@ -235,7 +235,7 @@ static int input(struct ui *ui, const char *title, const char *prompt, char *buf
         }
         show(&d, drawn);
         int k = ui_getkey(ui);
-        if (k == UI_KEY_QUIT || k == UI_KEY_IDLE || k == 27)
+        if (ui_key_ends_dialog(k))
             break;
         if (k == UI_KEY_RESIZE) {
             ui_dlg_restage(ui, &d, h, w);

@@ -41,7 +41,7 @@ void ui_lines(struct ui *ui, const char *title, char **lines, size_t n, ui_lines
         doupdate();
         int k = ui_getkey(ui);
         int maxtop = (int)N - rows > 0 ? (int)N - rows : 0;
-        if (k == UI_KEY_QUIT || k == UI_KEY_IDLE || k == 27 || k == 'q' || k == KEY_F(3) ||
+        if (ui_key_ends_dialog(k) || k == 'q' || k == KEY_F(3) ||
             k == KEY_F(1) || k == KEY_F(10) || k == '\n' || k == '\r' || k == KEY_ENTER)
             break;
         if (k == UI_KEY_RESIZE)
@@ -99,7 +99,7 @@ int ui_pick(struct ui *ui, const char *title, const char *const *items, size_t n
         }
         doupdate();
         int k = ui_getkey(ui);
-        if (k == UI_KEY_QUIT || k == UI_KEY_IDLE || k == 27)
+        if (ui_key_ends_dialog(k))
             break;
         if (k == UI_KEY_RESIZE)
             ui_dlg_restage(ui, &d, h, w);

@@ -159,7 +159,7 @@ static int bar_pick(struct ui *ui)
         ui_menu_bar_draw(ui, ui->win[UI_W_MENU], m);
         doupdate();
         int k = ui_getkey(ui);
-        if (k == UI_KEY_QUIT || k == UI_KEY_IDLE || k == 27 || k == KEY_F(9) || k == KEY_F(10) ||
+        if (ui_key_ends_dialog(k) || k == KEY_F(9) || k == KEY_F(10) ||
             ui->lay.too_small)
             return -1;
         if (k == KEY_LEFT || k == KEY_RIGHT)
@@ -192,7 +192,7 @@ enum ui_action ui_menu_run(struct ui *ui, int m)
         draw_drop(ui, &d, m, sel);
         doupdate();
         int k = ui_getkey(ui);
-        if (k == UI_KEY_QUIT || k == UI_KEY_IDLE || k == 27 || k == KEY_F(9) || k == KEY_F(10))
+        if (ui_key_ends_dialog(k) || k == KEY_F(9) || k == KEY_F(10))
             break;
         if (k == UI_KEY_RESIZE) {
             if (ui->lay.too_small)

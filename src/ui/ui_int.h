@@ -157,6 +157,13 @@ struct ui_row {
 #define UI_KEY_QUIT 0x20003   /* a signal asks to stop now */
 #define UI_KEY_IDLE 0x20004   /* the idle timeout passed */
 
+/* Keys that end any dialog or menu: Esc, and the two that must reach the
+ * main loop at once (a signal asking to stop, the idle timeout). */
+static inline bool ui_key_ends_dialog(int k)
+{
+    return k == UI_KEY_QUIT || k == UI_KEY_IDLE || k == 27;
+}
+
 struct ui {
     const struct scm_ui_opts *opts;
     const struct scm_policy *pol;
