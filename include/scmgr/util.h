@@ -127,6 +127,10 @@ size_t scm_sanitize(const char *in, size_t in_len, char *out, size_t max_out);
  * sets *cp, or 0 for an invalid, overlong, surrogate or truncated one. */
 size_t scm_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 
+/* n bytes as upper-case hex, sep (may be NULL) between bytes, cut to whole
+ * bytes that fit in cap - 1 and NUL-terminated. Returns the length. */
+size_t scm_hex(const uint8_t *b, size_t n, const char *sep, char *out, size_t cap);
+
 /* Is s (len bytes) valid UTF-8 without any of the characters above? */
 bool scm_text_is_clean(const char *s, size_t len);
 

@@ -7,14 +7,6 @@
 
 #include "card_int.h"
 
-static void hex_atr(const uint8_t *atr, size_t len, char *buf, size_t cap)
-{
-    size_t o = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < len && o + 4 < cap; i++)
-        o += (size_t)snprintf(buf + o, cap - o, "%s%02X", i ? " " : "", atr[i]);
-}
-
 static int refresh(struct scm_card *c, struct scm_detail *d);
 
 int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_card *c,
@@ -36,7 +28,7 @@ int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_
     atr = scm_rd_atr(c->conn, &atr_len);
     rc = scm_agency_pick(scm_rd_tx(c->conn), atr, atr_len, &c->ops, d);
     if (rc == SCM_E_NO_AGENT) {
-        hex_atr(atr, atr_len, hex, sizeof(hex));
+        scm_hex(atr, atr_len, " ", hex, sizeof(hex));
         return scm_fail(d, rc,
                         "No card agent knows the card in '%s' (ATR %s); if it is a blank card, "
                         "initialise it with 'scmgr card init'.",

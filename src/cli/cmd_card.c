@@ -24,14 +24,6 @@ static const char *state_name(enum scm_slot_state s)
     return "unknown";
 }
 
-static void hex(const uint8_t *b, size_t n, char *out, size_t cap)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < n && o + 3 < cap; i++)
-        o += (size_t)snprintf(out + o, cap - o, "%02X", b[i]);
-}
-
 static void readers_json(const struct scm_slot *sl, size_t n)
 {
     char atr[SCM_ATR_MAX * 2 + 1];
@@ -48,7 +40,7 @@ static void readers_json(const struct scm_slot *sl, size_t n)
         cli_json_string(&j, sl[i].name);
         cli_json_key(&j, "state");
         cli_json_string(&j, state_name(sl[i].state));
-        hex(sl[i].atr, sl[i].atr_len, atr, sizeof(atr));
+        scm_hex(sl[i].atr, sl[i].atr_len, NULL, atr, sizeof(atr));
         cli_json_key(&j, "atr");
         cli_json_string(&j, atr);
         cli_json_key(&j, "agent");

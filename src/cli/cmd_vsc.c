@@ -52,16 +52,6 @@ static const char *state_name(bool disabled)
     return disabled ? "disabled" : "enabled";
 }
 
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 /* ---- new --------------------------------------------------------------------- */
 
 static int vsc_new(struct cli *c)
@@ -218,7 +208,7 @@ static void show_json(struct scm_vsc *v, const struct scm_vsc_info *vi)
     json_header(&j, vi);
     cli_json_key(&j, "source");
     cli_json_begin_object(&j);
-    hex(vi->source.atr, vi->source.atr_len < SCM_ATR_MAX ? vi->source.atr_len : SCM_ATR_MAX, atr);
+    scm_hex(vi->source.atr, vi->source.atr_len, NULL, atr, sizeof(atr));
     cli_json_key(&j, "reader");
     cli_json_string(&j, vi->source.reader);
     cli_json_key(&j, "atr");
@@ -273,7 +263,7 @@ static void show_human(struct scm_vsc *v, const struct scm_vsc_info *vi)
     if (s->reader[0])
         show_field("Source reader:", s->reader);
     if (s->atr_len) {
-        hex(s->atr, s->atr_len < SCM_ATR_MAX ? s->atr_len : SCM_ATR_MAX, atr);
+        scm_hex(s->atr, s->atr_len, NULL, atr, sizeof(atr));
         show_field("Source ATR:", atr);
     }
     if (s->agent[0])

@@ -121,10 +121,7 @@ static int card_details(struct ui *ui, WINDOW *w, int wd)
         snprintf(buf, sizeof(buf), "%s%s%s", ci->agent, ci->type[0] ? " / " : "", ci->type);
         draw_detail(ui, w, &y, wd, "Type:", buf);
         draw_detail(ui, w, &y, wd, "Reader:", ci->name);
-        size_t o = 0;
-        buf[0] = '\0';
-        for (size_t i = 0; i < ci->source.atr_len && o + 3 < sizeof(buf); i++)
-            o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%02X", ci->source.atr[i]);
+        scm_hex(ci->source.atr, ci->source.atr_len, NULL, buf, sizeof(buf));
         draw_detail(ui, w, &y, wd, "ATR:", buf);
     }
     return y;

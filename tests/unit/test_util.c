@@ -166,6 +166,24 @@ static void test_strerror_sentences(void **state)
     }
 }
 
+static void test_hex(void **state)
+{
+    static const uint8_t b[] = {0x3B, 0x95, 0x0A};
+    char out[16];
+    (void)state;
+    assert_int_equal(scm_hex(b, 3, NULL, out, sizeof(out)), 6);
+    assert_string_equal(out, "3B950A");
+    assert_int_equal(scm_hex(b, 3, " ", out, sizeof(out)), 8);
+    assert_string_equal(out, "3B 95 0A");
+    /* Cut to whole bytes that fit, always terminated. */
+    assert_int_equal(scm_hex(b, 3, " ", out, 6), 5);
+    assert_string_equal(out, "3B 95");
+    assert_int_equal(scm_hex(b, 3, NULL, out, 1), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(scm_hex(b, 0, NULL, out, sizeof(out)), 0);
+    assert_string_equal(out, "");
+}
+
 static void test_fail_detail(void **state)
 {
     (void)state;
@@ -335,7 +353,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sanitize_table),     cmocka_unit_test(test_sanitize_max_out_zero),
         cmocka_unit_test(test_text_is_clean),      cmocka_unit_test(test_exit_codes),
-        cmocka_unit_test(test_strerror_sentences), cmocka_unit_test(test_fail_detail),
+        cmocka_unit_test(test_strerror_sentences), cmocka_unit_test(test_fail_detail), cmocka_unit_test(test_hex),
         cmocka_unit_test(test_secret_read_table),  cmocka_unit_test(test_secret_read_leaves_rest),
         cmocka_unit_test(test_secret_limits),      cmocka_unit_test(test_secret_bad_fd),
         cmocka_unit_test(test_secure_alloc),
