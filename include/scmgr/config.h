@@ -37,6 +37,7 @@ struct scm_policy {
 struct scm_config {
     char *store_dir;   /* owned */
     char *theme;       /* owned, may be NULL */
+    bool no_mouse;     /* [ui] mouse = no: the UI leaves the mouse to the terminal */
     char *config_path; /* the user file that was read, or NULL */
     char *policy_path; /* the policy file that was read, or NULL */
     bool store_fixed;  /* the policy fixed the store path */

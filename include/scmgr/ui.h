@@ -11,6 +11,7 @@ struct scm_ui_opts {
     struct scm_store *store;      /* the open store; the UI does not close it */
     const char *theme;            /* --theme NAME (or a path), NULL: cfg->theme, then "default" */
     const char *const *theme_dirs; /* NULL-terminated; searched in order for NAME.ini */
+    bool no_mouse;                 /* --no-mouse (or cfg->no_mouse): no mouse reports */
 };
 
 /* Run the UI until the user quits or a SIGINT/SIGTERM/SIGHUP arrives.

@@ -32,6 +32,7 @@ enum {
     OPT_SERIAL,
     OPT_INIT,
     OPT_THEME,
+    OPT_NO_MOUSE,
 };
 
 /* There is deliberately no option that takes a password: secrets on the
@@ -60,6 +61,7 @@ static const struct option long_opts[] = {
     {"to", required_argument, NULL, OPT_TO},
     {"serial", required_argument, NULL, OPT_SERIAL},
     {"theme", required_argument, NULL, OPT_THEME},
+    {"no-mouse", no_argument, NULL, OPT_NO_MOUSE},
     {"init", no_argument, NULL, OPT_INIT},
     {NULL, 0, NULL, 0},
 };
@@ -216,6 +218,9 @@ int cli_parse(int argc, char **argv, struct cli_args *a, struct scm_detail *d)
             break;
         case OPT_THEME:
             a->theme = optarg;
+            break;
+        case OPT_NO_MOUSE:
+            a->no_mouse = true;
             break;
         case OPT_INIT:
             a->init = true, a->seen |= CLI_OPT_INIT;

@@ -46,6 +46,7 @@ struct cli_args {
     const char *log;
     const char *log_level;
     const char *theme; /* the full-screen UI's colour theme */
+    bool no_mouse;     /* the full-screen UI leaves the mouse to the terminal */
     bool help;
     bool version;
     /* per-command options; `seen` has a bit for each one given */

@@ -14,7 +14,10 @@ int cli_cmd_ui(struct cli *c)
     /* Installed themes first; the source tree's for a binary run from the
      * build directory. */
     static const char *const dirs[] = {SCMGR_DATADIR "/themes", SCMGR_SRC_THEMES, NULL};
-    struct scm_ui_opts o = {.cfg = &c->cfg, .theme = c->a.theme, .theme_dirs = dirs};
+    struct scm_ui_opts o = {.cfg = &c->cfg,
+                            .theme = c->a.theme,
+                            .theme_dirs = dirs,
+                            .no_mouse = c->a.no_mouse || c->cfg.no_mouse};
     struct scm_store *st;
     int rc;
     /* Checked before anything else: a script without a terminal must get

@@ -535,12 +535,6 @@ static void act_pane(struct ui *ui, int delta)
     ui_dirty(ui, UI_W_READERS), ui_dirty(ui, UI_W_CARD), ui_dirty(ui, UI_W_CLIP);
 }
 
-static int page(const struct ui *ui)
-{
-    int h = ui->focus == UI_PANE_CARD ? ui->lay.card.h - 10 : ui->lay.readers.h / 2 - 1;
-    return h > 1 ? h : 1;
-}
-
 void ui_act(struct ui *ui, enum ui_action a)
 {
     switch (a) {
@@ -570,12 +564,12 @@ void ui_act(struct ui *ui, enum ui_action a)
         break;
     case UI_ACT_NEXT_PANE: act_pane(ui, 1); break;
     case UI_ACT_PREV_PANE: act_pane(ui, -1); break;
-    case UI_ACT_UP: ui_move(ui, -1); break;
-    case UI_ACT_DOWN: ui_move(ui, 1); break;
-    case UI_ACT_PGUP: ui_move(ui, -page(ui)); break;
-    case UI_ACT_PGDN: ui_move(ui, page(ui)); break;
-    case UI_ACT_HOME: ui_move(ui, -100000); break;
-    case UI_ACT_END: ui_move(ui, 100000); break;
+    case UI_ACT_UP:
+    case UI_ACT_DOWN:
+    case UI_ACT_PGUP:
+    case UI_ACT_PGDN:
+    case UI_ACT_HOME:
+    case UI_ACT_END: ui_pane_nav(ui, a); break;
     case UI_ACT_OPEN: act_enter(ui); break;
     case UI_ACT_MARK: act_mark(ui); break;
     case UI_ACT_REDRAW:

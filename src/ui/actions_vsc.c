@@ -217,44 +217,66 @@ static void vsc_import(struct ui *ui)
         ui_status(ui, false, "Imported vsc:%s.", uid);
 }
 
+/* The VSC Manager: the store's VSCs in the one list widget, '/' finds a
+ * UID or label, letters act on the selected VSC. */
 struct mgr {
     struct scm_store_entry *e;
     size_t n;
     int sel, top;
+    struct ui_list list;
 };
 
-static void mgr_draw(struct ui *ui, struct ui_dlg *d, struct mgr *m)
+static const char *mgr_label(void *arg, int i, char *buf, size_t cap)
 {
+    const struct mgr *m = arg;
+    snprintf(buf, cap, "%s %s", m->e[i].info.uid, m->e[i].info.label);
+    return buf;
+}
+
+struct mgr_row {
+    struct ui *ui;
+    struct ui_dlg *d;
+    const struct mgr *m;
+};
+
+static void mgr_row(void *arg, int i, int row, bool sel)
+{
+    struct mgr_row *r = arg;
+    struct ui *ui = r->ui;
+    WINDOW *w = r->d->w;
+    const struct scm_store_entry *e = &r->m->e[i];
     char line[512];
-    int rows = d->h - 5;
-    werase(d->w);
-    ui_box(ui, d->w, " VSC Manager ", ui_attr(ui, UI_ROLE_DIALOG) | A_BOLD);
+    attr_t a = sel ? ui_attr(ui, UI_ROLE_SELECTION) : A_NORMAL;
+    if (a == A_NORMAL && (e->err < 0 || e->info.disabled))
+        a = ui_attr(ui, UI_ROLE_DISABLED);
+    snprintf(line, sizeof(line), "%-20s %-24.24s %-9s %zu/%zu/%zu", e->info.uid, e->info.label,
+             e->err < 0 ? "broken" : e->info.disabled ? "disabled" : "enabled",
+             e->info.count[0], e->info.count[1], e->info.count[2]);
+    wattron(w, a);
+    mvwhline(w, 2 + row, 1, ' ', r->d->wd - 2);
+    ui_put(ui, w, 2 + row, 2, r->d->wd - 4, line);
+    wattroff(w, a);
+}
+
+static void mgr_draw(struct ui *ui, struct ui_dlg *d, void *arg)
+{
+    struct mgr *m = arg;
+    struct mgr_row r = {ui, d, m};
+    char line[512];
     snprintf(line, sizeof(line), "%-20s %-24s %-9s %s", "UID", "Label", "State", "Objects");
     wattron(d->w, A_BOLD);
     ui_put(ui, d->w, 1, 2, d->wd - 4, line);
     wattroff(d->w, A_BOLD);
     if (m->n == 0)
         ui_put(ui, d->w, 2, 2, d->wd - 4, "(no VSC yet: N creates one)");
-    m->top = ui_layout_scroll(m->top, m->sel, rows, (int)m->n);
-    for (int i = 0; i < rows && m->top + i < (int)m->n; i++) {
-        const struct scm_store_entry *e = &m->e[m->top + i];
-        attr_t a = m->top + i == m->sel ? ui_attr(ui, UI_ROLE_SELECTION) : A_NORMAL;
-        if (a == A_NORMAL && (e->err < 0 || e->info.disabled))
-            a = ui_attr(ui, UI_ROLE_DISABLED);
-        snprintf(line, sizeof(line), "%-20s %-24.24s %-9s %zu/%zu/%zu", e->info.uid, e->info.label,
-                 e->err < 0 ? "broken" : e->info.disabled ? "disabled" : "enabled",
-                 e->info.count[0], e->info.count[1], e->info.count[2]);
-        wattron(d->w, a);
-        mvwhline(d->w, 2 + i, 1, ' ', d->wd - 2);
-        ui_put(ui, d->w, 2 + i, 2, d->wd - 4, line);
-        wattroff(d->w, a);
-    }
+    m->list.w = d->wd - 2;
+    ui_list_draw(&m->list, d->h - 5, true, mgr_row, &r);
     wattron(d->w, A_BOLD);
     mvwaddstr(d->w, d->h - 2, 2,
-              ui->pol->allow_export ? "[N]ew [I]mport E[x]port [D]isable [E]nable De[l]ete [C]lose"
-                                    : "[N]ew [I]mport [D]isable [E]nable De[l]ete [C]lose");
+              ui->pol->allow_export
+                  ? "[N]ew [I]mport E[x]port [D]isable [E]nable De[l]ete [C]lose  / find"
+                  : "[N]ew [I]mport [D]isable [E]nable De[l]ete [C]lose  / find");
     wattroff(d->w, A_BOLD);
-    wnoutrefresh(d->w);
 }
 
 static void mgr_load(struct ui *ui, struct mgr *m)
@@ -268,61 +290,66 @@ static void mgr_load(struct ui *ui, struct mgr *m)
         m->sel = (int)m->n - 1;
     if (m->sel < 0)
         m->sel = 0;
+    m->list.n = (int)m->n;
     ui_slots_refresh(ui);
+}
+
+static int mgr_key(struct ui *ui, struct ui_dlg *d, void *arg, int k)
+{
+    struct mgr *m = arg;
+    (void)d;
+    if (k == 'c' || k == 'C')
+        return 0;
+    const struct scm_store_entry *e = m->n ? &m->e[m->sel] : NULL;
+    struct scm_store_entry copy;
+    if (e)
+        copy = *e; /* the list is reloaded by the actions */
+    switch (k | 0x20) {
+    case 'n': ui_act_new_vsc(ui, true); break;
+    case 'i': vsc_import(ui); break;
+    case 'x':
+        if (e && ui->pol->allow_export)
+            vsc_export(ui, &copy);
+        else if (!ui->pol->allow_export)
+            ui_status(ui, true, "Export is not allowed by the policy.");
+        break;
+    case 'd': if (e) vsc_disable(ui, &copy); break;
+    case 'e': if (e) vsc_enable(ui, &copy); break;
+    case 'l': if (e) vsc_delete(ui, &copy); break;
+    default:
+        if (k == KEY_DC || k == KEY_F(8)) {
+            if (e)
+                vsc_delete(ui, &copy);
+        } else if (k == KEY_F(7)) {
+            ui_act_new_vsc(ui, true);
+        } else {
+            return UI_DLG_GOON;
+        }
+    }
+    mgr_load(ui, m);
+    return UI_DLG_GOON;
+}
+
+static int mgr_layout(struct ui *ui, struct ui_dlg *d, void *arg)
+{
+    (void)arg;
+    ui_dlg_restage(ui, d, LINES - 4, COLS - 8);
+    return UI_DLG_GOON;
 }
 
 void ui_act_vsc_manager(struct ui *ui)
 {
-    struct ui_dlg d = {0};
+    static const struct ui_dlg_ops ops = {
+        .draw = mgr_draw, .key = mgr_key, .layout = mgr_layout, .cancel = 0};
     struct mgr m = {0};
-    int h = LINES - 4, w = COLS - 8;
+    struct ui_dlg d = {.list = &m.list};
+    m.list = (struct ui_list){
+        .sel = &m.sel, .top = &m.top, .label = mgr_label, .arg = &m, .y = 2, .x = 1};
+    ui_list_forget(&m.list);
     mgr_load(ui, &m);
-    ui_dlg_open(ui, &d, h, w, "VSC Manager");
+    ui_dlg_open(ui, &d, LINES - 4, COLS - 8, "VSC Manager");
     ui_status(ui, false, "VSC Manager: %zu VSCs in the store.", m.n);
-    for (;;) {
-        ui_draw_stage(ui);
-        if (!ui->lay.too_small && d.w)
-            mgr_draw(ui, &d, &m);
-        doupdate();
-        int k = ui_getkey(ui);
-        if (ui_key_ends_dialog(k) || k == 'c' || k == 'C' ||
-            k == KEY_F(10))
-            break;
-        if (k == UI_KEY_RESIZE) {
-            ui_dlg_restage(ui, &d, LINES - 4, COLS - 8);
-            continue;
-        }
-        const struct scm_store_entry *e = m.n ? &m.e[m.sel] : NULL;
-        struct scm_store_entry copy;
-        if (e)
-            copy = *e; /* the list is reloaded by the actions */
-        switch (k | 0x20) {
-        case 'n': ui_act_new_vsc(ui, true); break;
-        case 'i': vsc_import(ui); break;
-        case 'x':
-            if (e && ui->pol->allow_export)
-                vsc_export(ui, &copy);
-            else if (!ui->pol->allow_export)
-                ui_status(ui, true, "Export is not allowed by the policy.");
-            break;
-        case 'd': if (e) vsc_disable(ui, &copy); break;
-        case 'e': if (e) vsc_enable(ui, &copy); break;
-        case 'l': if (e) vsc_delete(ui, &copy); break;
-        default:
-            if (k == KEY_DC || k == KEY_F(8)) {
-                if (e)
-                    vsc_delete(ui, &copy);
-            } else if (k == KEY_F(7)) {
-                ui_act_new_vsc(ui, true);
-            } else if (k == KEY_UP && m.sel > 0) {
-                m.sel--;
-            } else if (k == KEY_DOWN && m.sel + 1 < (int)m.n) {
-                m.sel++;
-            }
-            continue;
-        }
-        mgr_load(ui, &m);
-    }
+    ui_dlg_run(ui, &d, &ops, &m);
     free(m.e);
     ui_dlg_close(ui, &d);
     ui_slots_refresh(ui);

@@ -1,7 +1,7 @@
 /* Modal dialogs: message, yes/no, text and masked secret input, progress.
- * Each is a nested loop over ui_getkey that returns a result (htop's
- * ScreenManager, MC's dialogs); the main screen is restaged under it when
- * something made it dirty (a resize, a nested dialog closing). */
+ * Each is a set of callbacks for the one modal loop (ui_dlg_run, dlg.c)
+ * that returns a result; progress is drawn between two card operations
+ * and only polls. */
 #include "ui_int.h"
 
 #include <stdio.h>
@@ -9,44 +9,6 @@
 #include <string.h>
 
 #define HINT_ATTR A_BOLD
-
-void ui_dlg_open(struct ui *ui, struct ui_dlg *d, int h, int w, const char *title)
-{
-    if (d->w)
-        delwin(d->w);
-    if (w > COLS - 2)
-        w = COLS - 2;
-    if (h > LINES - 2)
-        h = LINES - 2;
-    if (w < 10)
-        w = 10;
-    if (h < 3)
-        h = 3;
-    d->h = h;
-    d->wd = w;
-    d->title = title;
-    int y = (LINES - h) / 2, x = (COLS - w) / 2;
-    d->w = newwin(h, w, y > 0 ? y : 0, x > 0 ? x : 0);
-    if (d->w) {
-        keypad(d->w, TRUE);
-        wbkgdset(d->w, ' ' | ui_attr(ui, UI_ROLE_DIALOG));
-    }
-}
-
-void ui_dlg_close(struct ui *ui, struct ui_dlg *d)
-{
-    if (d->w)
-        delwin(d->w);
-    d->w = NULL;
-    /* What was under the dialog must be drawn again (only changed cells
-     * reach the terminal). */
-    ui->dirty = UI_DIRTY_ALL;
-}
-
-void ui_dlg_restage(struct ui *ui, struct ui_dlg *d, int h, int w)
-{
-    ui_dlg_open(ui, d, h, w, d->title);
-}
 
 /* Start a frame of a dialog: the screen under it, then a clean box. false
  * when the terminal is too small to show it. */
@@ -105,68 +67,92 @@ static int text_width(void)
     return COLS - 8 < 64 ? COLS - 8 : 64;
 }
 
-/* Buttons along the bottom row; sel highlighted. */
-static void buttons(struct ui *ui, struct ui_dlg *d, const char *const *b, int n, int sel)
+/* The column of each button along the bottom row (x[n] is the end). */
+static void button_x(const struct ui_dlg *d, const char *const *b, int n, int *x)
 {
     int total = 0;
     for (int i = 0; i < n; i++)
         total += (int)strlen(b[i]) + 4 + 2;
-    int x = (d->wd - total) / 2;
-    if (x < 1)
-        x = 1;
-    for (int i = 0; i < n; i++) {
-        attr_t a = i == sel ? ui_attr(ui, UI_ROLE_SELECTION) | A_BOLD : ui_attr(ui, UI_ROLE_DIALOG);
+    x[0] = (d->wd - total) / 2;
+    if (x[0] < 1)
+        x[0] = 1;
+    for (int i = 0; i < n; i++)
+        x[i + 1] = x[i] + (int)strlen(b[i]) + 6;
+}
+
+#define MAX_BUTTONS 3
+
+/* A question: its wrapped text, its buttons and the highlighted one. */
+struct ask {
+    char lines[MAX_LINES][256];
+    size_t nl;
+    const char *const *b;
+    int n, sel;
+};
+
+static void ask_draw(struct ui *ui, struct ui_dlg *d, void *arg)
+{
+    struct ask *q = arg;
+    int x[MAX_BUTTONS + 1];
+    for (size_t i = 0; i < q->nl; i++)
+        ui_put(ui, d->w, 1 + (int)i, 2, d->wd - 4, q->lines[i]);
+    button_x(d, q->b, q->n, x);
+    for (int i = 0; i < q->n; i++) {
+        attr_t a = i == q->sel ? ui_attr(ui, UI_ROLE_SELECTION) | A_BOLD : ui_attr(ui, UI_ROLE_DIALOG);
         wattron(d->w, a);
-        mvwprintw(d->w, d->h - 2, x, "[ %s ]", b[i]);
+        mvwprintw(d->w, d->h - 2, x[i], "[ %s ]", q->b[i]);
         wattroff(d->w, a);
-        x += (int)strlen(b[i]) + 6;
     }
 }
 
-/* The common question loop: choices are picked by their first letter, by
- * arrows + Enter; Esc gives -1. */
+/* Choices are picked by their first letter, by arrows + Enter. */
+static int ask_key(struct ui *ui, struct ui_dlg *d, void *arg, int k)
+{
+    struct ask *q = arg;
+    (void)ui, (void)d;
+    if (k == KEY_LEFT || k == KEY_BTAB)
+        q->sel = (q->sel + q->n - 1) % q->n;
+    else if (k == KEY_RIGHT || k == '\t')
+        q->sel = (q->sel + 1) % q->n;
+    else if (k == '\n' || k == '\r' || k == KEY_ENTER)
+        return q->sel;
+    else if (k > 0 && k < 128)
+        for (int i = 0; i < q->n; i++)
+            if ((q->b[i][0] | 0x20) == (k | 0x20))
+                return i;
+    return UI_DLG_GOON;
+}
+
+/* A click on a button answers with it. */
+static int ask_mouse(struct ui *ui, struct ui_dlg *d, void *arg, const struct ui_mouse *m)
+{
+    struct ask *q = arg;
+    int x[MAX_BUTTONS + 1];
+    (void)ui;
+    if (!d->w || m->y - getbegy(d->w) != d->h - 2)
+        return UI_DLG_GOON;
+    button_x(d, q->b, q->n, x);
+    int wx = m->x - getbegx(d->w);
+    for (int i = 0; i < q->n; i++)
+        if (wx >= x[i] && wx < x[i + 1] - 2)
+            return i;
+    return UI_DLG_GOON;
+}
+
+/* The common question dialog; Esc (or F10) gives -1. */
 static int ask(struct ui *ui, const char *title, const char *text, const char *const *b, int n,
                int sel)
 {
-    char lines[MAX_LINES][256], clean[2048];
+    static const struct ui_dlg_ops ops = {
+        .draw = ask_draw, .key = ask_key, .mouse = ask_mouse, .cancel = -1};
+    struct ask q = {.b = b, .n = n, .sel = sel};
+    char clean[2048];
     struct ui_dlg d = {0};
-    int result = -1;
     ui_text_clean(text, ui->utf8, clean, sizeof(clean));
     int tw = text_width();
-    size_t nl = wrap(clean, tw, lines, MAX_LINES);
-    int h = (int)nl + 4, w = tw + 4;
-    ui_dlg_open(ui, &d, h, w, title);
-    for (;;) {
-        bool drawn = frame(ui, &d);
-        if (drawn) {
-            for (size_t i = 0; i < nl; i++)
-                ui_put(ui, d.w, 1 + (int)i, 2, d.wd - 4, lines[i]);
-            buttons(ui, &d, b, n, sel);
-        }
-        show(&d, drawn);
-        int k = ui_getkey(ui);
-        if (ui_key_ends_dialog(k))
-            break;
-        if (k == UI_KEY_RESIZE) {
-            ui_dlg_restage(ui, &d, h, w);
-            continue;
-        }
-        if (k == KEY_LEFT || k == KEY_BTAB)
-            sel = (sel + n - 1) % n;
-        else if (k == KEY_RIGHT || k == '\t')
-            sel = (sel + 1) % n;
-        else if (k == '\n' || k == '\r' || k == KEY_ENTER) {
-            result = sel;
-            break;
-        } else if (k > 0 && k < 128) {
-            for (int i = 0; i < n; i++)
-                if ((b[i][0] | 0x20) == (k | 0x20)) {
-                    result = i;
-                    goto out;
-                }
-        }
-    }
-out:
+    q.nl = wrap(clean, tw, q.lines, MAX_LINES);
+    ui_dlg_open(ui, &d, (int)q.nl + 4, tw + 4, title);
+    int result = ui_dlg_run(ui, &d, &ops, &q);
     ui_dlg_close(ui, &d);
     return result;
 }
@@ -195,71 +181,77 @@ int ui_yesnocancel(struct ui *ui, const char *title, const char *question)
 /* One line of input. masked: the text is a secret in secure memory and
  * only '*' are drawn. Bytes of UTF-8 are taken as they come; Backspace
  * removes a whole character. */
+struct field {
+    const char *prompt;
+    char *buf;
+    size_t len, cap;
+    bool masked;
+};
+
+static void input_draw(struct ui *ui, struct ui_dlg *d, void *arg)
+{
+    struct field *f = arg;
+    int fw = d->wd - 6;
+    ui_put(ui, d->w, 1, 2, d->wd - 4, f->prompt);
+    wattron(d->w, A_REVERSE);
+    mvwhline(d->w, 3, 2, ' ', fw + 2);
+    if (f->masked) {
+        size_t stars = f->len < (size_t)fw ? f->len : (size_t)fw;
+        for (size_t i = 0; i < stars; i++)
+            mvwaddch(d->w, 3, 3 + (int)i, '*');
+        wmove(d->w, 3, 3 + (int)stars);
+    } else {
+        /* Show the end of a long answer. */
+        char clean[1024], fit[1024];
+        ui_text_clean(f->buf, ui->utf8, clean, sizeof(clean));
+        size_t cl = strlen(clean), start = cl > (size_t)fw ? cl - (size_t)fw : 0;
+        while (start > 0 && ((unsigned char)clean[start] & 0xC0) == 0x80)
+            start++;
+        int used = ui_text_fit(clean + start, ui->utf8, fw, fit, sizeof(fit));
+        mvwaddstr(d->w, 3, 3, fit);
+        wmove(d->w, 3, 3 + used);
+    }
+    wattroff(d->w, A_REVERSE);
+    wattron(d->w, HINT_ATTR);
+    mvwaddstr(d->w, 5, 2, "Enter OK   Esc Cancel");
+    wattroff(d->w, HINT_ATTR);
+}
+
+static int input_key(struct ui *ui, struct ui_dlg *d, void *arg, int k)
+{
+    struct field *f = arg;
+    char *buf = f->buf;
+    size_t len = f->len;
+    (void)ui, (void)d;
+    if (k == '\n' || k == '\r' || k == KEY_ENTER)
+        return 1;
+    if (k == KEY_BACKSPACE || k == 127 || k == 8) {
+        while (len > 0 && ((unsigned char)buf[len - 1] & 0xC0) == 0x80)
+            len--;
+        if (len > 0)
+            len--;
+        buf[len] = '\0';
+    } else if (k == 21) { /* Ctrl-U: clear */
+        scm_wipe(buf, len);
+        len = 0;
+        buf[0] = '\0';
+    } else if (k >= 0x20 && k < 0x100 && k != 0x7f && len + 1 < f->cap) {
+        buf[len++] = (char)k;
+        buf[len] = '\0';
+    }
+    f->len = len;
+    return UI_DLG_GOON;
+}
+
 static int input(struct ui *ui, const char *title, const char *prompt, char *buf, size_t cap,
                  bool masked)
 {
+    static const struct ui_dlg_ops ops = {.draw = input_draw, .key = input_key, .cancel = 0};
+    struct field f = {prompt, buf, strlen(buf), cap, masked};
     struct ui_dlg d = {0};
-    size_t len = strlen(buf);
-    int result = 0;
-    int w = text_width() + 4;
-    int h = 7;
-    ui_dlg_open(ui, &d, h, w, title);
+    ui_dlg_open(ui, &d, 7, text_width() + 4, title);
     curs_set(1);
-    for (;;) {
-        bool drawn = frame(ui, &d);
-        int fw = d.wd - 6;
-        if (drawn) {
-            ui_put(ui, d.w, 1, 2, d.wd - 4, prompt);
-            wattron(d.w, A_REVERSE);
-            mvwhline(d.w, 3, 2, ' ', fw + 2);
-            if (masked) {
-                size_t stars = len < (size_t)fw ? len : (size_t)fw;
-                for (size_t i = 0; i < stars; i++)
-                    mvwaddch(d.w, 3, 3 + (int)i, '*');
-                wmove(d.w, 3, 3 + (int)stars);
-            } else {
-                /* Show the end of a long answer. */
-                char clean[1024], fit[1024];
-                ui_text_clean(buf, ui->utf8, clean, sizeof(clean));
-                size_t cl = strlen(clean), start = cl > (size_t)fw ? cl - (size_t)fw : 0;
-                while (start > 0 && ((unsigned char)clean[start] & 0xC0) == 0x80)
-                    start++;
-                int used = ui_text_fit(clean + start, ui->utf8, fw, fit, sizeof(fit));
-                mvwaddstr(d.w, 3, 3, fit);
-                wmove(d.w, 3, 3 + used);
-            }
-            wattroff(d.w, A_REVERSE);
-            wattron(d.w, HINT_ATTR);
-            mvwaddstr(d.w, 5, 2, "Enter OK   Esc Cancel");
-            wattroff(d.w, HINT_ATTR);
-        }
-        show(&d, drawn);
-        int k = ui_getkey(ui);
-        if (ui_key_ends_dialog(k))
-            break;
-        if (k == UI_KEY_RESIZE) {
-            ui_dlg_restage(ui, &d, h, w);
-            continue;
-        }
-        if (k == '\n' || k == '\r' || k == KEY_ENTER) {
-            result = 1;
-            break;
-        }
-        if (k == KEY_BACKSPACE || k == 127 || k == 8) {
-            while (len > 0 && ((unsigned char)buf[len - 1] & 0xC0) == 0x80)
-                len--;
-            if (len > 0)
-                len--;
-            buf[len] = '\0';
-        } else if (k == 21) { /* Ctrl-U: clear */
-            scm_wipe(buf, len);
-            len = 0;
-            buf[0] = '\0';
-        } else if (k >= 0x20 && k < 0x100 && k != 0x7f && len + 1 < cap) {
-            buf[len++] = (char)k;
-            buf[len] = '\0';
-        }
-    }
+    int result = ui_dlg_run(ui, &d, &ops, &f);
     curs_set(0);
     ui_dlg_close(ui, &d);
     return result;

@@ -1,117 +1,162 @@
 /* Dialogs over lists: a scrolling text viewer (help, object view, copy
- * results) and a pick-one list. */
+ * results) and a pick-one list, both the one list widget (list.c) in the
+ * one modal loop (dlg.c). */
 #include "ui_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void big(struct ui *ui, struct ui_dlg *d, const char *title)
+static int big(struct ui *ui, struct ui_dlg *d, void *arg)
 {
-    ui_dlg_open(ui, d, LINES - 4, COLS - 6, title);
+    (void)arg;
+    ui_dlg_open(ui, d, LINES - 4, COLS - 6, d->title);
+    return UI_DLG_GOON;
+}
+
+/* ---- the viewer: a list in view mode (no selection, the keys scroll) ---- */
+struct viewer {
+    char **lines, **alt;
+    size_t n, nalt;
+    bool use_alt;
+    ui_lines_fn alt_fn;
+    void *alt_arg;
+    int top, sel_unused;
+    struct ui_list list;
+};
+
+static const char *viewer_label(void *arg, int i, char *buf, size_t cap)
+{
+    struct viewer *v = arg;
+    (void)buf, (void)cap;
+    return (v->use_alt ? v->alt : v->lines)[i];
+}
+
+struct viewer_row {
+    struct ui *ui;
+    struct ui_dlg *d;
+    char **L;
+};
+
+static void viewer_row(void *arg, int i, int row, bool sel)
+{
+    struct viewer_row *r = arg;
+    (void)sel;
+    ui_put(r->ui, r->d->w, 1 + row, 2, r->d->wd - 4, r->L[i]);
+}
+
+static void viewer_draw(struct ui *ui, struct ui_dlg *d, void *arg)
+{
+    struct viewer *v = arg;
+    struct viewer_row r = {ui, d, v->use_alt ? v->alt : v->lines};
+    v->list.n = (int)(v->use_alt ? v->nalt : v->n);
+    ui_list_draw(&v->list, d->h - 3, true, viewer_row, &r);
+    wattron(d->w, A_BOLD);
+    mvwprintw(d->w, d->h - 2, 2, "%s%s", v->alt_fn ? "Tab hex/text   " : "",
+              "Up/Down PgUp/PgDn scroll   / find   Esc close");
+    wattroff(d->w, A_BOLD);
+}
+
+static int viewer_key(struct ui *ui, struct ui_dlg *d, void *arg, int k)
+{
+    struct viewer *v = arg;
+    (void)ui, (void)d;
+    if (k == 'q' || k == KEY_F(3) || k == KEY_F(1) || k == '\n' || k == '\r' || k == KEY_ENTER)
+        return 0;
+    if (k == ' ')
+        ui_list_act(&v->list, UI_ACT_PGDN);
+    else if (k == '\t' && v->alt_fn) {
+        if (!v->alt)
+            v->alt_fn(v->alt_arg, true, &v->alt, &v->nalt);
+        v->use_alt = !v->use_alt;
+        v->top = 0;
+    }
+    return UI_DLG_GOON;
 }
 
 void ui_lines(struct ui *ui, const char *title, char **lines, size_t n, ui_lines_fn alt_fn,
               void *alt_arg)
 {
-    struct ui_dlg d = {0};
-    char **alt = NULL;
-    size_t nalt = 0;
-    bool use_alt = false;
-    int top = 0;
-    big(ui, &d, title);
-    for (;;) {
-        char **L = use_alt ? alt : lines;
-        size_t N = use_alt ? nalt : n;
-        int rows = d.h - 3;
-        ui_draw_stage(ui);
-        if (!ui->lay.too_small && d.w) {
-            char t[256];
-            werase(d.w);
-            snprintf(t, sizeof(t), " %s ", title);
-            ui_box(ui, d.w, t, ui_attr(ui, UI_ROLE_DIALOG) | A_BOLD);
-            for (int i = 0; i < rows && top + i < (int)N; i++)
-                ui_put(ui, d.w, 1 + i, 2, d.wd - 4, L[top + i]);
-            wattron(d.w, A_BOLD);
-            mvwprintw(d.w, d.h - 2, 2, "%s%s", alt_fn ? "Tab hex/text   " : "",
-                      "Up/Down PgUp/PgDn scroll   Esc close");
-            wattroff(d.w, A_BOLD);
-            wnoutrefresh(d.w);
-        }
-        doupdate();
-        int k = ui_getkey(ui);
-        int maxtop = (int)N - rows > 0 ? (int)N - rows : 0;
-        if (ui_key_ends_dialog(k) || k == 'q' || k == KEY_F(3) ||
-            k == KEY_F(1) || k == KEY_F(10) || k == '\n' || k == '\r' || k == KEY_ENTER)
-            break;
-        if (k == UI_KEY_RESIZE)
-            big(ui, &d, title);
-        else if (k == KEY_UP && top > 0)
-            top--;
-        else if (k == KEY_DOWN && top < maxtop)
-            top++;
-        else if (k == KEY_PPAGE)
-            top = top - rows > 0 ? top - rows : 0;
-        else if (k == KEY_NPAGE || k == ' ')
-            top = top + rows < maxtop ? top + rows : maxtop;
-        else if (k == KEY_HOME)
-            top = 0;
-        else if (k == KEY_END)
-            top = maxtop;
-        else if (k == '\t' && alt_fn) {
-            if (!alt)
-                alt_fn(alt_arg, true, &alt, &nalt);
-            use_alt = !use_alt;
-            top = 0;
-        }
-    }
-    ui_lines_free(alt, nalt);
+    static const struct ui_dlg_ops ops = {
+        .draw = viewer_draw, .key = viewer_key, .layout = big, .cancel = 0};
+    struct viewer v = {.lines = lines, .n = n, .alt_fn = alt_fn, .alt_arg = alt_arg};
+    struct ui_dlg d = {.title = title, .list = &v.list};
+    v.list = (struct ui_list){.sel = &v.sel_unused, .top = &v.top, .n = (int)n, .view = true,
+                              .label = viewer_label, .arg = &v, .y = 1, .x = 1};
+    ui_list_forget(&v.list);
+    big(ui, &d, NULL);
+    v.list.w = d.wd - 2;
+    ui_dlg_run(ui, &d, &ops, &v);
+    if (v.list.finding)
+        ui_status(ui, false, "%s", "");
+    ui_lines_free(v.alt, v.nalt);
     ui_dlg_close(ui, &d);
+}
+
+/* ---- pick one: letters find an item at once -------------------------------- */
+struct pick {
+    const char *const *items;
+    int sel, top;
+    struct ui_list list;
+};
+
+static const char *pick_label(void *arg, int i, char *buf, size_t cap)
+{
+    struct pick *p = arg;
+    (void)buf, (void)cap;
+    return p->items[i];
+}
+
+struct pick_row {
+    struct ui *ui;
+    struct ui_dlg *d;
+    struct pick *p;
+};
+
+static void pick_row(void *arg, int i, int row, bool sel)
+{
+    struct pick_row *r = arg;
+    attr_t a = sel ? ui_attr(r->ui, UI_ROLE_SELECTION) : A_NORMAL;
+    wattron(r->d->w, a);
+    mvwhline(r->d->w, 1 + row, 1, ' ', r->d->wd - 2);
+    ui_put(r->ui, r->d->w, 1 + row, 2, r->d->wd - 4, r->p->items[i]);
+    wattroff(r->d->w, a);
+}
+
+static void pick_draw(struct ui *ui, struct ui_dlg *d, void *arg)
+{
+    struct pick *p = arg;
+    struct pick_row r = {ui, d, p};
+    p->list.w = d->wd - 2;
+    ui_list_draw(&p->list, d->h - 4, true, pick_row, &r);
+    mvwaddstr(d->w, d->h - 2, 2, "Enter choose  letters find  Esc cancel");
+}
+
+static int pick_key(struct ui *ui, struct ui_dlg *d, void *arg, int k)
+{
+    struct pick *p = arg;
+    (void)ui, (void)d;
+    if (k == '\n' || k == '\r' || k == KEY_ENTER)
+        return p->sel;
+    return UI_DLG_GOON;
 }
 
 int ui_pick(struct ui *ui, const char *title, const char *const *items, size_t n, int sel)
 {
-    struct ui_dlg d = {0};
-    int w = 20, result = -1, top = 0;
+    static const struct ui_dlg_ops ops = {.draw = pick_draw, .key = pick_key, .cancel = -1};
+    struct pick p = {.items = items, .sel = sel};
+    struct ui_dlg d = {.list = &p.list};
+    int w = 20;
     for (size_t i = 0; i < n; i++)
         if ((int)strlen(items[i]) + 6 > w)
             w = (int)strlen(items[i]) + 6;
-    int h = (int)n + 4;
-    ui_dlg_open(ui, &d, h, w, title);
-    for (;;) {
-        int rows = d.h - 4;
-        ui_draw_stage(ui);
-        top = ui_layout_scroll(top, sel, rows, (int)n);
-        if (!ui->lay.too_small && d.w) {
-            char t[128];
-            werase(d.w);
-            snprintf(t, sizeof(t), " %s ", title);
-            ui_box(ui, d.w, t, ui_attr(ui, UI_ROLE_DIALOG) | A_BOLD);
-            for (int i = 0; i < rows && top + i < (int)n; i++) {
-                attr_t a = top + i == sel ? ui_attr(ui, UI_ROLE_SELECTION) : A_NORMAL;
-                wattron(d.w, a);
-                mvwhline(d.w, 1 + i, 1, ' ', d.wd - 2);
-                ui_put(ui, d.w, 1 + i, 2, d.wd - 4, items[top + i]);
-                wattroff(d.w, a);
-            }
-            mvwaddstr(d.w, d.h - 2, 2, "Enter choose  Esc cancel");
-            wnoutrefresh(d.w);
-        }
-        doupdate();
-        int k = ui_getkey(ui);
-        if (ui_key_ends_dialog(k))
-            break;
-        if (k == UI_KEY_RESIZE)
-            ui_dlg_restage(ui, &d, h, w);
-        else if (k == KEY_UP && sel > 0)
-            sel--;
-        else if (k == KEY_DOWN && sel + 1 < (int)n)
-            sel++;
-        else if (k == '\n' || k == '\r' || k == KEY_ENTER) {
-            result = sel;
-            break;
-        }
-    }
+    p.list = (struct ui_list){.sel = &p.sel, .top = &p.top, .n = (int)n, .find_always = true,
+                              .label = pick_label, .arg = &p, .y = 1, .x = 1};
+    ui_list_forget(&p.list);
+    ui_dlg_open(ui, &d, (int)n + 4, w, title);
+    int result = ui_dlg_run(ui, &d, &ops, &p);
+    if (p.list.finding)
+        ui_status(ui, false, "%s", "");
     ui_dlg_close(ui, &d);
     return result;
 }

@@ -47,48 +47,64 @@ static const char *slot_state(const struct scm_slot *s, char *buf, size_t cap)
     return "?";
 }
 
-static void draw_readers(struct ui *ui)
+/* Readers: two rows per entry. */
+static void reader_row(void *arg, int i, int row, bool sel)
+{
+    struct ui *ui = arg;
+    WINDOW *w = ui->win[UI_W_READERS];
+    const struct ui_list *l = &ui->pane_list[UI_PANE_READERS];
+    int wd = ui->lay.readers.w - 2, y = l->y + 2 * row;
+    bool focus = ui->focus == UI_PANE_READERS;
+    char buf[1400], st[700];
+    const struct scm_slot *s = &ui->slots[i];
+    bool open = ui->card && strcmp(ui->card_slot, s->name) == 0;
+    attr_t a = sel ? (focus ? ui_attr(ui, UI_ROLE_SELECTION) : A_BOLD) : A_NORMAL;
+    if (!sel && s->kind == SCM_CARD_VSC && (s->disabled || s->state == SCM_SLOT_BROKEN))
+        a = ui_attr(ui, UI_ROLE_DISABLED);
+    wattron(w, a);
+    mvwhline(w, y, 1, ' ', wd);
+    mvwhline(w, y + 1, 1, ' ', wd);
+    mvwaddch(w, y, 1, sel ? '>' : ' ');
+    ui_put(ui, w, y, 2, wd - 1, s->kind == SCM_CARD_VSC ? "Virtual Smart Card" : s->title);
+    /* A disabled VSC is an empty virtual reader with a mark (Fig. 3W). */
+    mvwaddch(w, y + 1, 1, s->kind == SCM_CARD_VSC && s->disabled ? 'x' : ' ');
+    snprintf(buf, sizeof(buf), "%s%s", slot_state(s, st, sizeof(st)), open ? "  [open]" : "");
+    ui_put(ui, w, y + 1, 3, wd - 2, buf);
+    wattroff(w, a);
+}
+
+static void draw_readers(struct ui *ui, bool full)
 {
     WINDOW *w = ui->win[UI_W_READERS];
     int h = ui->lay.readers.h - 2, wd = ui->lay.readers.w - 2;
     bool focus = ui->focus == UI_PANE_READERS;
-    char buf[1400], st[700];
-    werase(w);
-    ui_box(ui, w, "Readers", focus ? ui_attr(ui, UI_ROLE_FOCUS) : ui_attr(ui, UI_ROLE_PANE));
+    struct ui_list *l = ui_pane_list(ui, UI_PANE_READERS);
+    if (full) {
+        werase(w);
+        ui_box(ui, w, "Readers", focus ? ui_attr(ui, UI_ROLE_FOCUS) : ui_attr(ui, UI_ROLE_PANE));
+    }
     int y = 1;
     if (ui->pcsc_err < 0) {
-        wattron(w, ui_attr(ui, UI_ROLE_ERROR));
-        ui_put(ui, w, y++, 1, wd, "No PC/SC service");
-        wattroff(w, ui_attr(ui, UI_ROLE_ERROR));
-        ui_put(ui, w, y++, 1, wd, scm_strerror(ui->pcsc_err));
+        if (full) {
+            wattron(w, ui_attr(ui, UI_ROLE_ERROR));
+            ui_put(ui, w, y, 1, wd, "No PC/SC service");
+            wattroff(w, ui_attr(ui, UI_ROLE_ERROR));
+            ui_put(ui, w, y + 1, 1, wd, scm_strerror(ui->pcsc_err));
+        }
+        y += 2;
         h -= 2;
     }
-    if (ui->n_slots == 0 && y <= h) {
-        ui_put(ui, w, y, 1, wd, "(no readers and no VSCs)");
+    if (ui->n_slots == 0) {
+        if (full && y <= h)
+            ui_put(ui, w, y, 1, wd, "(no readers and no VSCs)");
+        ui_list_forget(l);
         goto out;
     }
-    /* Two rows per entry. */
-    int per = h / 2 > 0 ? h / 2 : 1;
-    ui->rd_top = ui_layout_scroll(ui->rd_top, ui->rd_sel, per, (int)ui->n_slots);
-    for (int i = ui->rd_top; i < (int)ui->n_slots && y + 1 <= ui->lay.readers.h - 2; i++) {
-        const struct scm_slot *s = &ui->slots[i];
-        bool sel = i == ui->rd_sel;
-        bool open = ui->card && strcmp(ui->card_slot, s->name) == 0;
-        attr_t a = sel ? (focus ? ui_attr(ui, UI_ROLE_SELECTION) : A_BOLD) : A_NORMAL;
-        if (!sel && s->kind == SCM_CARD_VSC && (s->disabled || s->state == SCM_SLOT_BROKEN))
-            a = ui_attr(ui, UI_ROLE_DISABLED);
-        wattron(w, a);
-        mvwhline(w, y, 1, ' ', wd);
-        mvwhline(w, y + 1, 1, ' ', wd);
-        mvwaddch(w, y, 1, sel ? '>' : ' ');
-        ui_put(ui, w, y, 2, wd - 1, s->kind == SCM_CARD_VSC ? "Virtual Smart Card" : s->title);
-        /* A disabled VSC is an empty virtual reader with a mark (Fig. 3W). */
-        mvwaddch(w, y + 1, 1, s->kind == SCM_CARD_VSC && s->disabled ? 'x' : ' ');
-        snprintf(buf, sizeof(buf), "%s%s", slot_state(s, st, sizeof(st)), open ? "  [open]" : "");
-        ui_put(ui, w, y + 1, 3, wd - 2, buf);
-        wattroff(w, a);
-        y += 2;
-    }
+    l->y = y;
+    l->x = 1;
+    l->w = wd;
+    l->per = 2;
+    ui_list_draw(l, h / 2 > 0 ? h / 2 : 1, full, reader_row, ui);
 out:
     wnoutrefresh(w);
 }
@@ -132,12 +148,71 @@ static const char *area_title(enum scm_area a)
     return a == SCM_AREA_PUBLIC ? "Public" : a == SCM_AREA_PRIVATE ? "Private" : "Secret keys";
 }
 
-static void draw_card(struct ui *ui)
+static void card_row(void *arg, int i, int row, bool sel)
+{
+    struct ui *ui = arg;
+    WINDOW *w = ui->win[UI_W_CARD];
+    const struct ui_list *l = &ui->pane_list[UI_PANE_CARD];
+    int wd = ui->lay.card.w - 2, y = l->y + row;
+    bool focus = ui->focus == UI_PANE_CARD;
+    char buf[600], size[32];
+    const struct ui_row *r = &ui->rows[i];
+    attr_t a = A_NORMAL;
+    if (r->kind == UI_ROW_AREA) {
+        /* A real card counts what it lists; a locked VSC knows its counts. */
+        size_t cnt = ui->ci.count[r->area];
+        for (size_t k = 0, listed = 0; k < ui->n_objs; k++)
+            if (ui->objs[k].area == r->area && ++listed > cnt)
+                cnt = listed;
+        snprintf(buf, sizeof(buf), "%s  (%zu)%s", area_title(r->area), cnt,
+                 r->area != SCM_AREA_PUBLIC && scm_card_needs_unlock(ui->card)
+                     ? "  [locked: Enter to unlock]"
+                     : "");
+        a = A_BOLD;
+        if (r->area == SCM_AREA_PRIVATE)
+            a |= ui_attr(ui, UI_ROLE_PRIVATE);
+    } else {
+        const struct scm_obj_info *o = &ui->objs[r->obj];
+        char label[SCM_OBJ_LABEL_MAX * 4 + 1], fit[SCM_OBJ_LABEL_MAX * 4 + 1];
+        bool marked = ui_marked(ui, o->id);
+        int lw = wd - 3 - 28 > 8 ? wd - 3 - 28 : 8;
+        ui_text_clean(o->label, ui->utf8, label, sizeof(label));
+        int used = ui_text_fit(label, ui->utf8, lw, fit, sizeof(fit));
+        if (o->sealed)
+            snprintf(size, sizeof(size), "%s", "sealed");
+        else
+            ui_fmt_size(o->size, size, sizeof(size));
+        snprintf(buf, sizeof(buf), "%c %s%*s %-14s %10s", marked ? '*' : ' ', fit, lw - used, "",
+                 scm_obj_type_name(o->type), size);
+        if (marked)
+            a = ui_attr(ui, UI_ROLE_MARKED);
+        else if (o->area != SCM_AREA_PUBLIC)
+            a = ui_attr(ui, UI_ROLE_PRIVATE);
+    }
+    if (sel)
+        a = focus ? ui_attr(ui, UI_ROLE_SELECTION) : A_REVERSE;
+    wattron(w, a);
+    mvwhline(w, y, 1, ' ', wd);
+    /* buf holds clean text already (labels went through ui_text_clean). */
+    char fit2[700];
+    ui_text_fit(buf, ui->utf8, wd - 3, fit2, sizeof(fit2));
+    mvwaddstr(w, y, r->kind == UI_ROW_AREA ? 2 : 3, fit2);
+    if (sel)
+        mvwaddch(w, y, 1, '>'); /* visible without colours, and to screen readers */
+    wattroff(w, a);
+}
+
+static void draw_card(struct ui *ui, bool full)
 {
     WINDOW *w = ui->win[UI_W_CARD];
     int h = ui->lay.card.h, wd = ui->lay.card.w - 2;
     bool focus = ui->focus == UI_PANE_CARD;
-    char title[256], buf[600], size[32];
+    struct ui_list *l = ui_pane_list(ui, UI_PANE_CARD);
+    char title[256];
+    if (!full && ui->card) {
+        ui_list_draw(l, l->h, false, card_row, ui);
+        goto out;
+    }
     werase(w);
     if (ui->card)
         snprintf(title, sizeof(title), "Card: %s%s", ui->ci.name, ui->ci.dirty ? " [unsaved]" : "");
@@ -146,94 +221,66 @@ static void draw_card(struct ui *ui)
     ui_box(ui, w, title, focus ? ui_attr(ui, UI_ROLE_FOCUS) : ui_attr(ui, UI_ROLE_PANE));
     if (!ui->card) {
         ui_put(ui, w, 2, 2, wd - 2, "No card open. Select a reader and press Enter.");
+        ui_list_forget(l);
         goto out;
     }
     int y0 = card_details(ui, w, wd);
     ui_hline(ui, w, y0++, ui_attr(ui, UI_ROLE_PANE));
-    int rows = h - 1 - y0;
-    ui->card_top = ui_layout_scroll(ui->card_top, ui->card_sel, rows, (int)ui->n_rows);
-    bool locked = scm_card_needs_unlock(ui->card);
-    for (int i = ui->card_top, y = y0; i < (int)ui->n_rows && y < h - 1; i++, y++) {
-        const struct ui_row *r = &ui->rows[i];
-        bool sel = i == ui->card_sel;
-        attr_t a = A_NORMAL;
-        if (r->kind == UI_ROW_AREA) {
-            /* A real card counts what it lists; a locked VSC knows its counts. */
-            size_t cnt = ui->ci.count[r->area];
-            for (size_t k = 0, listed = 0; k < ui->n_objs; k++)
-                if (ui->objs[k].area == r->area && ++listed > cnt)
-                    cnt = listed;
-            snprintf(buf, sizeof(buf), "%s  (%zu)%s", area_title(r->area), cnt,
-                     r->area != SCM_AREA_PUBLIC && locked ? "  [locked: Enter to unlock]" : "");
-            a = A_BOLD;
-            if (r->area == SCM_AREA_PRIVATE)
-                a |= ui_attr(ui, UI_ROLE_PRIVATE);
-        } else {
-            const struct scm_obj_info *o = &ui->objs[r->obj];
-            char label[SCM_OBJ_LABEL_MAX * 4 + 1], fit[SCM_OBJ_LABEL_MAX * 4 + 1];
-            bool marked = ui_marked(ui, o->id);
-            int lw = wd - 3 - 28 > 8 ? wd - 3 - 28 : 8;
-            ui_text_clean(o->label, ui->utf8, label, sizeof(label));
-            int used = ui_text_fit(label, ui->utf8, lw, fit, sizeof(fit));
-            if (o->sealed)
-                snprintf(size, sizeof(size), "%s", "sealed");
-            else
-                ui_fmt_size(o->size, size, sizeof(size));
-            snprintf(buf, sizeof(buf), "%c %s%*s %-14s %10s", marked ? '*' : ' ', fit,
-                     lw - used, "", scm_obj_type_name(o->type), size);
-            if (marked)
-                a = ui_attr(ui, UI_ROLE_MARKED);
-            else if (o->area != SCM_AREA_PUBLIC)
-                a = ui_attr(ui, UI_ROLE_PRIVATE);
-        }
-        if (sel)
-            a = focus ? ui_attr(ui, UI_ROLE_SELECTION) : A_REVERSE;
-        wattron(w, a);
-        mvwhline(w, y, 1, ' ', wd);
-        /* buf holds clean text already (labels went through ui_text_clean). */
-        char fit2[700];
-        ui_text_fit(buf, ui->utf8, wd - 3, fit2, sizeof(fit2));
-        mvwaddstr(w, y, r->kind == UI_ROW_AREA ? 2 : 3, fit2);
-        if (sel)
-            mvwaddch(w, y, 1, '>'); /* visible without colours, and to screen readers */
-        wattroff(w, a);
-    }
+    l->y = y0;
+    l->x = 1;
+    l->w = wd;
+    ui_list_draw(l, h - 1 - y0, true, card_row, ui);
 out:
     wnoutrefresh(w);
 }
 
-static void draw_clip(struct ui *ui)
+/* Clipboard: two rows per item; the selection shows only with the focus. */
+static void clip_row(void *arg, int i, int row, bool sel)
+{
+    struct ui *ui = arg;
+    WINDOW *w = ui->win[UI_W_CLIP];
+    const struct ui_list *l = &ui->pane_list[UI_PANE_CLIP];
+    int wd = ui->lay.clip.w - 2, y = l->y + 2 * row;
+    char buf[600];
+    const struct scm_clip_item *it = scm_clip_item(ui->clip, (size_t)i);
+    sel = sel && ui->focus == UI_PANE_CLIP;
+    attr_t a = sel ? ui_attr(ui, UI_ROLE_SELECTION)
+                   : it->area != SCM_AREA_PUBLIC ? ui_attr(ui, UI_ROLE_PRIVATE) : A_NORMAL;
+    wattron(w, a);
+    mvwhline(w, y, 1, ' ', wd);
+    mvwhline(w, y + 1, 1, ' ', wd);
+    snprintf(buf, sizeof(buf), "%s  %s", it->label, scm_area_name(it->area));
+    ui_put(ui, w, y, 2, wd - 1, buf);
+    if (sel)
+        mvwaddch(w, y, 1, '>');
+    snprintf(buf, sizeof(buf), "from %s", it->source);
+    ui_put(ui, w, y + 1, 4, wd - 3, buf);
+    wattroff(w, a);
+}
+
+static void draw_clip(struct ui *ui, bool full)
 {
     WINDOW *w = ui->win[UI_W_CLIP];
     int h = ui->lay.clip.h - 2, wd = ui->lay.clip.w - 2;
     bool focus = ui->focus == UI_PANE_CLIP;
-    size_t n = ui->clip ? scm_clip_count(ui->clip) : 0;
-    char title[64], buf[600];
-    werase(w);
-    snprintf(title, sizeof(title), "Clipboard (%zu)", n);
-    ui_box(ui, w, title, focus ? ui_attr(ui, UI_ROLE_FOCUS) : ui_attr(ui, UI_ROLE_PANE));
-    if (n == 0) {
-        ui_put(ui, w, 1, 2, wd - 1, "(empty)");
+    struct ui_list *l = ui_pane_list(ui, UI_PANE_CLIP);
+    char title[64];
+    if (full) {
+        werase(w);
+        snprintf(title, sizeof(title), "Clipboard (%d)", l->n);
+        ui_box(ui, w, title, focus ? ui_attr(ui, UI_ROLE_FOCUS) : ui_attr(ui, UI_ROLE_PANE));
+    }
+    if (l->n == 0) {
+        if (full)
+            ui_put(ui, w, 1, 2, wd - 1, "(empty)");
+        ui_list_forget(l);
         goto out;
     }
-    int per = h / 2 > 0 ? h / 2 : 1;
-    ui->clip_top = ui_layout_scroll(ui->clip_top, ui->clip_sel, per, (int)n);
-    for (int i = ui->clip_top, y = 1; i < (int)n && y + 1 <= h; i++, y += 2) {
-        const struct scm_clip_item *it = scm_clip_item(ui->clip, (size_t)i);
-        bool sel = i == ui->clip_sel && focus;
-        attr_t a = sel ? ui_attr(ui, UI_ROLE_SELECTION)
-                       : it->area != SCM_AREA_PUBLIC ? ui_attr(ui, UI_ROLE_PRIVATE) : A_NORMAL;
-        wattron(w, a);
-        mvwhline(w, y, 1, ' ', wd);
-        mvwhline(w, y + 1, 1, ' ', wd);
-        snprintf(buf, sizeof(buf), "%s  %s", it->label, scm_area_name(it->area));
-        ui_put(ui, w, y, 2, wd - 1, buf);
-        if (sel)
-            mvwaddch(w, y, 1, '>');
-        snprintf(buf, sizeof(buf), "from %s", it->source);
-        ui_put(ui, w, y + 1, 4, wd - 3, buf);
-        wattroff(w, a);
-    }
+    l->y = 1;
+    l->x = 1;
+    l->w = wd;
+    l->per = 2;
+    ui_list_draw(l, h / 2 > 0 ? h / 2 : 1, full, clip_row, ui);
 out:
     wnoutrefresh(w);
 }
@@ -251,20 +298,36 @@ static void draw_status(struct ui *ui)
     wnoutrefresh(w);
 }
 
-static void draw_fbar(struct ui *ui)
+/* The function-key bar's next entry that fits ("1Help 2Save ..."), its
+ * number and width; NULL at the end. One layout for the drawing and for
+ * the mouse. */
+static const struct ui_binding *fbar_next(const struct ui *ui, size_t *i, int *x, int *need,
+                                          const char **num)
 {
-    WINDOW *w = ui->win[UI_W_FBAR];
-    int x = 0;
-    werase(w);
-    for (size_t i = 0; i < ui_keys_count(); i++) {
-        const struct ui_binding *b = ui_keys_at(i);
+    for (; *i < ui_keys_count(); (*i)++) {
+        const struct ui_binding *b = ui_keys_at(*i);
         if (!b->fbar)
             continue;
         /* F-keys show their number, as in Midnight Commander. */
-        const char *num = b->key_name[0] == 'F' ? b->key_name + 1 : b->key_name;
-        int need = (int)(strlen(num) + strlen(b->fbar)) + 1;
-        if (x + need > ui->lay.fbar.w)
-            break;
+        *num = b->key_name[0] == 'F' ? b->key_name + 1 : b->key_name;
+        *need = (int)(strlen(*num) + strlen(b->fbar)) + 1;
+        if (*x + *need > ui->lay.fbar.w)
+            return NULL;
+        (*i)++;
+        return b;
+    }
+    return NULL;
+}
+
+static void draw_fbar(struct ui *ui)
+{
+    WINDOW *w = ui->win[UI_W_FBAR];
+    const struct ui_binding *b;
+    const char *num;
+    size_t i = 0;
+    int x = 0, need;
+    werase(w);
+    while ((b = fbar_next(ui, &i, &x, &need, &num))) {
         mvwaddstr(w, 0, x, num);
         wattron(w, ui_attr(ui, UI_ROLE_FUNCTION_BAR));
         waddstr(w, b->fbar);
@@ -276,6 +339,20 @@ static void draw_fbar(struct ui *ui)
     wnoutrefresh(w);
 }
 
+int ui_fbar_key_at(const struct ui *ui, int col)
+{
+    const struct ui_binding *b;
+    const char *num;
+    size_t i = 0;
+    int x = 0, need;
+    while ((b = fbar_next(ui, &i, &x, &need, &num))) {
+        if (col >= x && col < x + need)
+            return b->key;
+        x += need;
+    }
+    return 0;
+}
+
 static void draw_too_small(struct ui *ui)
 {
     static const char msg[] = "terminal too small (need 80x24)";
@@ -285,6 +362,7 @@ static void draw_too_small(struct ui *ui)
     mvwaddnstr(stdscr, y, x, msg, COLS > 0 ? COLS : 0);
     wnoutrefresh(stdscr);
     ui->dirty = 0;
+    ui->moved = 0;
 }
 
 void ui_draw_stage(struct ui *ui)
@@ -296,17 +374,20 @@ void ui_draw_stage(struct ui *ui)
     }
     if (ui->dirty & (1u << UI_W_MENU))
         ui_menu_bar_draw(ui, ui->win[UI_W_MENU], -1);
-    if (ui->dirty & (1u << UI_W_READERS))
-        draw_readers(ui);
-    if (ui->dirty & (1u << UI_W_CARD))
-        draw_card(ui);
-    if (ui->dirty & (1u << UI_W_CLIP))
-        draw_clip(ui);
+    /* A pane whose list only moved its selection repaints two rows. */
+    unsigned any = ui->dirty | ui->moved;
+    if (any & (1u << UI_W_READERS))
+        draw_readers(ui, ui->dirty & (1u << UI_W_READERS));
+    if (any & (1u << UI_W_CARD))
+        draw_card(ui, ui->dirty & (1u << UI_W_CARD));
+    if (any & (1u << UI_W_CLIP))
+        draw_clip(ui, ui->dirty & (1u << UI_W_CLIP));
     if (ui->dirty & (1u << UI_W_STATUS))
         draw_status(ui);
     if (ui->dirty & (1u << UI_W_FBAR))
         draw_fbar(ui);
     ui->dirty = 0;
+    ui->moved = 0;
 }
 
 void ui_draw(struct ui *ui)

@@ -8,20 +8,31 @@
 #include <signal.h>
 #include <unistd.h>
 
-/* Esc followed at once by a letter is Alt+letter (terminals send it so). */
+/* After a bare Esc (curses already waited ESCDELAY for a sequence), how
+ * long a digit or letter may still follow to make Esc+digit = F-key or
+ * Alt+letter. People type Esc and then the digit as two keystrokes, as in
+ * mc (whose Esc-combo wait is of this order); much longer makes Esc alone
+ * feel slow, and only Esc alone pays this wait. */
+#define ESC_COMBO_MS 200
+
+/* Esc followed by a digit is F1..F10, by a letter Alt+letter (terminals
+ * send Alt so); VT220 Find/Select are Home/End. */
 static int read_key(struct ui *ui)
 {
+    (void)ui;
     int k = wgetch(stdscr);
     if (k == 27) {
-        nodelay(stdscr, TRUE);
+        wtimeout(stdscr, ESC_COMBO_MS);
         int n = wgetch(stdscr);
-        nodelay(stdscr, FALSE);
-        if (n != ERR && n >= 'A' && n <= 'z')
-            return UI_KEY_ALT(n);
+        wtimeout(stdscr, -1);
+        int c = n != ERR ? ui_keys_after_esc(n) : 0;
+        if (c)
+            return c;
         if (n != ERR)
             ungetch(n);
+        return k;
     }
-    return k;
+    return ui_keys_alias(k);
 }
 
 /* Drain the signal pipe; true when a signal asks to stop. */

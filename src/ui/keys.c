@@ -87,6 +87,55 @@ static const char *const help[UI_ACT_COUNT] = {
     [UI_ACT_MENU_HELP] = "The Help menu",
 };
 
+/* Home, End, the function keys and the editing keys as xterm, VT220, rxvt
+ * and the Linux console send them. A terminal description often knows
+ * only one form (TERM=xterm inside tmux: End arrives as ESC [4~, which
+ * xterm's terminfo calls nothing), so these are added wherever the
+ * terminfo left the sequence free. */
+static const struct ui_key_seq extra[] = {
+    {"\033[1~", KEY_HOME},  {"\033[7~", KEY_HOME},  {"\033OH", KEY_HOME},   {"\033[H", KEY_HOME},
+    {"\033[4~", KEY_END},   {"\033[8~", KEY_END},   {"\033OF", KEY_END},    {"\033[F", KEY_END},
+    {"\033[2~", KEY_IC},    {"\033[3~", KEY_DC},    {"\033[5~", KEY_PPAGE}, {"\033[6~", KEY_NPAGE},
+    {"\033[A", KEY_UP},     {"\033[B", KEY_DOWN},   {"\033[C", KEY_RIGHT},  {"\033[D", KEY_LEFT},
+    {"\033OA", KEY_UP},     {"\033OB", KEY_DOWN},   {"\033OC", KEY_RIGHT},  {"\033OD", KEY_LEFT},
+    {"\033[Z", KEY_BTAB},
+    {"\033OP", KEY_F(1)},   {"\033OQ", KEY_F(2)},   {"\033OR", KEY_F(3)},   {"\033OS", KEY_F(4)},
+    {"\033[11~", KEY_F(1)}, {"\033[12~", KEY_F(2)}, {"\033[13~", KEY_F(3)}, {"\033[14~", KEY_F(4)},
+    {"\033[[A", KEY_F(1)},  {"\033[[B", KEY_F(2)},  {"\033[[C", KEY_F(3)},  {"\033[[D", KEY_F(4)},
+    {"\033[[E", KEY_F(5)},  {"\033[15~", KEY_F(5)}, {"\033[17~", KEY_F(6)}, {"\033[18~", KEY_F(7)},
+    {"\033[19~", KEY_F(8)}, {"\033[20~", KEY_F(9)}, {"\033[21~", KEY_F(10)},
+};
+
+const struct ui_key_seq *ui_keys_extra(size_t *n)
+{
+    *n = sizeof(extra) / sizeof(extra[0]);
+    return extra;
+}
+
+int ui_keys_after_esc(int next)
+{
+    /* Esc 1 .. Esc 9, Esc 0 are F1 .. F9, F10, as in Midnight Commander:
+     * the function keys of any terminal, whatever it sends for F5-F10. */
+    if (next >= '1' && next <= '9')
+        return KEY_F(next - '0');
+    if (next == '0')
+        return KEY_F(10);
+    if (next >= 'A' && next <= 'z' && (next <= 'Z' || next >= 'a'))
+        return UI_KEY_ALT(next);
+    return 0;
+}
+
+int ui_keys_alias(int k)
+{
+    /* A VT220 keypad has Find and Select where a PC has Home and End; its
+     * terminfo (and TERM=vt220-like entries) name them so. */
+    if (k == KEY_FIND)
+        return KEY_HOME;
+    if (k == KEY_SELECT)
+        return KEY_END;
+    return k;
+}
+
 size_t ui_keys_count(void)
 {
     return sizeof(table) / sizeof(table[0]);
@@ -175,5 +224,14 @@ int ui_keys_help(char ***lines, size_t *n)
         if (ui_lines_add(lines, n, "%-22s %s", keys, ui_action_help(a)) < 0)
             return SCM_E_NOMEM;
     }
+    /* Terminals without F5-F10 (vt100) or with other codes (linux, some
+     * SSH clients) still have every function key. */
+    if (ui_lines_add(lines, n, "%s", "") < 0 ||
+        ui_lines_add(lines, n, "%-22s %s", "Esc 1..Esc 0",
+                     "= F1..F10 (Esc, then the digit), as in mc; also Alt+1..Alt+0") < 0 ||
+        ui_lines_add(lines, n, "%-22s %s", "/", "Find by label in a list (F3 next, Enter or Esc ends)") < 0 ||
+        ui_lines_add(lines, n, "%-22s %s", "Mouse",
+                     "Click selects and focuses, double click opens, wheel scrolls") < 0)
+        return SCM_E_NOMEM;
     return SCM_OK;
 }

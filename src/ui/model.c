@@ -3,6 +3,7 @@
  * dirty. */
 #include "ui_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,29 +154,92 @@ void ui_marks_clear(struct ui *ui)
     ui->n_marks = 0;
 }
 
-static int clamp(int v, int n)
+static const char *slot_label(void *arg, int i, char *buf, size_t cap)
 {
-    if (v >= n)
-        v = n - 1;
-    return v < 0 ? 0 : v;
+    const struct ui *ui = arg;
+    const struct scm_slot *s = &ui->slots[i];
+    snprintf(buf, cap, "%s %s %s", s->title, s->label, s->serial);
+    return buf;
+}
+
+static const char *row_label(void *arg, int i, char *buf, size_t cap)
+{
+    const struct ui *ui = arg;
+    const struct ui_row *r = &ui->rows[i];
+    if (r->kind == UI_ROW_AREA)
+        return scm_area_name(r->area);
+    snprintf(buf, cap, "%s", ui->objs[r->obj].label);
+    return buf;
+}
+
+static const char *clip_label(void *arg, int i, char *buf, size_t cap)
+{
+    const struct ui *ui = arg;
+    const struct scm_clip_item *it = scm_clip_item(ui->clip, (size_t)i);
+    if (!it)
+        return NULL;
+    snprintf(buf, cap, "%s", it->label);
+    return buf;
+}
+
+static const enum ui_win pane_win[UI_PANE_COUNT] = {UI_W_READERS, UI_W_CARD, UI_W_CLIP};
+
+struct ui_list *ui_pane_list(struct ui *ui, enum ui_pane p)
+{
+    struct ui_list *l = &ui->pane_list[p];
+    if (!l->sel) {
+        static const ui_list_label_fn labels[UI_PANE_COUNT] = {slot_label, row_label, clip_label};
+        int *sel[UI_PANE_COUNT] = {&ui->rd_sel, &ui->card_sel, &ui->clip_sel};
+        int *top[UI_PANE_COUNT] = {&ui->rd_top, &ui->card_top, &ui->clip_top};
+        *l = (struct ui_list){.sel = sel[p], .top = top[p], .label = labels[p], .arg = ui};
+        ui_list_forget(l);
+    }
+    switch (p) {
+    case UI_PANE_READERS: l->n = (int)ui->n_slots; break;
+    case UI_PANE_CARD: l->n = ui->card ? (int)ui->n_rows : 0; break;
+    default: l->n = ui->clip ? (int)scm_clip_count(ui->clip) : 0; break;
+    }
+    return l;
+}
+
+void ui_pane_changed(struct ui *ui, enum ui_pane p, int res)
+{
+    if (res == UI_LIST_MOVED)
+        ui->moved |= 1u << pane_win[p];
+    else if (res == UI_LIST_SCROLLED)
+        ui_dirty(ui, pane_win[p]);
+}
+
+void ui_pane_nav(struct ui *ui, enum ui_action a)
+{
+    ui_pane_changed(ui, ui->focus, ui_list_act(ui_pane_list(ui, ui->focus), a));
+}
+
+bool ui_pane_key(struct ui *ui, int k)
+{
+    struct ui_list *l = ui_pane_list(ui, ui->focus);
+    if (!l->finding && k != '/')
+        return false;
+    bool was = l->finding;
+    int r = ui_list_key(l, k);
+    if (r == UI_LIST_IGNORED) {
+        /* Any other key ends the search and does what it always does. */
+        ui_list_find_end(l);
+        r = UI_LIST_SAME;
+        ui_status(ui, false, "%s", "");
+        ui_pane_changed(ui, ui->focus, r);
+        return false;
+    }
+    ui_pane_changed(ui, ui->focus, r);
+    if (l->finding)
+        ui_status(ui, false, "Find: %s   (F3 next match, Enter or Esc ends the search)", l->find);
+    else if (was)
+        ui_status(ui, false, "%s", "");
+    return true;
 }
 
 void ui_move(struct ui *ui, int delta)
 {
-    switch (ui->focus) {
-    case UI_PANE_READERS:
-        ui->rd_sel = clamp(ui->rd_sel + delta, (int)ui->n_slots);
-        ui_dirty(ui, UI_W_READERS);
-        break;
-    case UI_PANE_CARD:
-        ui->card_sel = clamp(ui->card_sel + delta, (int)ui->n_rows);
-        ui_dirty(ui, UI_W_CARD);
-        break;
-    case UI_PANE_CLIP:
-        ui->clip_sel = clamp(ui->clip_sel + delta, ui->clip ? (int)scm_clip_count(ui->clip) : 0);
-        ui_dirty(ui, UI_W_CLIP);
-        break;
-    default:
-        break;
-    }
+    struct ui_list *l = ui_pane_list(ui, ui->focus);
+    ui_pane_changed(ui, ui->focus, ui_list_set(l, *l->sel + delta));
 }

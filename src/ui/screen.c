@@ -65,6 +65,17 @@ static enum ui_glyphs pick_glyphs(const struct ui *ui)
     return UI_GLYPH_ACS;
 }
 
+/* Teach curses the common forms of Home, End and F1-F10 that TERM's entry
+ * does not name; a sequence the entry gives to another key is kept. */
+static void define_keys(void)
+{
+    size_t n;
+    const struct ui_key_seq *x = ui_keys_extra(&n);
+    for (size_t i = 0; i < n; i++)
+        if (key_defined(x[i].seq) == 0)
+            define_key(x[i].seq, x[i].key);
+}
+
 int ui_screen_start(struct ui *ui)
 {
     const char *cs = nl_langinfo(CODESET);
@@ -77,6 +88,8 @@ int ui_screen_start(struct ui *ui)
     noecho();
     nonl();
     keypad(stdscr, TRUE);
+    define_keys();
+    ui_mouse_start(ui);
     curs_set(0);
     apply_theme(ui);
     ui->glyphs = pick_glyphs(ui);

@@ -89,6 +89,18 @@ struct ui_binding {
     const char *key_name; /* "F5", "Space" */
     const char *fbar;     /* label on the function-key bar, or NULL */
 };
+/* The key Esc followed by `next` makes: Esc digit is F1..F10 (Esc 0 =
+ * F10, mc's convention), Esc letter is Alt+letter; 0 for none. */
+int ui_keys_after_esc(int next);
+/* VT220 Find/Select are Home/End. */
+int ui_keys_alias(int k);
+/* Extra escape sequences to teach curses (define_key) when TERM's entry
+ * leaves them free: the xterm/VT220/rxvt/linux forms of Home, End, F1-F10. */
+struct ui_key_seq {
+    const char *seq;
+    int key;
+};
+const struct ui_key_seq *ui_keys_extra(size_t *n);
 size_t ui_keys_count(void);
 const struct ui_binding *ui_keys_at(size_t i);
 enum ui_action ui_keys_lookup(int key);
@@ -99,6 +111,53 @@ void ui_keys_names(enum ui_action a, char *out, size_t cap);
 /* The help screen: one line per action that has a key, "KEYS  what it does".
  * *lines is malloc'd (free each and the array). */
 int ui_keys_help(char ***lines, size_t *n);
+
+/* ---- list.c: the one list widget (pure: the owner's callback draws) ------- */
+/* Item i's text for type-ahead (buf may be used); NULL: not searchable. */
+typedef const char *(*ui_list_label_fn)(void *arg, int i, char *buf, size_t cap);
+/* Draw item i on visible row `row` (0 = the first shown), selected or not. */
+typedef void (*ui_list_item_fn)(void *arg, int i, int row, bool sel);
+struct ui_list {
+    int *sel, *top; /* the owner's selection and first visible item: the
+                       model keeps them, so a reload can keep its place */
+    int n;          /* items */
+    int per;        /* screen rows per item (0 = 1) */
+    int h;          /* visible items, from the last draw */
+    int y, x, w;    /* where the items start in the owner's window (hit-test) */
+    bool view;      /* a viewer: no selection, the keys scroll */
+    bool wrap;      /* Up on the first item goes to the last (menus) */
+    bool find_always; /* letters search at once; else '/' starts a search */
+    ui_list_label_fn label;
+    void *arg;
+    bool finding;
+    char find[64];
+    size_t flen;
+    int drawn_sel, drawn_top; /* what the screen shows; -1: nothing yet */
+};
+/* What a key did to the list: the owner repaints accordingly. */
+enum ui_list_res {
+    UI_LIST_IGNORED = 0, /* not a list key */
+    UI_LIST_SAME,        /* taken, nothing moved */
+    UI_LIST_MOVED,       /* the selection moved on screen: two rows to repaint */
+    UI_LIST_SCROLLED     /* the visible items changed: repaint the list */
+};
+/* Up/Down/PgUp/PgDn/Home/End (through the key table), '/' or letters for
+ * type-ahead, Backspace, Enter or Esc ending a search, F3 the next match. */
+int ui_list_key(struct ui_list *l, int key);
+/* A navigation action (UI_ACT_UP .. UI_ACT_END) from the main key table. */
+int ui_list_act(struct ui_list *l, enum ui_action a);
+int ui_list_set(struct ui_list *l, int sel);
+int ui_list_find_next(struct ui_list *l);
+void ui_list_find_end(struct ui_list *l);
+/* The item at y,x of the owner's window, or -1. */
+int ui_list_hit(const struct ui_list *l, int y, int x);
+/* The mouse wheel: scroll by delta items, the selection kept on screen. */
+int ui_list_wheel(struct ui_list *l, int delta);
+/* Draw the h visible items; full false repaints only the row the selection
+ * left and the row it reached (htop's Panel_draw) when nothing scrolled. */
+void ui_list_draw(struct ui_list *l, int h, bool full, ui_list_item_fn fn, void *arg);
+/* The screen no longer shows the list (erased, resized): next draw is full. */
+void ui_list_forget(struct ui_list *l);
 
 /* ---- theme.c: colours by role (parsing is pure) --------------------------- */
 enum ui_role {
@@ -157,11 +216,12 @@ struct ui_row {
 #define UI_KEY_QUIT 0x20003   /* a signal asks to stop now */
 #define UI_KEY_IDLE 0x20004   /* the idle timeout passed */
 
-/* Keys that end any dialog or menu: Esc, and the two that must reach the
- * main loop at once (a signal asking to stop, the idle timeout). */
+/* Keys that end any dialog or menu: Esc, F10 (the function bar's "Quit"
+ * means "leave this" in a dialog, as in mc), and the two that must reach
+ * the main loop at once (a signal asking to stop, the idle timeout). */
 static inline bool ui_key_ends_dialog(int k)
 {
-    return k == UI_KEY_QUIT || k == UI_KEY_IDLE || k == 27;
+    return k == UI_KEY_QUIT || k == UI_KEY_IDLE || k == 27 || k == KEY_F(10);
 }
 
 struct ui {
@@ -200,7 +260,10 @@ struct ui {
 
     struct ui_layout lay;
     WINDOW *win[UI_W_COUNT];
-    unsigned dirty; /* bit per enum ui_win */
+    unsigned dirty; /* bit per enum ui_win: draw it again */
+    unsigned moved; /* bit per enum ui_win: only its list's selection moved */
+    struct ui_list pane_list[UI_PANE_COUNT]; /* see ui_pane_list */
+    bool no_mouse;                           /* --no-mouse or [ui] mouse = no */
 
     int fd_sig, fd_ev; /* read ends of the signal and slot-event pipes */
     bool quit;         /* leave the main loop */
@@ -249,11 +312,34 @@ int ui_pollkey(struct ui *ui);
 enum ui_action ui_menu_run(struct ui *ui, int which);
 void ui_menu_bar_draw(struct ui *ui, WINDOW *w, int open);
 
-/* ---- dialog.c / dialog_list.c ---------------------------------------------------- */
+/* ---- mouse.c: clicks, double clicks and the wheel ------------------------------ */
+enum ui_mouse_kind { UI_MOUSE_CLICK = 1, UI_MOUSE_DOUBLE, UI_MOUSE_WHEEL_UP, UI_MOUSE_WHEEL_DOWN };
+struct ui_mouse {
+    enum ui_mouse_kind kind;
+    int y, x; /* screen cell */
+};
+/* Ask the terminal for mouse reports unless the options or the config
+ * turned it off (ncurses: X10 or SGR 1006, whichever TERM's kmous says). */
+void ui_mouse_start(struct ui *ui);
+/* The event behind a KEY_MOUSE; false when it is none we use. */
+bool ui_mouse_read(struct ui *ui, struct ui_mouse *m);
+/* A click on the function-key bar: the key it shows, else 0. */
+int ui_mouse_fbar_key(const struct ui *ui, const struct ui_mouse *m);
+/* A mouse event on the main screen: focus, select, open, scroll, menus. */
+void ui_mouse_main(struct ui *ui, const struct ui_mouse *m);
+/* The function-key bar's key at column x, or 0 (draw.c lays it out). */
+int ui_fbar_key_at(const struct ui *ui, int x);
+/* The menu whose title is at column x of the menu bar, or -1. */
+int ui_menu_at(int x);
+
+/* ---- dlg.c: the one modal loop ---------------------------------------------------- */
 struct ui_dlg {
     WINDOW *w;
     int h, wd;
     const char *title;
+    int req_h, req_w;     /* the size asked for (before clipping to the screen) */
+    bool bare;            /* the callbacks draw everything (menus): no box, no title */
+    struct ui_list *list; /* the dialog's list: keys, search and mouse go to it first */
 };
 /* Centre a boxed window of h x w (clipped to the screen) with a title. */
 void ui_dlg_open(struct ui *ui, struct ui_dlg *d, int h, int w, const char *title);
@@ -261,6 +347,28 @@ void ui_dlg_close(struct ui *ui, struct ui_dlg *d);
 /* Redraw the main screen under a dialog after a resize or a nested dialog. */
 void ui_dlg_restage(struct ui *ui, struct ui_dlg *d, int h, int w);
 
+/* A callback's answer that keeps the dialog running. */
+#define UI_DLG_GOON (-1000)
+/* One dialog's behaviour; ui_dlg_run owns the rest (mc's dlg_run, htop's
+ * ScreenManager): reading keys, signals and slot events, the resize, the
+ * redraw of the screen under the dialog, Esc and F10, the function-bar
+ * clicks, and the dialog's list (navigation, type-ahead, mouse). */
+struct ui_dlg_ops {
+    /* The contents (the box and title are drawn already unless bare). */
+    void (*draw)(struct ui *ui, struct ui_dlg *d, void *arg);
+    /* A key the list did not take: a result ends the loop, UI_DLG_GOON not. */
+    int (*key)(struct ui *ui, struct ui_dlg *d, void *arg, int key);
+    /* After a resize (NULL: the same size centred again); a result ends. */
+    int (*layout)(struct ui *ui, struct ui_dlg *d, void *arg);
+    /* A mouse event not on the list's items (NULL: ignored); a result ends. */
+    int (*mouse)(struct ui *ui, struct ui_dlg *d, void *arg, const struct ui_mouse *m);
+    int cancel;       /* the result of Esc, F10, a signal, the idle timeout */
+    bool click_opens; /* one click on an item acts as Enter (menus); else a double click */
+};
+/* Run d (opened already) until a callback gives a result; returns it. Blocks. */
+int ui_dlg_run(struct ui *ui, struct ui_dlg *d, const struct ui_dlg_ops *ops, void *arg);
+
+/* ---- dialog.c / dialog_list.c: the dialogs the flows use ------------------------- */
 void ui_msg(struct ui *ui, const char *title, const char *text);
 /* 1 yes, 0 no, -1 cancel (Esc). */
 int ui_yesno(struct ui *ui, const char *title, const char *question);
@@ -316,6 +424,15 @@ bool ui_marked(const struct ui *ui, uint32_t id);
 void ui_mark_toggle(struct ui *ui, uint32_t id);
 void ui_marks_clear(struct ui *ui);
 void ui_move(struct ui *ui, int delta);
+/* The list widget of a pane, its item count brought up to date. */
+struct ui_list *ui_pane_list(struct ui *ui, enum ui_pane p);
+/* Up/Down/PgUp/PgDn/Home/End in the focused pane. */
+void ui_pane_nav(struct ui *ui, enum ui_action a);
+/* '/' and the type-ahead that follows it in the focused pane; true when
+ * the key was taken. */
+bool ui_pane_key(struct ui *ui, int key);
+/* Mark the pane's window after its list answered res (ui_list_res). */
+void ui_pane_changed(struct ui *ui, enum ui_pane p, int res);
 
 /* ---- actions*.c: the flows ------------------------------------------------------- */
 void ui_act(struct ui *ui, enum ui_action a);

@@ -138,8 +138,16 @@ static void main_loop(struct ui *ui)
         case UI_KEY_IDLE:
             ui_idle_expired(ui);
             break;
+        case KEY_MOUSE: {
+            struct ui_mouse m;
+            if (ui_mouse_read(ui, &m))
+                ui_mouse_main(ui, &m);
+            break;
+        }
         default:
             if (ui->lay.too_small && k != KEY_F(10) && k != 'q')
+                break;
+            if (ui_pane_key(ui, k))
                 break;
             enum ui_action a = ui_keys_lookup(k);
             if (a == UI_ACT_NONE)
@@ -164,6 +172,7 @@ int scm_ui_run(const struct scm_ui_opts *o)
     memset(&ui, 0, sizeof(ui));
     ui.opts = o;
     ui.pol = &o->cfg->policy;
+    ui.no_mouse = o->no_mouse || o->cfg->no_mouse;
     ui.fd_sig = ui.fd_ev = -1;
     ui.cctx.store = o->store;
     ui.cctx.policy = &o->cfg->policy;

@@ -27,7 +27,7 @@ void scm_config_test_set_system_policy(const char *path)
 /* The keys each kind of file may hold, as "section:key" the way iniparser
  * stores them (lower case). Anything else is a mistake worth reporting:
  * a misspelt policy key silently ignored would weaken the policy. */
-static const char *const user_keys[] = {"store:path", "ui:theme", NULL};
+static const char *const user_keys[] = {"store:path", "ui:theme", "ui:mouse", NULL};
 static const char *const policy_keys[] = {
     "policy:min_password_length",
     "policy:kdf_min_iterations",
@@ -238,6 +238,10 @@ static int apply_user(struct scm_config *cfg, const dictionary *ini, const char 
         if (!(cfg->theme = strdup(v)))
             return SCM_E_NOMEM;
     }
+    bool mouse = !cfg->no_mouse;
+    if ((rc = get_bool(ini, path, "ui:mouse", &mouse, d)) < 0)
+        return rc;
+    cfg->no_mouse = !mouse;
     return SCM_OK;
 }
 
