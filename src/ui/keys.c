@@ -215,6 +215,15 @@ int ui_keys_help(char ***lines, size_t *n)
     char keys[96];
     *lines = NULL;
     *n = 0;
+    /* First, because terminals without F5-F10 (vt100) or with other codes
+     * (linux, some SSH clients) need it to reach the rest of this list. */
+    if (ui_lines_add(lines, n, "%-22s %s", "Esc 1..Esc 0",
+                     "= F1..F10 (Esc then the digit, or Alt+digit)") < 0 ||
+        ui_lines_add(lines, n, "%-22s %s", "/",
+                     "Find by label in a list (F3 next, Enter or Esc ends)") < 0 ||
+        ui_lines_add(lines, n, "%-22s %s", "Mouse",
+                     "Click selects and focuses, double click opens, wheel scrolls") < 0)
+        return SCM_E_NOMEM;
     for (size_t i = 0; i < ui_keys_count(); i++) {
         enum ui_action a = table[i].act;
         if (done[a] || !table[i].key_name)
@@ -224,14 +233,5 @@ int ui_keys_help(char ***lines, size_t *n)
         if (ui_lines_add(lines, n, "%-22s %s", keys, ui_action_help(a)) < 0)
             return SCM_E_NOMEM;
     }
-    /* Terminals without F5-F10 (vt100) or with other codes (linux, some
-     * SSH clients) still have every function key. */
-    if (ui_lines_add(lines, n, "%s", "") < 0 ||
-        ui_lines_add(lines, n, "%-22s %s", "Esc 1..Esc 0",
-                     "= F1..F10 (Esc, then the digit), as in mc; also Alt+1..Alt+0") < 0 ||
-        ui_lines_add(lines, n, "%-22s %s", "/", "Find by label in a list (F3 next, Enter or Esc ends)") < 0 ||
-        ui_lines_add(lines, n, "%-22s %s", "Mouse",
-                     "Click selects and focuses, double click opens, wheel scrolls") < 0)
-        return SCM_E_NOMEM;
     return SCM_OK;
 }
