@@ -134,11 +134,13 @@ static bool printable(int k)
 int ui_list_key(struct ui_list *l, int k)
 {
     if (l->label && (l->finding || l->find_always)) {
-        if (l->finding && (k == 27 || k == '\n' || k == '\r' || k == KEY_ENTER)) {
-            /* Ends the search only: Enter does not also open, Esc does
-             * not also close the dialog. */
+        bool enter = k == '\n' || k == '\r' || k == KEY_ENTER;
+        if (l->finding && (k == 27 || enter)) {
+            /* After '/', Enter and Esc end the search only (Enter does not
+             * also open, Esc does not also close the dialog); where
+             * letters search at once (pick lists), Enter also chooses. */
             ui_list_find_end(l);
-            return UI_LIST_SAME;
+            return enter && l->find_always ? UI_LIST_IGNORED : UI_LIST_SAME;
         }
         if (k == KEY_BACKSPACE || k == 127 || k == 8) {
             if (l->flen == 0 && !l->finding)

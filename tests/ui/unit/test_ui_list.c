@@ -125,8 +125,14 @@ static void test_find_always(void **state)
     ui_list_key(&f.l, 'J');
     assert_int_equal(f.sel, 9);
     assert_int_equal(f.top, 6);
-    assert_int_equal(ui_list_key(&f.l, '\n'), UI_LIST_SAME); /* ends the search, does not choose */
+    /* Enter ends the search and is the owner's (it chooses). */
     assert_int_equal(ui_list_key(&f.l, '\n'), UI_LIST_IGNORED);
+    assert_false(f.l.finding);
+    assert_int_equal(f.sel, 9);
+    ui_list_key(&f.l, 'd');
+    assert_int_equal(f.sel, 3); /* a new search starts from the selection, wraps */
+    assert_int_equal(ui_list_key(&f.l, 27), UI_LIST_SAME); /* Esc: the search only */
+    assert_int_equal(ui_list_key(&f.l, 27), UI_LIST_IGNORED);
 }
 
 static void test_view_mode(void **state)
