@@ -330,8 +330,10 @@ void ui_act_save(struct ui *ui)
     ui_slots_refresh(ui);
 }
 
-/* Open (or create) the VSC a backup of the open real card goes into, unlocked. */
-static int backup_target(struct ui *ui, struct scm_card **out, struct scm_detail *d)
+/* Open (or create) the VSC a backup of the open real card goes into,
+ * unlocked; created names it when this made it (else ""). */
+static int backup_target(struct ui *ui, struct scm_card **out, char created[SCM_VSC_UID_MAX + 1],
+                         struct scm_detail *d)
 {
     char uid[SCM_VSC_UID_MAX + 1], name[SCM_VSC_UID_MAX + 8];
     struct scm_vsc_source src;
@@ -350,6 +352,8 @@ static int backup_target(struct ui *ui, struct scm_card **out, struct scm_detail
         busy(ui, "Creating the VSC...");
         rc = scm_vsc_create(ui->cctx.store, uid, NULL, &src, pw.buf, pw.len, &v, d);
         scm_vsc_close(v);
+        if (rc == SCM_OK)
+            snprintf(created, SCM_VSC_UID_MAX + 1, "%s", uid);
         if (rc == SCM_OK && (rc = scm_card_open(&ui->cctx, name, out, d)) == SCM_OK)
             rc = scm_card_unlock(*out, pw.buf, pw.len, d);
     } else if (rc == SCM_OK) {
@@ -376,6 +380,7 @@ void ui_act_backup(struct ui *ui)
     struct scm_copy_report rep = {0};
     struct scm_card *vsc = NULL;
     struct ui_progress p;
+    char created[SCM_VSC_UID_MAX + 1] = "";
     const struct scm_slot *s = ui_slot_selected(ui);
     if ((!ui->card || ui->ci.kind != SCM_CARD_REAL) && s && s->kind == SCM_CARD_REAL &&
         s->state == SCM_SLOT_CARD)
@@ -387,7 +392,7 @@ void ui_act_backup(struct ui *ui)
     int rc = ui_unlock(ui);
     if (rc < 0)
         return;
-    rc = backup_target(ui, &vsc, &d);
+    rc = backup_target(ui, &vsc, created, &d);
     if (rc == SCM_E_CANCELLED) {
         ui_status(ui, false, "Backup cancelled.");
         return;
@@ -397,6 +402,8 @@ void ui_act_backup(struct ui *ui)
         return;
     }
     if (rc < 0) {
+        if (created[0])
+            (void)scm_store_discard_new(ui->cctx.store, created, NULL);
         ui_status_err(ui, rc, &d, "Backup failed");
         ui_slots_refresh(ui);
         return;
@@ -409,6 +416,10 @@ void ui_act_backup(struct ui *ui)
     scm_card_get_info(vsc, &vi);
     scm_card_close(vsc);
     ui_report(ui, "Result", &rep);
+    /* A failed first backup leaves nothing: the VSC made for it goes again
+     * unless the copy saved something into it. */
+    if (rc < 0 && created[0])
+        (void)scm_store_discard_new(ui->cctx.store, created, NULL);
     if (rc < 0)
         card_error(ui, rc, &d, "Backup incomplete");
     else

@@ -202,38 +202,45 @@ void ui_act_export(struct ui *ui)
         ui_status(ui, false, "Export cancelled.");
         return;
     }
-    int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
-    if (access(path, F_OK) == 0) {
-        if (ui_yesno(ui, "Confirm", "The file exists. Overwrite it?") != 1) {
-            ui_status(ui, false, "Export cancelled.");
-            return;
-        }
-        flags = O_WRONLY | O_TRUNC | O_CLOEXEC;
-    }
+    bool force = false;
+    if (ui_outfile_ask(ui, path, sizeof(path), &force) != 1)
+        return;
     int rc = scm_card_read(ui->card, id, &data, &len, &d);
     if (rc < 0) {
         ui_status_err(ui, rc, &d, "Export failed");
         return;
     }
     ui_card_reload(ui);
-    int fd = open(path, flags, 0600);
-    size_t done = 0;
-    while (fd >= 0 && done < len) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        done += (size_t)w;
-    }
-    int err = errno;
-    if (fd >= 0 && close(fd) < 0 && done == len)
-        done = 0;
+    rc = scm_outfile_write(path, data, len, force, &d);
     scm_secure_free(data, len);
-    if (fd < 0 || done != len)
-        ui_status(ui, true, "Export failed: %s: %s", path, strerror(err));
+    if (rc < 0)
+        ui_status_err(ui, rc, &d, "Export failed");
     else
         ui_status(ui, false, "Exported %zu bytes to %s.", len, path);
+}
+
+int ui_outfile_ask(struct ui *ui, char *path, size_t cap, bool *force)
+{
+    struct scm_detail d = {{0}};
+    *force = false;
+    /* "-" is standard output for the CLI; here it is the curses screen. */
+    if (strcmp(path, "-") == 0)
+        snprintf(path, cap, "./-");
+    int rc = scm_outfile_check(path, false, &d);
+    if (rc == SCM_E_EXISTS) {
+        if (ui_yesno(ui, "Confirm", "The file exists. Replace it?") != 1) {
+            ui_status(ui, false, "Export cancelled.");
+            return 0;
+        }
+        *force = true;
+        d.text[0] = '\0';
+        rc = scm_outfile_check(path, true, &d);
+    }
+    if (rc < 0) {
+        ui_status_err(ui, rc, &d, "Export refused");
+        return 0;
+    }
+    return 1;
 }
 
 void ui_act_rename(struct ui *ui)

@@ -188,13 +188,16 @@ static void vsc_export(struct ui *ui, const struct scm_store_entry *e)
     struct scm_vsc *v = NULL;
     char path[1024];
     snprintf(path, sizeof(path), "%s.vsc", e->info.uid);
+    bool force = false;
     if (ui_input(ui, "Export VSC", "Write to file:", path, sizeof(path)) != 1 || !path[0]) {
         ui_status(ui, false, "Export cancelled.");
         return;
     }
+    if (ui_outfile_ask(ui, path, sizeof(path), &force) != 1)
+        return;
     int rc = scm_vsc_open(ui->cctx.store, e->info.uid, &v, &d);
     if (rc == SCM_OK)
-        rc = scm_vsc_export(v, path, &d);
+        rc = scm_vsc_export(v, path, force, &d);
     scm_vsc_close(v);
     if (rc < 0)
         ui_status_err(ui, rc, &d, "Export failed");

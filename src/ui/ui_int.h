@@ -268,6 +268,10 @@ int ui_yesno(struct ui *ui, const char *title, const char *question);
 int ui_yesnocancel(struct ui *ui, const char *title, const char *question);
 /* Text input; buf holds the default and receives the answer. 1 ok, 0 cancel. */
 int ui_input(struct ui *ui, const char *title, const char *prompt, char *buf, size_t cap);
+/* Before an export reads anything: may path be written? Asks before
+ * replacing a regular file (then *force), refuses anything else at path
+ * with the sentence on the status line. 1 go on, 0 not (status shown). */
+int ui_outfile_ask(struct ui *ui, char *path, size_t cap, bool *force);
 
 /* A secret typed into a masked field, in secure memory. */
 struct ui_secret {
