@@ -228,7 +228,7 @@ int ui_outfile_ask(struct ui *ui, char *path, size_t cap, bool *force)
         snprintf(path, cap, "./-");
     int rc = scm_outfile_check(path, false, &d);
     if (rc == SCM_E_EXISTS) {
-        if (ui_yesno(ui, "Confirm", "The file exists. Replace it?") != 1) {
+        if (ui_yesno(ui, "Confirm", "The file exists. Overwrite it?") != 1) {
             ui_status(ui, false, "Export cancelled.");
             return 0;
         }

@@ -150,20 +150,39 @@ int vsc_write_all(int fd, const uint8_t *buf, size_t len)
     return 0;
 }
 
+/* The lock is flock() on ".UID.lock". A process may unlink that file while
+ * it holds the lock (vsc rm does), so a lock taken on a file that is no
+ * longer the one the name points to is worthless: a newcomer would create
+ * a new file and lock it alongside. Hence the check after each flock, and
+ * another round when it fails. */
 static int lock_uid(int dfd, const char *uid, int how)
 {
     char name[SCM_VSC_UID_MAX + 8];
     snprintf(name, sizeof(name), ".%s.lock", uid);
-    int fd = openat(dfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return -1;
-    while (flock(fd, how) < 0) {
-        if (errno != EINTR) {
-            close(fd);
+    for (;;) {
+        struct stat a, b;
+        int fd = openat(dfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
             return -1;
+        while (flock(fd, how) < 0) {
+            if (errno != EINTR) {
+                close(fd);
+                return -1;
+            }
         }
+        if (fstat(fd, &a) == 0 && fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+            a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+            return fd;
+        close(fd);
     }
-    return fd;
+}
+
+void vsc_unlock_remove(int dfd, const char *uid, int fd)
+{
+    char name[SCM_VSC_UID_MAX + 8];
+    snprintf(name, sizeof(name), ".%s.lock", uid);
+    (void)unlinkat(dfd, name, 0);
+    close(fd);
 }
 
 int vsc_lock_uid(int dfd, const char *uid) { return lock_uid(dfd, uid, LOCK_EX); }
@@ -405,9 +424,12 @@ int scm_store_remove(struct scm_store *st, const char *uid, struct scm_detail *d
     (void)fsync(st->dfd);
     rc = SCM_OK;
 out:
-    /* The lock file stays: removing it while another process waits on it
-     * would let a third one lock a new file and run alongside. */
-    close(lk);
+    /* The VSC is gone, so is its lock file: still held here, and whoever
+     * waits on it sees the name gone and takes a new one (lock_uid). */
+    if (rc == SCM_OK)
+        vsc_unlock_remove(st->dfd, uid, lk);
+    else
+        close(lk);
     return rc;
 }
 
@@ -456,9 +478,12 @@ int scm_store_discard_new(struct scm_store *st, const char *uid, struct scm_deta
                       path);
     if (rc == SCM_OK && unlinkat(st->dfd, name, 0) < 0)
         rc = scm_fail(d, SCM_E_IO, "%s: cannot remove: %s", path, strerror(errno));
-    if (rc == SCM_OK)
+    if (rc == SCM_OK) {
         (void)fsync(st->dfd);
-    close(lk);
+        vsc_unlock_remove(st->dfd, uid, lk);
+    } else {
+        close(lk);
+    }
     return rc;
 }
 

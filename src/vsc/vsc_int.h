@@ -211,6 +211,8 @@ int vsc_write_all(int fd, const uint8_t *buf, size_t len);
 int vsc_lock_uid(int dfd, const char *uid);
 /* The same without waiting: < 0 if another process holds it. */
 int vsc_lock_uid_try(int dfd, const char *uid);
+/* Remove the lock file and release the lock fd (the VSC was deleted). */
+void vsc_unlock_remove(int dfd, const char *uid, int fd);
 /* Temporary files of UID.vsc and UID.vsc.bak left by processes that are
  * gone (a save killed with SIGKILL): count them, and with remove delete
  * them. Call with the UID's lock held when removing. The first one's name

@@ -213,4 +213,15 @@ expect 0 scm put $C r "$T/pub" --password-fd 3 3<<<"$PW"
 [ ! -e "$SCMGR_STORE/$stale" ] || fail "a save left the stale temp file"
 rm "$SCMGR_STORE/$live"
 
+# ---- lock files: a deleted VSC leaves none -----------------------------------------------
+new_vsc 00000077
+expect 0 scm put vsc:00000077 p "$T/pub" --password-fd 3 3<<<"$PW"
+[ -e "$SCMGR_STORE/.00000077.lock" ] || fail "no lock file while the VSC exists (see doc/vsc-format.md)"
+expect 0 scm vsc rm 00000077 --yes
+[ -z "$(cd "$SCMGR_STORE" && ls -A | grep 00000077)" ] ||
+    fail "vsc rm left: $(cd "$SCMGR_STORE" && ls -A | grep 00000077)"
+# A VSC of the same UID made afterwards saves normally (a new lock file).
+new_vsc 00000077
+expect 0 scm put vsc:00000077 p "$T/pub" --password-fd 3 3<<<"$PW"
+
 echo "files: ok"
