@@ -106,8 +106,10 @@ static const char *kind_of(mode_t m)
 
 static int refuse_kind(struct scm_detail *d, const char *path, const char *kind)
 {
-    return scm_fail(d, SCM_E_IO, "%s is %s; scmgr writes only a new file or replaces a regular "
-                    "file, and leaves anything else as it is", path, kind);
+    return scm_fail(d, SCM_E_IO,
+                    "%s is %s; scmgr writes only a new file or replaces a regular "
+                    "file, and leaves anything else as it is",
+                    path, kind);
 }
 
 int scm_file_write_atomic(int dfd, const char *name, const void *buf, size_t len, bool replace,
@@ -148,9 +150,9 @@ int scm_file_write_atomic(int dfd, const char *name, const void *buf, size_t len
      * again right before it: what was checked may have been swapped. */
     if (!replace) {
         if (linkat(dfd, tmp, dfd, name, 0) < 0) {
-            rc = errno == EEXIST ? scm_fail(d, SCM_E_EXISTS, "%s already exists", path)
-                                 : scm_fail(d, SCM_E_IO, "%s: cannot create: %s", path,
-                                            strerror(errno));
+            rc = errno == EEXIST
+                     ? scm_fail(d, SCM_E_EXISTS, "%s already exists", path)
+                     : scm_fail(d, SCM_E_IO, "%s: cannot create: %s", path, strerror(errno));
             goto out;
         }
     } else {

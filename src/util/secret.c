@@ -34,7 +34,10 @@ static void note_signal(int sig)
 
 static int fd_timeout_ms;
 
-void scm_secret_test_set_fd_timeout(int ms) { fd_timeout_ms = ms > 0 ? ms : 0; }
+void scm_secret_test_set_fd_timeout(int ms)
+{
+    fd_timeout_ms = ms > 0 ? ms : 0;
+}
 
 static long long now_ms(void)
 {
@@ -98,8 +101,9 @@ static int read_line(int fd, struct scm_secret *s, bool stop_on_signal)
     /* The terminal waits for the user as long as it takes; a descriptor
      * has SCM_SECRET_FD_TIMEOUT_S for the whole line. */
     long long deadline =
-        stop_on_signal ? 0
-                       : now_ms() + (fd_timeout_ms ? fd_timeout_ms : SCM_SECRET_FD_TIMEOUT_S * 1000);
+        stop_on_signal
+            ? 0
+            : now_ms() + (fd_timeout_ms ? fd_timeout_ms : SCM_SECRET_FD_TIMEOUT_S * 1000);
     s->len = 0;
     for (;;) {
         char c;
