@@ -46,6 +46,12 @@ ui_assert '>? +notice +data|  notice +data'
 ui_open_entry 3 'vsc:00001080'
 ui_wait_for 'Public  \(1\)  \[\? not verified\]'
 ui_assert ' \? notice +data +26 B'
+# Viewing it shows the forged text and says it is not verified.
+ui_focus Card
+ui_keys Home Down F3
+ui_wait_for 'FORGED: pay to account 666'
+ui_keys Escape
+ui_wait_for "Viewed 'notice' \(26 bytes; not verified until the password checks it\)\."
 ui_menu Tools "Unlock card"
 ui_wait_for 'Password for vsc:00001080:'
 ui_secret "$PW"
