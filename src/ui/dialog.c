@@ -69,37 +69,6 @@ static void show(struct ui_dlg *d, bool drawn)
     doupdate();
 }
 
-/* Word-wrap text into at most max lines of width w. */
-static size_t wrap(const char *text, int w, char lines[][256], size_t max)
-{
-    size_t n = 0;
-    const char *p = text;
-    while (*p && n < max) {
-        size_t len = strlen(p), cut = len;
-        const char *nl = strchr(p, '\n');
-        if (nl && (size_t)(nl - p) < cut)
-            cut = (size_t)(nl - p);
-        if (cut > (size_t)w) {
-            cut = (size_t)w;
-            while (cut > 0 && p[cut] != ' ')
-                cut--;
-            if (cut == 0)
-                cut = (size_t)w;
-        }
-        if (cut > 255)
-            cut = 255;
-        memcpy(lines[n], p, cut);
-        lines[n][cut] = '\0';
-        n++;
-        p += cut;
-        while (*p == ' ' || *p == '\n')
-            p++;
-    }
-    return n;
-}
-
-#define MAX_LINES 12
-
 static int text_width(void)
 {
     return COLS - 8 < 64 ? COLS - 8 : 64;
@@ -128,13 +97,16 @@ static void buttons(struct ui *ui, struct ui_dlg *d, const char *const *b, int n
 static int ask(struct ui *ui, const char *title, const char *text, const char *const *b, int n,
                int sel)
 {
-    char lines[MAX_LINES][256], clean[2048];
+    char **lines = NULL, clean[4096];
+    size_t nl = 0;
     struct ui_dlg d = {0};
-    int result = -1;
+    int result = -1, h, w, bw = 2;
+    for (int i = 0; i < n; i++)
+        bw += (int)strlen(b[i]) + 6;
     ui_text_clean(text, ui->utf8, clean, sizeof(clean));
-    int tw = text_width();
-    size_t nl = wrap(clean, tw, lines, MAX_LINES);
-    int h = (int)nl + 4, w = tw + 4;
+    /* Sized to the text and the buttons: every word of it is shown. */
+    if (ui_text_dialog(clean, ui->utf8, COLS, LINES, bw + 2, &lines, &nl, &h, &w) < 0)
+        return -1;
     ui_dlg_open(ui, &d, h, w, title);
     for (;;) {
         bool drawn = frame(ui, &d);
@@ -168,6 +140,7 @@ static int ask(struct ui *ui, const char *title, const char *text, const char *c
     }
 out:
     ui_dlg_close(ui, &d);
+    ui_lines_free(lines, nl);
     return result;
 }
 

@@ -72,7 +72,9 @@ void ui_lines(struct ui *ui, const char *title, char **lines, size_t n, ui_lines
 int ui_pick(struct ui *ui, const char *title, const char *const *items, size_t n, int sel)
 {
     struct ui_dlg d = {0};
-    int w = 20, result = -1, top = 0;
+    static const char hint[] = "Enter choose  Esc cancel";
+    /* Wide enough for the hint under the items, inside the border. */
+    int w = (int)sizeof(hint) - 1 + 4, result = -1, top = 0;
     for (size_t i = 0; i < n; i++)
         if ((int)strlen(items[i]) + 6 > w)
             w = (int)strlen(items[i]) + 6;
@@ -94,7 +96,7 @@ int ui_pick(struct ui *ui, const char *title, const char *const *items, size_t n
                 ui_put(ui, d.w, 1 + i, 2, d.wd - 4, items[top + i]);
                 wattroff(d.w, a);
             }
-            mvwaddstr(d.w, d.h - 2, 2, "Enter choose  Esc cancel");
+            ui_put(ui, d.w, d.h - 2, 2, d.wd - 4, hint);
             wnoutrefresh(d.w);
         }
         doupdate();

@@ -13,7 +13,9 @@ static void check_tiles(const struct ui_layout *l)
 {
     assert_int_equal(l->menu.y, 0);
     assert_int_equal(l->fbar.y, l->rows - 1);
-    assert_int_equal(l->status.y, l->rows - 2);
+    assert_int_equal(l->status.y, l->rows - 3);
+    assert_int_equal(l->status.h, 2); /* a long sentence wraps, not cut */
+    assert_int_equal(l->status.y + l->status.h, l->fbar.y);
     assert_int_equal(l->readers.y, 1);
     assert_int_equal(l->readers.y + l->readers.h, l->clip.y);
     assert_int_equal(l->clip.y + l->clip.h, l->status.y);
@@ -33,8 +35,8 @@ static void test_80x24(void **state)
     assert_int_equal(l.readers.w, 28);
     assert_int_equal(l.card.w, 52);
     assert_int_equal(l.readers.h, 11);
-    assert_int_equal(l.clip.h, 10);
-    assert_int_equal(l.card.h, 21);
+    assert_int_equal(l.clip.h, 9);
+    assert_int_equal(l.card.h, 20);
 }
 
 static void test_200x60(void **state)
@@ -46,7 +48,7 @@ static void test_200x60(void **state)
     check_tiles(&l);
     assert_int_equal(l.readers.w, 60); /* capped */
     assert_int_equal(l.card.w, 140);
-    assert_int_equal(l.card.h, 57);
+    assert_int_equal(l.card.h, 56);
 }
 
 static void test_too_small(void **state)
