@@ -55,7 +55,7 @@ static void draw_readers(struct ui *ui)
     WINDOW *w = ui->win[UI_W_READERS];
     int h = ui->lay.readers.h - 2, wd = ui->lay.readers.w - 2;
     bool focus = ui->focus == UI_PANE_READERS;
-    char buf[1400], st[700];
+    char buf[3000], st[700];
     werase(w);
     ui_box(ui, w, "Readers", focus ? ui_attr(ui, UI_ROLE_FOCUS) : ui_attr(ui, UI_ROLE_PANE));
     int y = 1;
@@ -93,7 +93,12 @@ static void draw_readers(struct ui *ui)
         ui_put(ui, w, y, 2, wd - 1, s->kind == SCM_CARD_VSC ? "Virtual Smart Card" : s->title);
         /* A disabled VSC is an empty virtual reader with a mark (Fig. 3W). */
         mvwaddch(w, y + 1, 1, s->kind == SCM_CARD_VSC && s->disabled ? 'x' : ' ');
-        snprintf(buf, sizeof(buf), "%s%s", slot_state(s, st, sizeof(st)), open ? "  [open]" : "");
+        /* A long label gives way to the ellipsis, never "[open]". */
+        char clean[sizeof(st) * 4], fit[sizeof(st) * 4];
+        const char *open_tag = open ? "  [open]" : "";
+        ui_text_clean(slot_state(s, st, sizeof(st)), ui->utf8, clean, sizeof(clean));
+        ui_text_fit_ell(clean, ui->utf8, wd - 2 - (int)strlen(open_tag), fit, sizeof(fit));
+        snprintf(buf, sizeof(buf), "%s%s", fit, open_tag);
         ui_put(ui, w, y + 1, 3, wd - 2, buf);
         wattroff(w, a);
         y += 2;

@@ -36,7 +36,10 @@ void ui_layout_compute(int cols, int rows, struct ui_layout *out)
         left = LEFT_MIN;
     if (left > LEFT_MAX)
         left = LEFT_MAX;
+    /* Readers shows two rows per entry: an even inner height wastes none,
+     * and the row saved goes to the Clipboard. */
     int rh = body * READERS_PERCENT / 100;
+    rh = 2 + (rh - 2) / 2 * 2;
     out->menu = rect(0, 0, 1, cols);
     out->readers = rect(1, 0, rh, left);
     out->clip = rect(1 + rh, 0, body - rh, left);

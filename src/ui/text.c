@@ -299,7 +299,7 @@ int ui_status_wrap(const char *msg, bool utf8, int width, char ***lines, size_t 
 
 /* Wider lines are hard to read; at 80 columns a dialog stays inside the
  * panes' borders. */
-#define DIALOG_TEXT_MAX 72
+#define DIALOG_TEXT_MAX 64
 
 int ui_text_dialog(const char *text, bool utf8, int cols, int rows, int min_w, char ***lines,
                    size_t *n, int *h, int *w)

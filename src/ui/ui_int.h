@@ -357,6 +357,9 @@ typedef void (*ui_lines_fn)(void *arg, bool alt, char ***lines, size_t *n);
 #define UI_HELP_INDENT 23
 void ui_lines(struct ui *ui, const char *title, char **lines, size_t n, ui_lines_fn alt_fn,
               void *alt_arg);
+/* The height of the big dialogs (lists, the viewer, the VSC Manager): they
+ * leave the status rows free, so a message a key produced is read there. */
+#define UI_BIG_DIALOG_H(lines) ((lines) - 3 - UI_STATUS_ROWS)
 /* Pick one of n items: index, or -1 on Esc. */
 int ui_pick(struct ui *ui, const char *title, const char *const *items, size_t n, int sel);
 /* The report of a copy or paste. */

@@ -23,6 +23,7 @@ static void check_tiles(const struct ui_layout *l)
     assert_int_equal(l->readers.w, l->clip.w);
     assert_int_equal(l->card.x, l->readers.w);
     assert_int_equal(l->card.x + l->card.w, l->cols);
+    assert_int_equal((l->readers.h - 2) % 2, 0); /* two rows per entry */
 }
 
 static void test_80x24(void **state)
@@ -34,8 +35,8 @@ static void test_80x24(void **state)
     check_tiles(&l);
     assert_int_equal(l.readers.w, 28);
     assert_int_equal(l.card.w, 52);
-    assert_int_equal(l.readers.h, 11);
-    assert_int_equal(l.clip.h, 9);
+    assert_int_equal(l.readers.h, 10); /* 4 entries of 2 rows, none wasted */
+    assert_int_equal(l.clip.h, 10);
     assert_int_equal(l.card.h, 20);
 }
 
