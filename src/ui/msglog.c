@@ -61,7 +61,8 @@ int ui_msglog_lines(const struct ui_msglog *m, bool utf8, int width, char ***lin
     *n = 0;
     if (m->count == 0)
         return ui_lines_add(lines, n, "%s", "(no messages yet)");
-    for (size_t i = 0; i < m->count; i++) {
+    /* Newest first: the message just missed is on top, no scrolling. */
+    for (size_t i = m->count; i-- > 0;) {
         bool err;
         time_t when;
         struct tm tm;

@@ -88,8 +88,8 @@ size_t ui_msglog_count(const struct ui_msglog *m);
 /* i = 0 is the oldest kept; NULL past the end. */
 const char *ui_msglog_at(const struct ui_msglog *m, size_t i, bool *err, time_t *when);
 void ui_msglog_free(struct ui_msglog *m);
-/* The history as lines for the viewer, newest last, each message wrapped to
- * width under its time. */
+/* The history as lines for the viewer, newest first, each message wrapped
+ * to width under its time. */
 int ui_msglog_lines(const struct ui_msglog *m, bool utf8, int width, char ***lines, size_t *n);
 
 /* ---- keys.c: the one key table (pure) ---------------------------------------- */

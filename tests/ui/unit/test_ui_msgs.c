@@ -318,6 +318,7 @@ static void test_msglog(void **state)
     char msgs[16][1200];
     size_t n;
     composed(msgs, &n);
+    ui_msglog_add(&m, "an older message", false, 0);
     ui_msglog_add(&m, msgs[2], true, 0);
     char **lines = NULL;
     size_t nl = 0;
@@ -326,7 +327,9 @@ static void test_msglog(void **state)
     assert_non_null(strstr(lines[0], " ! Rename failed:"));
     char expect[1300];
     snprintf(expect, sizeof(expect), "%.11s%s", lines[0], msgs[2]); /* after "HH:MM:SS ! " */
-    check_lines(expect, lines, nl, false, true, UI_LINES_WIDTH(COLS80), 11, NULL);
+    /* Newest first: the long message's lines, then the older one's. */
+    assert_non_null(strstr(lines[nl - 1], "an older message"));
+    check_lines(expect, lines, nl - 1, false, true, UI_LINES_WIDTH(COLS80), 11, NULL);
     ui_lines_free(lines, nl);
     ui_msglog_free(&m);
 }
