@@ -175,21 +175,30 @@ static int input(struct ui *ui, const char *title, const char *prompt, char *buf
     size_t len = strlen(buf);
     int result = 0;
     int w = text_width() + 4;
-    int h = 7;
+    /* The prompt wrapped (a long reader name must not hide the tries left),
+     * then the field two rows under it. */
+    char clean_prompt[2048], **pl = NULL;
+    size_t np = 0;
+    ui_text_clean(prompt, ui->utf8, clean_prompt, sizeof(clean_prompt));
+    if (ui_text_wrap(clean_prompt, ui->utf8, text_width(), 0, 3, NULL, &pl, &np, NULL) < 0)
+        return SCM_E_NOMEM;
+    int fy = 2 + (int)np;
+    int h = fy + 4;
     ui_dlg_open(ui, &d, h, w, title);
     curs_set(1);
     for (;;) {
         bool drawn = frame(ui, &d);
         int fw = d.wd - 6;
         if (drawn) {
-            ui_put(ui, d.w, 1, 2, d.wd - 4, prompt);
+            for (size_t i = 0; i < np; i++)
+                ui_put(ui, d.w, 1 + (int)i, 2, d.wd - 4, pl[i]);
             wattron(d.w, A_REVERSE);
-            mvwhline(d.w, 3, 2, ' ', fw + 2);
+            mvwhline(d.w, fy, 2, ' ', fw + 2);
             if (masked) {
                 size_t stars = len < (size_t)fw ? len : (size_t)fw;
                 for (size_t i = 0; i < stars; i++)
-                    mvwaddch(d.w, 3, 3 + (int)i, '*');
-                wmove(d.w, 3, 3 + (int)stars);
+                    mvwaddch(d.w, fy, 3 + (int)i, '*');
+                wmove(d.w, fy, 3 + (int)stars);
             } else {
                 /* Show the end of a long answer. */
                 char clean[1024], fit[1024];
@@ -198,12 +207,12 @@ static int input(struct ui *ui, const char *title, const char *prompt, char *buf
                 while (start > 0 && ((unsigned char)clean[start] & 0xC0) == 0x80)
                     start++;
                 int used = ui_text_fit(clean + start, ui->utf8, fw, fit, sizeof(fit));
-                mvwaddstr(d.w, 3, 3, fit);
-                wmove(d.w, 3, 3 + used);
+                mvwaddstr(d.w, fy, 3, fit);
+                wmove(d.w, fy, 3 + used);
             }
             wattroff(d.w, A_REVERSE);
             wattron(d.w, HINT_ATTR);
-            mvwaddstr(d.w, 5, 2, "Enter OK   Esc Cancel");
+            mvwaddstr(d.w, fy + 2, 2, "Enter OK   Esc Cancel");
             wattroff(d.w, HINT_ATTR);
         }
         show(&d, drawn);
@@ -235,6 +244,7 @@ static int input(struct ui *ui, const char *title, const char *prompt, char *buf
     }
     curs_set(0);
     ui_dlg_close(ui, &d);
+    ui_lines_free(pl, np);
     return result;
 }
 

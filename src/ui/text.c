@@ -305,7 +305,8 @@ int ui_text_dialog(const char *text, bool utf8, int cols, int rows, int min_w, c
                    size_t *n, int *h, int *w)
 {
     int tw = cols - 8 < DIALOG_TEXT_MAX ? cols - 8 : DIALOG_TEXT_MAX;
-    int max_lines = rows - 6; /* borders, the blank row and the buttons, a row of screen each side */
+    /* Borders, the blank row and the buttons, a row of screen each side. */
+    int max_lines = rows - 6;
     if (tw < 1)
         tw = 1;
     if (max_lines < 1)
@@ -328,8 +329,7 @@ int ui_text_dialog(const char *text, bool utf8, int cols, int rows, int min_w, c
     return SCM_OK;
 }
 
-int ui_text_help(char **in, size_t n_in, bool utf8, int width, int indent, char ***lines,
-                 size_t *n)
+int ui_text_help(char **in, size_t n_in, bool utf8, int width, int indent, char ***lines, size_t *n)
 {
     *lines = NULL;
     *n = 0;

@@ -104,13 +104,22 @@ static void composed(char (*out)[1200], size_t *n)
 {
     static const char reader[] = "Alcor Micro Corp. AU9540 Smartcard Reader [CCID Interface] 01 00";
     size_t k = 0;
-    snprintf(out[k++], 1200, "Creating the VSC failed: the password is 5 characters; the security policy needs at least 12.");
-    snprintf(out[k++], 1200, "Rename failed: Virtual PCD 00 00 already has an object labelled 'Please read': use --replace.");
-    snprintf(out[k++], 1200, "Rename failed: %s already has an object labelled '%s': use --replace.", reader, long_label);
+    snprintf(out[k++], 1200,
+             "Creating the VSC failed: the password is 5 characters; the security policy needs at "
+             "least 12.");
+    snprintf(out[k++], 1200,
+             "Rename failed: Virtual PCD 00 00 already has an object labelled 'Please read': use "
+             "--replace.");
+    snprintf(out[k++], 1200,
+             "Rename failed: %s already has an object labelled '%s': use --replace.", reader,
+             long_label);
     snprintf(out[k++], 1200, "Viewed '%s' (1048576 bytes).", long_label);
     snprintf(out[k++], 1200, "Card removed from %s: closed; the clipboard is kept.", reader);
     snprintf(out[k++], 1200, "Opening failed: %s", scm_strerror(SCM_E_NO_SERVICE));
-    snprintf(out[k++], 1200, "Import failed: /home/someone/a/rather/deep/directory/with/a/very/long/name/and/more/of/it/certificate-for-the-office.pem is not a regular file of at most 1 MiB.");
+    snprintf(out[k++], 1200,
+             "Import failed: "
+             "/home/someone/a/rather/deep/directory/with/a/very/long/name/and/more/of/it/"
+             "certificate-for-the-office.pem is not a regular file of at most 1 MiB.");
     snprintf(out[k++], 1200, "%s", long_label);
     *n = k;
 }
@@ -218,7 +227,8 @@ static void test_dialog_sized_to_text(void **state)
         char **lines = NULL;
         size_t nl = 0;
         int h, w;
-        assert_int_equal(ui_text_dialog(msgs[i], true, COLS80, 24, 14, &lines, &nl, &h, &w), SCM_OK);
+        assert_int_equal(ui_text_dialog(msgs[i], true, COLS80, 24, 14, &lines, &nl, &h, &w),
+                         SCM_OK);
         assert_true(w <= COLS80 - 2);
         assert_true(h <= 24 - 2);
         assert_int_equal(h, (int)nl + 4);
@@ -275,7 +285,8 @@ static void test_hex_rows_fit(void **state)
         char **lines = NULL;
         size_t n = 0;
         size_t per = ui_view_hex_per_row(widths[k]);
-        assert_int_equal(ui_view_lines(data, sizeof(data), true, true, widths[k], &lines, &n), SCM_OK);
+        assert_int_equal(ui_view_lines(data, sizeof(data), true, true, widths[k], &lines, &n),
+                         SCM_OK);
         assert_int_equal(n, (sizeof(data) + per - 1) / per);
         for (size_t i = 0; i < n; i++) {
             assert_true((int)strlen(lines[i]) <= widths[k]);
