@@ -428,6 +428,9 @@ void ui_act_help(struct ui *ui)
         ui_lines_add(&lines, &n, "%s", "");
         ui_lines_add(&lines, &n, "%s", "Menus (F9, then the menu's first letter; or Alt+letter):");
         ui_menu_help(&lines, &n);
+        ui_lines_add(&lines, &n, "%s", "");
+        ui_lines_add(&lines, &n, "%s", "Marks in the Card pane: * marked (Space); ? not verified:");
+        ui_lines_add(&lines, &n, "%s", "  a VSC's public object, until the password checks its MAC");
     }
     /* Wrapped to the viewer's width, continuations under the descriptions. */
     if (ui_text_help(lines, n, ui->utf8, UI_LINES_WIDTH(COLS), UI_HELP_INDENT, &wrapped, &nw) ==

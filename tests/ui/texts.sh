@@ -102,8 +102,8 @@ ui_wait_for 'New label:'
 ui_keys C-u
 ui_type "$long"
 ui_keys Enter
-ui_wait_for 'Please read this [^│]*… +note'
-ui_refute 'Please read this [^…│]* +note'
+ui_wait_for 'Please read this[^│]*… +note'
+ui_refute 'Please read this[^…│]* +note'
 select_row 'Please read this'
 ui_keys F3
 ui_wait_for 'View: '
