@@ -433,6 +433,8 @@ void ui_act_help(struct ui *ui)
 {
     char **lines = NULL;
     size_t n = 0;
+    char **wrapped = NULL;
+    size_t nw = 0;
     if (ui_keys_help(&lines, &n) == SCM_OK) {
         ui_lines_add(&lines, &n, "%s", "");
         ui_lines_add(&lines, &n, "%s", "Menus (F9, then the menu's first letter; or Alt+letter):");
@@ -441,9 +443,24 @@ void ui_act_help(struct ui *ui)
         ui_lines_add(&lines, &n, "%s", "Marks in the Card pane: * marked (Space); ? not verified:");
         ui_lines_add(&lines, &n, "%s", "  a VSC's public object, until the password checks its MAC");
     }
-    ui_lines(ui, "Help", lines, n, NULL, NULL);
+    /* Wrapped to the viewer's width, continuations under the descriptions. */
+    if (ui_text_help(lines, n, ui->utf8, UI_LINES_WIDTH(COLS), UI_HELP_INDENT, &wrapped, &nw) ==
+        SCM_OK)
+        ui_lines(ui, "Help", wrapped, nw, NULL, NULL);
+    else
+        ui_lines(ui, "Help", lines, n, NULL, NULL);
+    ui_lines_free(wrapped, nw);
     ui_lines_free(lines, n);
     ui_status(ui, false, "Help closed.");
+}
+
+void ui_act_messages(struct ui *ui)
+{
+    char **lines = NULL;
+    size_t n = 0;
+    ui_msglog_lines(&ui->msgs, ui->utf8, UI_LINES_WIDTH(COLS), &lines, &n);
+    ui_lines(ui, "Messages", lines, n, NULL, NULL);
+    ui_lines_free(lines, n);
 }
 
 void ui_check_removed(struct ui *ui)
@@ -560,6 +577,7 @@ void ui_act(struct ui *ui, enum ui_action a)
     switch (a) {
     case UI_ACT_NONE: break;
     case UI_ACT_HELP: ui_act_help(ui); break;
+    case UI_ACT_MESSAGES: ui_act_messages(ui); break;
     case UI_ACT_SAVE: ui_act_save(ui); break;
     case UI_ACT_VIEW: ui_act_view(ui); break;
     case UI_ACT_COPY: ui_act_copy(ui, false); break;

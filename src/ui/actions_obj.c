@@ -33,12 +33,34 @@ struct view_arg {
     const uint8_t *data;
     size_t len;
     bool utf8;
+    const char *label;
 };
+
+/* A label too long for the viewer's title is shown whole above the bytes. */
+static void view_head(const struct view_arg *v, char ***lines, size_t *n)
+{
+    char clean[SCM_OBJ_LABEL_MAX * 4 + 16], head[SCM_OBJ_LABEL_MAX * 4 + 32];
+    char **body = *lines;
+    size_t nb = *n;
+    ui_text_clean(v->label, v->utf8, clean, sizeof(clean));
+    /* The title is " View: <label> " in the box's top border. */
+    if (ui_text_cols(clean, v->utf8) + 8 <= UI_LINES_WIDTH(COLS))
+        return;
+    snprintf(head, sizeof(head), "Label: %s", clean);
+    *lines = NULL;
+    *n = 0;
+    ui_text_wrap(head, v->utf8, UI_LINES_WIDTH(COLS), 7, 0, NULL, lines, n, NULL);
+    ui_lines_add(lines, n, "%s", "");
+    for (size_t i = 0; i < nb; i++)
+        ui_lines_add(lines, n, "%s", body[i]);
+    ui_lines_free(body, nb);
+}
 
 static void view_alt(void *arg, bool alt, char ***lines, size_t *n)
 {
     struct view_arg *v = arg;
-    ui_view_lines(v->data, v->len, alt, v->utf8, lines, n);
+    ui_view_lines(v->data, v->len, alt, v->utf8, UI_LINES_WIDTH(COLS), lines, n);
+    view_head(v, lines, n);
 }
 
 static bool looks_binary(const uint8_t *d, size_t len)
@@ -71,12 +93,13 @@ void ui_act_view(struct ui *ui)
         ui_status_err(ui, rc, &d, "Reading the object failed");
         return;
     }
-    struct view_arg va = {data, len, ui->utf8};
+    struct view_arg va = {data, len, ui->utf8, title + 6};
     bool hex = looks_binary(data, len);
     if (!ui_view_cert(data, len, ui->utf8, &lines, &n))
-        ui_view_lines(data, len, hex, ui->utf8, &lines, &n);
+        ui_view_lines(data, len, hex, ui->utf8, UI_LINES_WIDTH(COLS), &lines, &n);
     else
         hex = false;
+    view_head(&va, &lines, &n);
     ui_lines(ui, title, lines, n, view_alt, &va);
     ui_lines_free(lines, n);
     scm_secure_free(data, len);

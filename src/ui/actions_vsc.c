@@ -278,7 +278,7 @@ void ui_act_vsc_manager(struct ui *ui)
 {
     struct ui_dlg d = {0};
     struct mgr m = {0};
-    int h = LINES - 4, w = COLS - 8;
+    int h = UI_BIG_DIALOG_H(LINES), w = COLS - 8;
     mgr_load(ui, &m);
     ui_dlg_open(ui, &d, h, w, "VSC Manager");
     ui_status(ui, false, "VSC Manager: %zu VSCs in the store.", m.n);
@@ -292,7 +292,7 @@ void ui_act_vsc_manager(struct ui *ui)
             k == KEY_F(10))
             break;
         if (k == UI_KEY_RESIZE) {
-            ui_dlg_restage(ui, &d, LINES - 4, COLS - 8);
+            ui_dlg_restage(ui, &d, UI_BIG_DIALOG_H(LINES), COLS - 8);
             continue;
         }
         const struct scm_store_entry *e = m.n ? &m.e[m.sel] : NULL;

@@ -14,6 +14,8 @@ ui_rig --demo # the second reader holds a card with no layout at all
 select_row() {
     local i
     ui_keys Home
+    # The screen may still show the selection from before Home.
+    ui_wait_for '│>Public'
     for ((i = 0; i < 20; i++)); do
         ui_screen | grep -Eq -- "│>[[:space:]]*$1" && return 0
         ui_keys Down
