@@ -31,37 +31,6 @@ static void show(struct ui_dlg *d, bool drawn)
     doupdate();
 }
 
-/* Word-wrap text into at most max lines of width w. */
-static size_t wrap(const char *text, int w, char lines[][256], size_t max)
-{
-    size_t n = 0;
-    const char *p = text;
-    while (*p && n < max) {
-        size_t len = strlen(p), cut = len;
-        const char *nl = strchr(p, '\n');
-        if (nl && (size_t)(nl - p) < cut)
-            cut = (size_t)(nl - p);
-        if (cut > (size_t)w) {
-            cut = (size_t)w;
-            while (cut > 0 && p[cut] != ' ')
-                cut--;
-            if (cut == 0)
-                cut = (size_t)w;
-        }
-        if (cut > 255)
-            cut = 255;
-        memcpy(lines[n], p, cut);
-        lines[n][cut] = '\0';
-        n++;
-        p += cut;
-        while (*p == ' ' || *p == '\n')
-            p++;
-    }
-    return n;
-}
-
-#define MAX_LINES 12
-
 static int text_width(void)
 {
     return COLS - 8 < 64 ? COLS - 8 : 64;
@@ -84,7 +53,7 @@ static void button_x(const struct ui_dlg *d, const char *const *b, int n, int *x
 
 /* A question: its wrapped text, its buttons and the highlighted one. */
 struct ask {
-    char lines[MAX_LINES][256];
+    char **lines;
     size_t nl;
     const char *const *b;
     int n, sel;
@@ -146,14 +115,19 @@ static int ask(struct ui *ui, const char *title, const char *text, const char *c
     static const struct ui_dlg_ops ops = {
         .draw = ask_draw, .key = ask_key, .mouse = ask_mouse, .cancel = -1};
     struct ask q = {.b = b, .n = n, .sel = sel};
-    char clean[2048];
+    char clean[4096];
     struct ui_dlg d = {0};
+    int h, w, bw = 2;
+    for (int i = 0; i < n; i++)
+        bw += (int)strlen(b[i]) + 6;
     ui_text_clean(text, ui->utf8, clean, sizeof(clean));
-    int tw = text_width();
-    q.nl = wrap(clean, tw, q.lines, MAX_LINES);
-    ui_dlg_open(ui, &d, (int)q.nl + 4, tw + 4, title);
+    /* Sized to the text and the buttons: every word of it is shown. */
+    if (ui_text_dialog(clean, ui->utf8, COLS, LINES, bw + 2, &q.lines, &q.nl, &h, &w) < 0)
+        return -1;
+    ui_dlg_open(ui, &d, h, w, title);
     int result = ui_dlg_run(ui, &d, &ops, &q);
     ui_dlg_close(ui, &d);
+    ui_lines_free(q.lines, q.nl);
     return result;
 }
 
@@ -182,7 +156,9 @@ int ui_yesnocancel(struct ui *ui, const char *title, const char *question)
  * only '*' are drawn. Bytes of UTF-8 are taken as they come; Backspace
  * removes a whole character. */
 struct field {
-    const char *prompt;
+    char **prompt; /* wrapped: a long reader name must not hide the tries left */
+    size_t np;
+    int fy;        /* the field's row, two under the prompt */
     char *buf;
     size_t len, cap;
     bool masked;
@@ -191,15 +167,16 @@ struct field {
 static void input_draw(struct ui *ui, struct ui_dlg *d, void *arg)
 {
     struct field *f = arg;
-    int fw = d->wd - 6;
-    ui_put(ui, d->w, 1, 2, d->wd - 4, f->prompt);
+    int fw = d->wd - 6, fy = f->fy;
+    for (size_t i = 0; i < f->np; i++)
+        ui_put(ui, d->w, 1 + (int)i, 2, d->wd - 4, f->prompt[i]);
     wattron(d->w, A_REVERSE);
-    mvwhline(d->w, 3, 2, ' ', fw + 2);
+    mvwhline(d->w, fy, 2, ' ', fw + 2);
     if (f->masked) {
         size_t stars = f->len < (size_t)fw ? f->len : (size_t)fw;
         for (size_t i = 0; i < stars; i++)
-            mvwaddch(d->w, 3, 3 + (int)i, '*');
-        wmove(d->w, 3, 3 + (int)stars);
+            mvwaddch(d->w, fy, 3 + (int)i, '*');
+        wmove(d->w, fy, 3 + (int)stars);
     } else {
         /* Show the end of a long answer. */
         char clean[1024], fit[1024];
@@ -208,12 +185,12 @@ static void input_draw(struct ui *ui, struct ui_dlg *d, void *arg)
         while (start > 0 && ((unsigned char)clean[start] & 0xC0) == 0x80)
             start++;
         int used = ui_text_fit(clean + start, ui->utf8, fw, fit, sizeof(fit));
-        mvwaddstr(d->w, 3, 3, fit);
-        wmove(d->w, 3, 3 + used);
+        mvwaddstr(d->w, fy, 3, fit);
+        wmove(d->w, fy, 3 + used);
     }
     wattroff(d->w, A_REVERSE);
     wattron(d->w, HINT_ATTR);
-    mvwaddstr(d->w, 5, 2, "Enter OK   Esc Cancel");
+    mvwaddstr(d->w, fy + 2, 2, "Enter OK   Esc Cancel");
     wattroff(d->w, HINT_ATTR);
 }
 
@@ -247,13 +224,19 @@ static int input(struct ui *ui, const char *title, const char *prompt, char *buf
                  bool masked)
 {
     static const struct ui_dlg_ops ops = {.draw = input_draw, .key = input_key, .cancel = 0};
-    struct field f = {prompt, buf, strlen(buf), cap, masked};
+    struct field f = {.buf = buf, .len = strlen(buf), .cap = cap, .masked = masked};
     struct ui_dlg d = {0};
-    ui_dlg_open(ui, &d, 7, text_width() + 4, title);
+    char clean_prompt[2048];
+    ui_text_clean(prompt, ui->utf8, clean_prompt, sizeof(clean_prompt));
+    if (ui_text_wrap(clean_prompt, ui->utf8, text_width(), 0, 3, NULL, &f.prompt, &f.np, NULL) < 0)
+        return SCM_E_NOMEM;
+    f.fy = 2 + (int)f.np;
+    ui_dlg_open(ui, &d, f.fy + 4, text_width() + 4, title);
     curs_set(1);
     int result = ui_dlg_run(ui, &d, &ops, &f);
     curs_set(0);
     ui_dlg_close(ui, &d);
+    ui_lines_free(f.prompt, f.np);
     return result;
 }
 

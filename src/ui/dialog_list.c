@@ -10,7 +10,7 @@
 static int big(struct ui *ui, struct ui_dlg *d, void *arg)
 {
     (void)arg;
-    ui_dlg_open(ui, d, LINES - 4, COLS - 6, d->title);
+    ui_dlg_open(ui, d, UI_BIG_DIALOG_H(LINES), COLS - 6, d->title);
     return UI_DLG_GOON;
 }
 
@@ -94,6 +94,8 @@ void ui_lines(struct ui *ui, const char *title, char **lines, size_t n, ui_lines
 }
 
 /* ---- pick one: letters find an item at once -------------------------------- */
+static const char pick_hint[] = "Enter choose  letters find  Esc cancel";
+
 struct pick {
     const char *const *items;
     int sel, top;
@@ -129,7 +131,7 @@ static void pick_draw(struct ui *ui, struct ui_dlg *d, void *arg)
     struct pick_row r = {ui, d, p};
     p->list.w = d->wd - 2;
     ui_list_draw(&p->list, d->h - 4, true, pick_row, &r);
-    mvwaddstr(d->w, d->h - 2, 2, "Enter choose  letters find  Esc cancel");
+    ui_put(ui, d->w, d->h - 2, 2, d->wd - 4, pick_hint);
 }
 
 static int pick_key(struct ui *ui, struct ui_dlg *d, void *arg, int k)
@@ -146,7 +148,8 @@ int ui_pick(struct ui *ui, const char *title, const char *const *items, size_t n
     static const struct ui_dlg_ops ops = {.draw = pick_draw, .key = pick_key, .cancel = -1};
     struct pick p = {.items = items, .sel = sel};
     struct ui_dlg d = {.list = &p.list};
-    int w = 20;
+    /* Wide enough for the hint under the items, inside the border. */
+    int w = (int)sizeof(pick_hint) - 1 + 4;
     for (size_t i = 0; i < n; i++)
         if ((int)strlen(items[i]) + 6 > w)
             w = (int)strlen(items[i]) + 6;
@@ -183,8 +186,12 @@ void ui_report(struct ui *ui, const char *title, const struct scm_copy_report *r
         const struct scm_copy_item *it = &r->items[i];
         ui_lines_add(&lines, &n, "%-10s %-8s %s", result_name(it->result), scm_area_name(it->area),
                      it->label);
-        if (it->why[0])
-            ui_lines_add(&lines, &n, "           %s", it->why);
+        if (it->why[0]) {
+            /* The reason whole, wrapped under itself. */
+            char why[sizeof(it->why) + 16];
+            snprintf(why, sizeof(why), "           %s", it->why);
+            ui_text_wrap(why, ui->utf8, UI_LINES_WIDTH(COLS), 11, 0, NULL, &lines, &n, NULL);
+        }
     }
     ui_lines(ui, title, lines, n, NULL, NULL);
     ui_lines_free(lines, n);

@@ -11,7 +11,7 @@ set -euo pipefail
 ui_require_ui
 ui_rig --empty
 
-# 20 VSCs, more than the Manager shows at 80x24 (15 rows), one with a
+# 20 VSCs, more than the Manager shows at 80x24 (14 rows), one with a
 # label to find.
 for i in $(seq 1 20); do
     uid=$(printf '000001%02d' "$i")
@@ -37,7 +37,7 @@ ui_wait_for '00000120' # scrolled into view
 ui_keys Home
 selected 00000101
 ui_keys NPage
-selected 00000116
+selected 00000115 # one page: 14 rows at 80x24
 ui_keys PPage
 selected 00000101
 # Type-ahead: '/' starts it, the letters find "Zebra keys", Enter ends it.

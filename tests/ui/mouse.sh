@@ -88,7 +88,7 @@ ui_wait_gone 'Copy all'
 # A click selects an object (F5 copies the selected one); in a question, a
 # click on a button answers it.
 click "$(col_of 'Please read')" "$(row_of 'Please read')"
-ui_wait_for '>   Please read'
+ui_wait_for '> +Please read'
 ui_keys F5
 ui_wait_for 'Clipboard \(1\)'
 ui_menu Edit "Clear clipboard"
