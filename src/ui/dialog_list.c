@@ -87,8 +87,6 @@ void ui_lines(struct ui *ui, const char *title, char **lines, size_t n, ui_lines
     big(ui, &d, NULL);
     v.list.w = d.wd - 2;
     ui_dlg_run(ui, &d, &ops, &v);
-    if (v.list.finding)
-        ui_status(ui, false, "%s", "");
     ui_lines_free(v.alt, v.nalt);
     ui_dlg_close(ui, &d);
 }
@@ -158,8 +156,6 @@ int ui_pick(struct ui *ui, const char *title, const char *const *items, size_t n
     ui_list_forget(&p.list);
     ui_dlg_open(ui, &d, (int)n + 4, w, title);
     int result = ui_dlg_run(ui, &d, &ops, &p);
-    if (p.list.finding)
-        ui_status(ui, false, "%s", "");
     ui_dlg_close(ui, &d);
     return result;
 }

@@ -69,10 +69,8 @@ static void draw(struct ui *ui, struct ui_dlg *d, const struct ui_dlg_ops *ops, 
  * dialog covers. */
 static void show_find(struct ui *ui, const struct ui_list *l, bool was)
 {
-    if (l->finding)
-        ui_status(ui, false, "Find: %s   (F3 next match, Enter or Esc ends the search)", l->find);
-    else if (was)
-        ui_status(ui, false, "%s", "");
+    if (l->finding || was)
+        ui_status_find(ui, l);
 }
 
 /* A mouse event: the list's items first, then the dialog's own handler.
@@ -99,7 +97,7 @@ static int mouse(struct ui *ui, struct ui_dlg *d, const struct ui_dlg_ops *ops, 
     return ops->mouse ? ops->mouse(ui, d, arg, m) : UI_DLG_GOON;
 }
 
-int ui_dlg_run(struct ui *ui, struct ui_dlg *d, const struct ui_dlg_ops *ops, void *arg)
+static int run(struct ui *ui, struct ui_dlg *d, const struct ui_dlg_ops *ops, void *arg)
 {
     for (;;) {
         draw(ui, d, ops, arg);
@@ -144,4 +142,15 @@ int ui_dlg_run(struct ui *ui, struct ui_dlg *d, const struct ui_dlg_ops *ops, vo
         if (ops->key && (r = ops->key(ui, d, arg, k)) != UI_DLG_GOON)
             return r;
     }
+}
+
+int ui_dlg_run(struct ui *ui, struct ui_dlg *d, const struct ui_dlg_ops *ops, void *arg)
+{
+    int r = run(ui, d, ops, arg);
+    /* A search still being typed ends with its dialog. */
+    if (d->list && d->list->finding) {
+        ui_list_find_end(d->list);
+        ui_status_find(ui, d->list);
+    }
+    return r;
 }

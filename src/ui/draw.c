@@ -26,6 +26,19 @@ void ui_status(struct ui *ui, bool err, const char *fmt, ...)
     scm_log(err ? SCM_LOG_WARN : SCM_LOG_INFO, "ui: %s", ui->status);
 }
 
+void ui_status_find(struct ui *ui, const struct ui_list *l)
+{
+    /* Each keystroke of a search would flood the Ctrl-O history and the
+     * log: the search text is shown only. */
+    if (l->finding)
+        snprintf(ui->status, sizeof(ui->status),
+                 "Find: %s   (F3 next match, Enter or Esc ends the search)", l->find);
+    else
+        ui->status[0] = '\0';
+    ui->status_err = false;
+    ui_dirty(ui, UI_W_STATUS);
+}
+
 void ui_status_err(struct ui *ui, int err, const struct scm_detail *d, const char *what)
 {
     const char *why = d && d->text[0] ? d->text : scm_strerror(err);

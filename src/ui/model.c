@@ -225,16 +225,12 @@ bool ui_pane_key(struct ui *ui, int k)
     if (r == UI_LIST_IGNORED) {
         /* Any other key ends the search and does what it always does. */
         ui_list_find_end(l);
-        r = UI_LIST_SAME;
-        ui_status(ui, false, "%s", "");
-        ui_pane_changed(ui, ui->focus, r);
+        ui_status_find(ui, l);
         return false;
     }
     ui_pane_changed(ui, ui->focus, r);
-    if (l->finding)
-        ui_status(ui, false, "Find: %s   (F3 next match, Enter or Esc ends the search)", l->find);
-    else if (was)
-        ui_status(ui, false, "%s", "");
+    if (l->finding || was)
+        ui_status_find(ui, l);
     return true;
 }
 

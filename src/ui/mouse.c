@@ -79,7 +79,7 @@ void ui_mouse_main(struct ui *ui, const struct ui_mouse *m)
         }
         if (l->finding) {
             ui_list_find_end(l);
-            ui_status(ui, false, "%s", "");
+            ui_status_find(ui, l);
         }
         int i = ui_list_hit(l, wy, wx);
         if (i < 0)

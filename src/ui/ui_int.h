@@ -351,6 +351,9 @@ void ui_draw(struct ui *ui);
 void ui_draw_stage(struct ui *ui);
 void ui_dirty(struct ui *ui, enum ui_win w);
 void ui_status(struct ui *ui, bool err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The search typed into list l ("Find: ..."), or nothing when it ended;
+ * shown on the status line but not kept in the message history. */
+void ui_status_find(struct ui *ui, const struct ui_list *l);
 /* "<what>: <detail or error sentence>" on the status line, as an error. */
 void ui_status_err(struct ui *ui, int err, const struct scm_detail *d, const char *what);
 

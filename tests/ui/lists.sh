@@ -68,5 +68,12 @@ ui_keys Enter
 ui_wait_gone 'Find: '
 ui_keys Enter
 ui_wait_for 'Card: .*00000107'
+# The searches were shown, not kept: Ctrl-O's history has none of them.
+ui_keys C-o
+ui_wait_for 'Messages'
+ui_wait_for 'Opened vsc:00000107'
+ui_refute 'Find: '
+ui_keys Escape
+ui_wait_gone 'Messages'
 ui_quit
 echo "ui_lists: ok"
