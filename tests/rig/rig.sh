@@ -174,7 +174,7 @@ rig__free_ports() {
 rig__write_conf() {
     mkdir -p "$RIG_DIR/conf"
     cat >"$RIG_DIR/conf/vpcd" <<EOF
-FRIENDLYNAME "Virtual PCD"
+FRIENDLYNAME "${RIG_FRIENDLYNAME:-Virtual PCD}"
 DEVICENAME /dev/null:$RIG_PORT
 LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so
 CHANNELID $RIG_PORT
