@@ -69,3 +69,17 @@ void ui_fmt_size(size_t n, char *out, size_t cap)
     else
         snprintf(out, cap, "%.1f MiB", (double)n / (1024.0 * 1024.0));
 }
+
+size_t ui_text_backspace(char *buf, size_t len)
+{
+    size_t keep = len;
+    while (keep > 0 && ((unsigned char)buf[keep - 1] & 0xC0) == 0x80)
+        keep--;
+    if (keep > 0)
+        keep--;
+    /* The field may hold a secret: what is dropped is wiped at once, not
+     * left behind the new end until the buffer is freed. */
+    scm_wipe(buf + keep, len - keep);
+    buf[keep] = '\0';
+    return keep;
+}
