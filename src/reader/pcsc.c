@@ -261,9 +261,8 @@ static void list_names(const struct scm_rd_ctx *ctx, const bool *pick, char *out
     for (size_t i = 0; i < ctx->n; i++) {
         if (pick && !pick[i])
             continue;
-        char clean[SCM_RD_NAME_MAX * 4];
-        scm_sanitize(ctx->info[i].name, strlen(ctx->info[i].name), clean, sizeof(clean));
-        int w = snprintf(out + used, cap - used, "%s%zu '%s'", used ? ", " : "", i, clean);
+        int w =
+            snprintf(out + used, cap - used, "%s%zu '%s'", used ? ", " : "", i, ctx->info[i].name);
         if (w < 0 || (size_t)w >= cap - used) {
             /* Cut on a whole entry, with a mark that there were more. */
             out[used] = 0;
@@ -278,8 +277,10 @@ static void list_names(const struct scm_rd_ctx *ctx, const bool *pick, char *out
 int scm_rd_find(struct scm_rd_ctx *ctx, const char *spec, size_t *index, struct scm_detail *d)
 {
     char names[SCM_DETAIL_MAX - 96];
+    /* Details hold text as given (every output sanitises it); a long spec
+     * is cut so that the reader names still fit. */
     char clean[64];
-    scm_sanitize(spec, strlen(spec), clean, sizeof(clean));
+    snprintf(clean, sizeof(clean), "%s", spec);
     if (ctx->n == 0)
         return scm_fail(d, SCM_E_NO_READER, "No smart card reader is connected.");
 

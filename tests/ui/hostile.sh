@@ -107,6 +107,10 @@ run 0 get 0 "pub$H" -o "$T/got$HB"
 run 0 rm 0 "from-file" --pin-fd 3 3<<<"$PIN"
 # Errors that quote what the user or the card gave.
 run ! ls "no such $HB"
+# Escaped once, where the text is output (not once more in the detail).
+has "$ERR" "'no such \\\\x1B\\[2J\\\\x1B\\]52;"
+run ! ls "Evil"
+has "$ERR" "0 'Evil\\\\x1B\\[2J"
 run ! get 0 "missing$HB"
 run ! get 0 "missing$HB" --pin-fd 3 3<<<"$PIN"
 run ! put 0 label "$T/missing$HB" --pin-fd 3 3<<<"$PIN"
