@@ -87,7 +87,9 @@ const char *scm_strerror(int err);
 int scm_exit_code(int err);
 
 /* Optional detail for an error: one plain sentence naming the file and what
- * is wrong. Functions that take a `struct scm_detail *` accept NULL. */
+ * is wrong. Functions that take a `struct scm_detail *` accept NULL. Names
+ * and labels in it are as given (from a card, a reader, a file): whatever
+ * shows a detail sanitises it, once (cli_print, ui_put, scm_log). */
 #define SCM_DETAIL_MAX 512
 struct scm_detail {
     char text[SCM_DETAIL_MAX];
