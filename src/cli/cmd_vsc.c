@@ -460,7 +460,7 @@ static int vsc_import(struct cli *c)
 static bool confirm(const char *question)
 {
     char line[16];
-    fputs(question, stderr);
+    cli_eprint("%s", question);
     fflush(stderr);
     if (!fgets(line, sizeof(line), stdin))
         return false;

@@ -279,8 +279,8 @@ int scm_rd_find(struct scm_rd_ctx *ctx, const char *spec, size_t *index, struct 
     char names[SCM_DETAIL_MAX - 96];
     /* Details hold text as given (every output sanitises it); a long spec
      * is cut so that the reader names still fit. */
-    char clean[64];
-    snprintf(clean, sizeof(clean), "%s", spec);
+    char shown[64];
+    snprintf(shown, sizeof(shown), "%s", spec);
     if (ctx->n == 0)
         return scm_fail(d, SCM_E_NO_READER, "No smart card reader is connected.");
 
@@ -293,7 +293,7 @@ int scm_rd_find(struct scm_rd_ctx *ctx, const char *spec, size_t *index, struct 
         }
         list_names(ctx, NULL, names, sizeof(names));
         return scm_fail(d, SCM_E_NO_READER, "There is no reader number %s. The readers are: %s.",
-                        clean, names);
+                        shown, names);
     }
 
     bool pick[SCM_RD_MAX] = {0};
@@ -316,10 +316,10 @@ int scm_rd_find(struct scm_rd_ctx *ctx, const char *spec, size_t *index, struct 
     if (hits == 0) {
         list_names(ctx, NULL, names, sizeof(names));
         return scm_fail(d, SCM_E_NO_READER, "No reader name contains '%s'. The readers are: %s.",
-                        clean, names);
+                        shown, names);
     }
     list_names(ctx, pick, names, sizeof(names));
     return scm_fail(d, SCM_E_AMBIGUOUS,
-                    "'%s' matches %zu readers: %s. Give more of the name or the number.", clean,
+                    "'%s' matches %zu readers: %s. Give more of the name or the number.", shown,
                     hits, names);
 }

@@ -25,7 +25,9 @@
 #
 # Environment: SCMGR_RIGWAIT (the rigwait helper; meson sets it), RIG_DIR
 # (the rig's directory; by hand a fixed one per user), RIG_DEBUG=1 (pcscd
-# debug log), RIG_KEEP=1 (keep the directory on exit).
+# debug log), RIG_KEEP=1 (keep the directory on exit), RIG_FRIENDLYNAME
+# (vpcd's reader name before " 00 00", default "Virtual PCD"; any bytes
+# but '"' and newline, for tests of hostile reader names).
 #
 # Waits are on pcscd's events (rigwait), never fixed sleeps, except where
 # a process has no event to wait on: pcscd's exit is polled every 20 ms.
