@@ -65,6 +65,7 @@ void ui_act_view(struct ui *ui)
         return;
     }
     snprintf(title, sizeof(title), "View: %s", o->label);
+    enum scm_area area = o->area; /* o may not outlive the read */
     int rc = scm_card_read(ui->card, o->id, &data, &len, &d);
     if (rc < 0) {
         ui_status_err(ui, rc, &d, "Reading the object failed");
@@ -72,7 +73,10 @@ void ui_act_view(struct ui *ui)
     }
     struct view_arg va = {data, len, ui->utf8};
     bool hex = looks_binary(data, len);
-    if (!ui_view_cert(data, len, ui->utf8, &lines, &n))
+    /* GnuTLS's parser copies its input into ordinary memory (and frees it
+     * unwiped): only a public object, whose bytes are no secret, is tried
+     * as a certificate. */
+    if (area != SCM_AREA_PUBLIC || !ui_view_cert(data, len, ui->utf8, &lines, &n))
         ui_view_lines(data, len, hex, ui->utf8, &lines, &n);
     else
         hex = false;
