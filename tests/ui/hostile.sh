@@ -178,6 +178,15 @@ done
 ui_menu Tools "VSC Manager"
 ui_wait_for 'hostile'
 ui_keys Escape
+ui_wait_gone '\[N\]ew'
+# The VSC made from the card: its source fields and labels, unlocked.
+ui_open_entry 2 '.*hostile'
+ui_wait_for 'UID: +hostile'
+ui_menu Tools "Unlock card"
+ui_wait_for 'Password for vsc:hostile:'
+ui_secret "$VPW"
+ui_wait_gone '\[locked'
+ui_wait_for 'priv'
 ui_quit
 pty_clean
 inert "$UI_ERR"
