@@ -99,22 +99,44 @@ static int append(char ***lines, size_t *n, char *s)
     return SCM_OK;
 }
 
-int ui_lines_add(char ***lines, size_t *n, const char *fmt, ...)
+/* Measured first, then written straight into the pool: vasprintf would
+ * leave its growing buffers in the ordinary heap. */
+static char *line_vprintf(const char *fmt, va_list ap)
 {
-    /* Measured first, then written straight into the pool: vasprintf
-     * would leave its growing buffers in the ordinary heap. */
+    va_list ap2;
+    va_copy(ap2, ap);
+    int w = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (w < 0)
+        return NULL;
+    char *s = pool_alloc((size_t)w + 1);
+    if (s)
+        vsnprintf(s, (size_t)w + 1, fmt, ap);
+    return s;
+}
+
+char *ui_line_printf(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    int w = vsnprintf(NULL, 0, fmt, ap);
+    char *s = line_vprintf(fmt, ap);
     va_end(ap);
-    if (w < 0)
-        return SCM_E_NOMEM;
-    char *s = pool_alloc((size_t)w + 1);
+    return s;
+}
+
+void ui_line_free(char *line)
+{
+    pool_free(line);
+}
+
+int ui_lines_add(char ***lines, size_t *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = line_vprintf(fmt, ap);
+    va_end(ap);
     if (!s)
         return SCM_E_NOMEM;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)w + 1, fmt, ap);
-    va_end(ap);
     return append(lines, n, s);
 }
 

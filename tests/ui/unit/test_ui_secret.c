@@ -44,7 +44,7 @@ static void check_lines(bool hex)
     char **lines = NULL;
     size_t n = 0;
     assert_int_equal(ui_view_lines((const uint8_t *)private_text, sizeof(private_text) - 1, hex,
-                                   true, &lines, &n),
+                                   true, 70, &lines, &n),
                      0);
     assert_true(n >= 3);
     for (size_t i = 0; i < n; i++) {
@@ -78,7 +78,7 @@ static void test_many_lines(void **state)
     char **lines = NULL;
     size_t n = 0;
     memset(big, 'x', sizeof(big));
-    assert_int_equal(ui_view_lines(big, sizeof(big), true, true, &lines, &n), 0);
+    assert_int_equal(ui_view_lines(big, sizeof(big), true, true, 80, &lines, &n), 0);
     assert_int_equal(n, (sizeof(big) + 15) / 16);
     assert_true(in_dontdump_mapping(lines[0]) && in_dontdump_mapping(lines[n - 1]));
     ui_lines_free(lines, n);
