@@ -203,11 +203,7 @@ static int input_key(struct ui *ui, struct ui_dlg *d, void *arg, int k)
     if (k == '\n' || k == '\r' || k == KEY_ENTER)
         return 1;
     if (k == KEY_BACKSPACE || k == 127 || k == 8) {
-        while (len > 0 && ((unsigned char)buf[len - 1] & 0xC0) == 0x80)
-            len--;
-        if (len > 0)
-            len--;
-        buf[len] = '\0';
+        len = ui_text_backspace(buf, len);
     } else if (k == 21) { /* Ctrl-U: clear */
         scm_wipe(buf, len);
         len = 0;

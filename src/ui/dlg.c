@@ -34,8 +34,12 @@ void ui_dlg_open(struct ui *ui, struct ui_dlg *d, int h, int w, const char *titl
 
 void ui_dlg_close(struct ui *ui, struct ui_dlg *d)
 {
-    if (d->w)
+    if (d->w) {
+        /* Its cells may show a private object: blanked before curses
+         * frees them. */
+        werase(d->w);
         delwin(d->w);
+    }
     d->w = NULL;
     /* What was under the dialog must be drawn again (only changed cells
      * reach the terminal). */
