@@ -289,8 +289,8 @@ static LONG tx_run(void *p)
 /* One SCardTransmit under the deadline. The job has its own copy of the
  * command and room for the answer: a transmit left behind may still write
  * it long after the caller's buffers are gone. */
-static int conn_transmit_once(struct scm_rd_conn *conn, const uint8_t *c, size_t clen,
-                              uint8_t *r, size_t *rlen, LONG *rv)
+static int conn_transmit_once(struct scm_rd_conn *conn, const uint8_t *c, size_t clen, uint8_t *r,
+                              size_t *rlen, LONG *rv)
 {
     struct tx_job *j = malloc(sizeof(*j) + clen + *rlen);
     if (!j)

@@ -258,7 +258,8 @@ int scm_ui_run(const struct scm_ui_opts *o)
     if (theme_msg[0])
         ui_status(&ui, true, "%s", theme_msg);
     else
-        ui_status(&ui, false, "Select a reader or VSC and press Enter. F1 help, F9 menu, F10 quit.");
+        ui_status(&ui, false,
+                  "Select a reader or VSC and press Enter. F1 help, F9 menu, F10 quit.");
     /* The first screen is up before any card is asked anything: probing a
      * card may take up to the deadline. */
     ui_draw(&ui);
