@@ -116,11 +116,13 @@ void scm_rd_cancel(struct scm_rd_ctx *ctx);
  * ms; 0 restores the default. */
 #define SCM_RD_IO_TIMEOUT_MS 30000u
 void scm_rd_set_deadline(struct scm_rd_ctx *ctx, unsigned timeout_ms);
-/* While a card call waits, hook(arg) is called about every 100 ms on the
- * waiting thread (the UI reads its keys and signals there); true cancels
- * the call (SCM_E_CANCELLED, the connection is dead as after a timeout).
- * NULL removes it. */
-void scm_rd_set_hook(struct scm_rd_ctx *ctx, bool (*hook)(void *arg), void *arg);
+/* While a card call waits, hook(arg, waited_ms) is called about every
+ * 100 ms on the waiting thread, with the time the call has taken so far
+ * (the UI reads its keys and signals there); true cancels the call
+ * (SCM_E_CANCELLED, the connection is dead as after a timeout). NULL
+ * removes it. */
+void scm_rd_set_hook(struct scm_rd_ctx *ctx, bool (*hook)(void *arg, unsigned waited_ms),
+                     void *arg);
 
 /* Resolve a reader spec: its index in the last scm_rd_list, or a part of
  * its name matching exactly one reader (SCM_E_AMBIGUOUS, SCM_E_NO_READER). */

@@ -136,6 +136,7 @@ int scm_rd__call(struct scm_rd_ctx *ctx, struct scm_rd__worker **wp, LONG (*fn)(
         return SCM_E_NOMEM;
     struct scm_rd__worker *w = *wp;
 
+    struct timespec start = at_ms(0);
     struct timespec deadline = at_ms((long)ctx->io_timeout_ms);
     pthread_mutex_lock(&w->mu);
     w->fn = fn;
@@ -163,7 +164,10 @@ int scm_rd__call(struct scm_rd_ctx *ctx, struct scm_rd__worker **wp, LONG (*fn)(
         if (ctx->hook) {
             /* The hook may draw or read keys: not under the lock. */
             pthread_mutex_unlock(&w->mu);
-            bool stop = ctx->hook(ctx->hook_arg);
+            struct timespec now = at_ms(0);
+            long waited =
+                (now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L;
+            bool stop = ctx->hook(ctx->hook_arg, (unsigned)waited);
             pthread_mutex_lock(&w->mu);
             if (stop && w->busy) {
                 err = SCM_E_CANCELLED;
@@ -210,7 +214,7 @@ void scm_rd_set_deadline(struct scm_rd_ctx *ctx, unsigned timeout_ms)
     ctx->io_timeout_ms = timeout_ms ? timeout_ms : SCM_RD_IO_TIMEOUT_MS;
 }
 
-void scm_rd_set_hook(struct scm_rd_ctx *ctx, bool (*hook)(void *arg), void *arg)
+void scm_rd_set_hook(struct scm_rd_ctx *ctx, bool (*hook)(void *arg, unsigned waited_ms), void *arg)
 {
     ctx->hook = hook;
     ctx->hook_arg = arg;

@@ -31,7 +31,7 @@ struct scm_rd_ctx {
     /* Card calls (scm_rd__call): their deadline, and what the caller
      * looks at while it waits (scm_rd_set_hook). */
     unsigned io_timeout_ms;
-    bool (*hook)(void *arg);
+    bool (*hook)(void *arg, unsigned waited_ms);
     void *hook_arg;
 };
 

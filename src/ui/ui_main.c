@@ -113,6 +113,11 @@ static void signals_restore(struct sigaction old[4])
  * Esc cancels the call, F10 cancels it and quits, SIGTERM/SIGHUP/SIGINT
  * cancel it and end the UI the usual way (terminal restored). */
 
+/* Cards doing key operations may take this long now and then: only a
+ * longer wait is worth a note. */
+#define CARD_WAIT_NOTE_MS 1000u
+#define TYPED_AHEAD_MAX 64
+
 static void stage_status_only(struct ui *ui)
 {
     /* Only the status line: the call may be under a dialog, which the
@@ -123,12 +128,15 @@ static void stage_status_only(struct ui *ui)
     ui->dirty |= keep;
 }
 
-static bool card_wait_hook(void *arg)
+static bool card_wait_hook(void *arg, unsigned waited_ms)
 {
     struct ui *ui = arg;
+    int ahead[TYPED_AHEAD_MAX];
+    size_t n = 0;
+    bool stop = false;
     if (ui->quit)
         return true; /* quitting: whatever else waits is cancelled too */
-    if (!ui->card_waiting) {
+    if (!ui->card_waiting && waited_ms >= CARD_WAIT_NOTE_MS) {
         ui->card_waiting = true;
         memcpy(ui->card_wait_prev, ui->status, sizeof(ui->card_wait_prev));
         ui->card_wait_prev_err = ui->status_err;
@@ -137,21 +145,28 @@ static bool card_wait_hook(void *arg)
             stage_status_only(ui);
     }
     int k;
-    while ((k = ui_pollkey(ui)) != ERR) {
-        if (k == UI_KEY_QUIT) /* a signal: ui_pollkey set quit and hangup */
-            return true;
-        if (k == KEY_F(10)) {
-            ui->quit = true;
-            return true;
+    while (!stop && (k = ui_pollkey(ui)) != ERR) {
+        if (k == UI_KEY_QUIT) { /* a signal: ui_pollkey set quit and hangup */
+            stop = true;
+        } else if (k == KEY_F(10)) {
+            /* Cancel, and quit the usual way once back in the loop (which
+             * asks about unsaved VSC changes); every slow call until then
+             * is cancelled too. */
+            stop = true;
+            if (n < TYPED_AHEAD_MAX)
+                ahead[n++] = k;
+        } else if (k == 27) {
+            stop = true;
+        } else if (n < TYPED_AHEAD_MAX) {
+            /* Typed ahead: for whatever comes after the call. A resize
+             * goes back as curses' own key, which the loops lay out on. */
+            ahead[n++] = k == UI_KEY_RESIZE ? KEY_RESIZE : k;
         }
-        if (k == 27)
-            return true;
-        if (k == UI_KEY_RESIZE)
-            ui_dirty(ui, UI_W_STATUS);
-        /* Other keys are dropped: acting on them now would act on a
-         * screen the user has not seen yet. */
     }
-    return false;
+    /* ungetch is a stack: back in reverse, read again in order. */
+    while (n > 0)
+        ungetch(ahead[--n]);
+    return stop;
 }
 
 /* After an operation: the waiting note goes, unless the operation said

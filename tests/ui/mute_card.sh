@@ -7,7 +7,7 @@
 #     time the terminal is given back: the alternate screen left (rmcup),
 #     and the tty modes (stty -g) as they were before scmgr started;
 #   - Esc cancels the probe: reader 0 shows a mute card, reader 1 is then
-#     probed and shown;
+#     probed and shown, and a key typed during the wait acts after it;
 #   - with a short deadline (2 s) the card is given up by itself, and so is
 #     a card answering 1 byte per second (RIG_CARD_MODE=slow, reader 1);
 #     opening either says so in one sentence naming the reader.
@@ -88,13 +88,16 @@ for sig in TERM HUP; do
     restored "SIG$sig"
 done
 
-# Esc cancels the probe; the good card is probed next; F10 quits.
+# Esc cancels the probe; the good card is probed next; a key typed during
+# the wait (Tab) is not lost; F10 quits.
 round --config "$T/long.ini"
 first_screen
-ui_keys Escape
+[ "$(ui_focused)" = Readers ] || ui_fail "focus at start: $(ui_focused)"
+ui_keys Tab Escape
 ui_wait_for 'mute card'
 ui_wait_for 'no agent for this card'
 ui_wait_gone 'Waiting for the card'
+ui__poll_focus_change Card || ui_fail "the Tab typed during the wait was lost"
 ui_quit F10
 restored Esc
 
