@@ -138,9 +138,14 @@ static bool card_wait_hook(void *arg, unsigned waited_ms)
         return true; /* quitting: whatever else waits is cancelled too */
     if (!ui->card_waiting && waited_ms >= CARD_WAIT_NOTE_MS) {
         ui->card_waiting = true;
-        memcpy(ui->card_wait_prev, ui->status, sizeof(ui->card_wait_prev));
+        snprintf(ui->card_wait_prev, sizeof(ui->card_wait_prev), "%s", ui->status);
         ui->card_wait_prev_err = ui->status_err;
-        ui_status(ui, false, "Waiting for the card to answer... Esc cancels, F10 quits.");
+        /* Not through ui_status: a passing note, not a message for the
+         * history (Ctrl-O) or the log. */
+        snprintf(ui->status, sizeof(ui->status), "%s",
+                 "Waiting for the card to answer... Esc cancels, F10 quits.");
+        ui->status_err = false;
+        ui_dirty(ui, UI_W_STATUS);
         if (ui->curses_on)
             stage_status_only(ui);
     }
@@ -177,7 +182,7 @@ static void card_wait_done(struct ui *ui)
         return;
     ui->card_waiting = false;
     if (strncmp(ui->status, "Waiting for the card", 20) == 0) {
-        memcpy(ui->status, ui->card_wait_prev, sizeof(ui->card_wait_prev));
+        snprintf(ui->status, sizeof(ui->status), "%s", ui->card_wait_prev);
         ui->status_err = ui->card_wait_prev_err;
         ui_dirty(ui, UI_W_STATUS);
     }
@@ -292,6 +297,7 @@ int scm_ui_run(const struct scm_ui_opts *o)
 out:
     sig_fd = -1;
     scm_clip_free(ui.clip); /* wiped */
+    ui_msglog_free(&ui.msgs);
     scm_slots_free(ui.slotstate);
     scm_rd_close(ui.cctx.readers);
     free(ui.slots);

@@ -205,8 +205,10 @@ void scm_vsc_lock(struct scm_vsc *v)
         vsc_objs_clear(v);
 }
 
-static int open_common(const char *path, int dfd, const char *name, const struct scm_policy *pol,
-                       struct scm_vsc **out, struct scm_detail *d)
+/* entry: a store entry, whose name must say its UID (not so for a file
+ * the user named: an export may be called anything). */
+static int open_common(const char *path, int dfd, const char *name, bool entry,
+                       const struct scm_policy *pol, struct scm_vsc **out, struct scm_detail *d)
 {
     struct scm_vsc *v = NULL;
     int rc = handle_new(path, dfd, pol, &v);
@@ -217,6 +219,10 @@ static int open_common(const char *path, int dfd, const char *name, const struct
     rc = vsc_read_all_at(dfd >= 0 ? dfd : AT_FDCWD, name, path, &v->raw, &v->raw_len, d);
     if (rc == SCM_OK)
         rc = vsc_load_raw(v, d);
+    /* Saves go to the header's UID: opening BBB.vsc holding AAA as vsc:BBB
+     * would write into AAA.vsc. */
+    if (rc == SCM_OK && entry)
+        rc = vsc_check_name(path, name, v->hdr.uid, d);
 out:
     if (rc < 0) {
         scm_vsc_close(v);
@@ -235,14 +241,24 @@ int scm_vsc_open(struct scm_store *st, const char *uid, struct scm_vsc **out, st
                         uid ? uid : "");
     snprintf(name, sizeof(name), "%s.vsc", uid);
     snprintf(path, sizeof(path), "%s/%s", st->dir, name);
-    return open_common(path, st->dfd, name, &st->pol, out, d);
+    int rc = open_common(path, st->dfd, name, true, &st->pol, out, d);
+    if (rc == SCM_OK) {
+        /* Temp files of killed saves go now, under the lock (not waiting
+         * for it: a save running now is alive, and its file is not stale). */
+        int lk = vsc_lock_uid_try(st->dfd, uid);
+        if (lk >= 0) {
+            vsc_stale_temps(st->dfd, uid, true, NULL, 0);
+            close(lk);
+        }
+    }
+    return rc;
 }
 
 int scm_vsc_open_file(const char *path, const struct scm_policy *pol, struct scm_vsc **out,
                       struct scm_detail *d)
 {
     *out = NULL;
-    return open_common(path, -1, path, pol, out, d);
+    return open_common(path, -1, path, false, pol, out, d);
 }
 
 static int check_source(const struct scm_vsc_source *s)
@@ -429,6 +445,23 @@ int scm_vsc_unlock(struct scm_vsc *v, const char *pw, size_t pwlen, struct scm_d
     return unlock(v, pw, pwlen, false, d);
 }
 
+int scm_store_verify(struct scm_store *st, const char *uid, const char *pw, size_t pwlen,
+                     struct scm_detail *d)
+{
+    char name[SCM_VSC_UID_MAX + 8], path[PATH_MAX];
+    struct scm_vsc *v = NULL;
+    if (!scm_vsc_uid_valid(uid))
+        return scm_fail(d, SCM_E_BAD_UID, "\"%.40s\" is not a valid VSC identifier",
+                        uid ? uid : "");
+    snprintf(name, sizeof(name), "%s.vsc", uid);
+    snprintf(path, sizeof(path), "%s/%s", st->dir, name);
+    int rc = open_common(path, st->dfd, name, true, &st->pol, &v, d);
+    if (rc == SCM_OK && pw)
+        rc = unlock(v, pw, pwlen, true, d);
+    scm_vsc_close(v);
+    return rc;
+}
+
 int scm_vsc_verify_file(const char *path, const struct scm_policy *pol, const char *pw,
                         size_t pwlen, struct scm_detail *d)
 {
@@ -498,7 +531,7 @@ static bool obj_visible(const struct scm_vsc *v, const struct vsc_obj *o)
     return o->loaded && (o->s.area == SCM_AREA_PUBLIC || v->dk);
 }
 
-static void fill_info(const struct vsc_obj *o, struct scm_obj_info *out)
+static void fill_info(const struct scm_vsc *v, const struct vsc_obj *o, struct scm_obj_info *out)
 {
     out->id = o->s.id;
     out->type = (enum scm_obj_type)o->type;
@@ -509,6 +542,10 @@ static void fill_info(const struct vsc_obj *o, struct scm_obj_info *out)
     out->src_attrs = o->s.attrs;
     out->src_attrs_len = o->s.attrs_len;
     out->sealed = o->s.area == SCM_AREA_SECRET;
+    /* Public objects are visible without the password, but only the MAC
+     * checked at unlock tells them from a forgery with recomputed checksums
+     * (doc/vsc-format.md, section 1). Objects added since then are ours. */
+    out->verified = o->s.area != SCM_AREA_PUBLIC || v->public_verified;
 }
 
 int scm_vsc_list(struct scm_vsc *v, enum scm_area area, const struct scm_obj_info **out, size_t *n)
@@ -528,7 +565,7 @@ int scm_vsc_list(struct scm_vsc *v, enum scm_area area, const struct scm_obj_inf
     /* Secret objects list by name like the others: only their data is kept in. */
     for (size_t i = 0; i < v->nobj; i++)
         if (v->objs[i].s.area == area && obj_visible(v, &v->objs[i]))
-            fill_info(&v->objs[i], &v->listing[k++]);
+            fill_info(v, &v->objs[i], &v->listing[k++]);
     *out = v->listing;
     *n = k;
     return SCM_OK;
@@ -566,7 +603,7 @@ int scm_vsc_get_obj(struct scm_vsc *v, uint32_t id, struct scm_obj_info *out)
     struct vsc_obj *o;
     int rc = obj_get(v, id, &o);
     if (rc == SCM_OK)
-        fill_info(o, out);
+        fill_info(v, o, out);
     return rc;
 }
 

@@ -82,6 +82,14 @@ expect 0 scm ls 0 --json
 [ "$(json_get "$OUT" 'd["locked"]')" = True ] || fail "locked without PIN"
 [ "$(json_get "$OUT" 'len(d["objects"])')" = 3 ] || fail "public objects"
 [ "$(json_get "$OUT" 'd["counts"]["private"]')" = 2 ] || fail "private count"
+# A real card's objects come from the card itself: never marked "not verified".
+[ "$(json_get "$OUT" 'all(o["verified"] is True for o in d["objects"])')" = True ] ||
+    fail "a real card's public objects are not verified"
+expect 0 scm ls 0
+lacks "$OUT" '^\?'
+expect 0 scm get 0 "Please read" --require-verified
+cmp "$T/note" "$OUT" || fail "get --require-verified of a real card's public object"
+[ ! -s "$ERR" ] || fail "get of a real card's object says it is not verified"
 card0=$(objects 0 --pin-fd 3 3<<<"$PIN")
 [ "$(wc -l <<<"$card0")" = 5 ] || fail "five objects with the PIN: $card0"
 
@@ -130,6 +138,18 @@ has "$OUT" "1 copied"
 expect 0 scm get 1 "Please read"
 cmp "$T/note" "$OUT" || fail "card-to-card copy"
 expect 5 scm copy 0 1 "no such label" --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN"
+
+# ---- a first backup that fails leaves no VSC behind ---------------------------------
+# The card is pulled out while it is read, after the new VSC was made.
+rig_card_fuse 1 20
+expect 1 scm backup 1 --to 00009999 --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
+has "$OUT" "Created vsc:00009999"
+has "$OUT" "Removed vsc:00009999 again"
+[ ! -e "$SCMGR_STORE/00009999.vsc" ] || fail "a failed first backup left a VSC in the store"
+[ -z "$(cd "$SCMGR_STORE" && ls -A | grep 00009999)" ] || fail "a failed first backup left files"
+expect 5 scm vsc show 00009999
+rig_card_kill 1
+rig_card_start 1
 
 # ---- one reader, cards swapped in turn: copy 0 0 ----------------------------------
 # scmgr reads card 0 into memory, asks for the swap, waits for the card to

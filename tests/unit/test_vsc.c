@@ -114,6 +114,13 @@ static void test_roundtrip_all(void **state)
     size_t n;
     assert_int_equal(scm_vsc_list(v, SCM_AREA_PUBLIC, &l, &n), SCM_OK);
     assert_int_equal(n, 9);
+    /* Without the password a public object is not verified: only its
+     * checksums were checked, and they need no key. */
+    for (size_t i = 0; i < n; i++)
+        assert_false(l[i].verified);
+    struct scm_obj_info oi;
+    assert_int_equal(scm_vsc_get_obj(v, l[0].id, &oi), SCM_OK);
+    assert_false(oi.verified);
     assert_int_equal(scm_vsc_list(v, SCM_AREA_PRIVATE, &l, &n), SCM_E_VSC_LOCKED);
     uint32_t id;
     assert_int_equal(scm_vsc_find(v, "private data", &id), SCM_E_NOT_FOUND);
@@ -137,6 +144,7 @@ static void test_roundtrip_all(void **state)
             snprintf(label, sizeof(label), "%s %s", scm_area_name(a), scm_obj_type_name(t));
             assert_string_equal(l[i].label, label);
             assert_int_equal(l[i].area, a);
+            assert_true(l[i].verified); /* the password checked every area */
             assert_int_equal(l[i].size, content(a, t, buf));
             if (t == 1) {
                 assert_string_equal(l[i].src_path, "3F00/5C00/6003");
@@ -167,6 +175,9 @@ static void test_roundtrip_all(void **state)
     assert_int_equal(scm_vsc_find(v, "secret note", &id), SCM_OK);
     assert_int_equal(scm_vsc_delete(v, id), SCM_OK);
     scm_vsc_lock(v);
+    assert_int_equal(scm_vsc_list(v, SCM_AREA_PUBLIC, &l, &n), SCM_OK);
+    assert_true(n > 0);
+    assert_false(l[0].verified); /* locking forgets the check */
     assert_int_equal(scm_vsc_unlock(v, PW, strlen(PW), &d), SCM_OK);
     assert_int_equal(scm_vsc_find(v, "secret note", &id), SCM_OK);
     assert_int_equal(scm_vsc_find(v, "public url", &id), SCM_E_NOT_FOUND);
@@ -265,8 +276,11 @@ static void test_export_import(void **state)
     add(v, SCM_AREA_PRIVATE, SCM_OBJ_DATA, "priv", "PRIV", 4);
     char *out;
     struct scm_detail d;
-    assert_true(asprintf(&out, "%s/exported.vsc", f->dir) > 0);
-    assert_int_equal(scm_vsc_export(v, out, &d), SCM_E_VSC_UNSAVED);
+    /* Outside the store: a file in it named other than its UID would be a
+     * damaged store entry, and import refuses those. */
+    char *outdir = tu_mkdtemp();
+    assert_true(asprintf(&out, "%s/exported.vsc", outdir) > 0);
+    assert_int_equal(scm_vsc_export(v, out, false, &d), SCM_E_VSC_UNSAVED);
     save(v);
     /* The same store under stricter policies. */
     for (int k = 0; k < 2; k++) {
@@ -279,13 +293,13 @@ static void test_export_import(void **state)
             strict.allow_export = false;
         assert_int_equal(scm_store_open(f->dir, &strict, &ss, &d), SCM_OK);
         assert_int_equal(scm_vsc_open(ss, "exp.1", &sv, &d), SCM_OK);
-        assert_int_equal(scm_vsc_export(sv, out, &d), SCM_E_POLICY);
+        assert_int_equal(scm_vsc_export(sv, out, false, &d), SCM_E_POLICY);
         assert_true(strlen(d.text) > 0);
         scm_vsc_close(sv);
         scm_store_close(ss);
     }
     assert_int_equal(access(out, F_OK), -1);
-    assert_int_equal(scm_vsc_export(v, out, &d), SCM_OK);
+    assert_int_equal(scm_vsc_export(v, out, false, &d), SCM_OK);
     struct stat sb;
     assert_int_equal(stat(out, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
@@ -322,6 +336,8 @@ static void test_export_import(void **state)
     tu_rmtree(dir2);
     free(dir2);
     free(out);
+    tu_rmtree(outdir);
+    free(outdir);
 }
 
 static void test_labels_bytes(void **state)
