@@ -34,7 +34,18 @@ struct held {
     SCARDCONTEXT hctx;
     SCARDHANDLE h;
     bool have_ctx, have_h;
+    /* The job's whole size when it carries APDU bytes (a PIN, private
+     * object data): wiped before it is freed, like apdu.c's buffers. */
+    size_t wipe;
 };
+
+static void held_free(void *p)
+{
+    struct held *hd = p;
+    if (hd->wipe)
+        scm_wipe(p, hd->wipe);
+    free(p);
+}
 
 static void held_orphan(void *p)
 {
@@ -43,7 +54,7 @@ static void held_orphan(void *p)
         SCardDisconnect(hd->h, SCARD_LEAVE_CARD);
     if (hd->have_ctx)
         SCardReleaseContext(hd->hctx);
-    free(p);
+    held_free(p);
 }
 
 static struct held conn_held(const struct scm_rd_conn *conn)
@@ -64,7 +75,7 @@ static int conn_call(struct scm_rd_conn *conn, LONG (*fn)(void *), void *job, LO
         return err;
     }
     if (err < 0)
-        free(job);
+        held_free(job);
     return err;
 }
 
@@ -292,10 +303,12 @@ static LONG tx_run(void *p)
 static int conn_transmit_once(struct scm_rd_conn *conn, const uint8_t *c, size_t clen, uint8_t *r,
                               size_t *rlen, LONG *rv)
 {
-    struct tx_job *j = malloc(sizeof(*j) + clen + *rlen);
+    size_t size = sizeof(struct tx_job) + clen + *rlen;
+    struct tx_job *j = malloc(size);
     if (!j)
         return SCM_E_NOMEM;
     j->hd = conn_held(conn);
+    j->hd.wipe = size;
     j->pci = conn->proto == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1;
     j->c = (uint8_t *)(j + 1);
     j->r = j->c + clen;
@@ -309,7 +322,7 @@ static int conn_transmit_once(struct scm_rd_conn *conn, const uint8_t *c, size_t
         memcpy(r, j->r, j->rlen);
         *rlen = j->rlen;
     }
-    free(j);
+    held_free(j);
     return SCM_OK;
 }
 
