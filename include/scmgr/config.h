@@ -23,6 +23,10 @@
 /* Target time of the calibrated PBKDF2 default on the creating machine. */
 #define SCM_KDF_TARGET_MS 500u
 
+/* The longest [card] io_timeout; the default is SCM_IO_TIMEOUT_DEFAULT. */
+#define SCM_IO_TIMEOUT_DEFAULT 30u
+#define SCM_IO_TIMEOUT_MAX 3600u
+
 struct scm_policy {
     unsigned min_password_len;   /* default 8 */
     uint32_t kdf_min_iterations; /* refused below this when creating AND opening */
@@ -41,6 +45,9 @@ struct scm_config {
     char *config_path; /* the user file that was read, or NULL */
     char *policy_path; /* the policy file that was read, or NULL */
     bool store_fixed;  /* the policy fixed the store path */
+    /* [card] io_timeout: seconds a card may take to answer one command
+     * before it is given up (1 .. SCM_IO_TIMEOUT_MAX); 0 = the default. */
+    unsigned io_timeout;
     struct scm_policy policy;
 };
 

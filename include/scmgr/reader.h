@@ -10,6 +10,14 @@
  * on 6Cxx, and writes an APDU trace at SCM_LOG_TRACE in which the data of
  * a command marked sensitive (a PIN) is masked.
  *
+ * Deadlines: every call that waits for a card (connect, transmit,
+ * reconnect, begin a transaction) ends within the context's deadline
+ * (scm_rd_set_deadline, default SCM_RD_IO_TIMEOUT_MS per call) with
+ * SCM_E_CARD_TIMEOUT. pcsc-lite cannot stop such a call, so it is left
+ * behind on a thread of its own and the connection is dead from then on:
+ * every later call on it gives the same error at once. Each connection
+ * has its own PC/SC context, so one mute card blocks nothing else.
+ *
  * Threading: a context is used by one thread at a time, except
  * scm_rd_cancel, which may be called from another thread. */
 #ifndef SCMGR_READER_H
@@ -104,6 +112,18 @@ int scm_rd_list(struct scm_rd_ctx *ctx, const struct scm_rd_info **out, size_t *
 int scm_rd_wait(struct scm_rd_ctx *ctx, unsigned timeout_ms, struct scm_detail *d);
 void scm_rd_cancel(struct scm_rd_ctx *ctx);
 
+/* The deadline of each card call made through ctx and its connections, in
+ * ms; 0 restores the default. */
+#define SCM_RD_IO_TIMEOUT_MS 30000u
+void scm_rd_set_deadline(struct scm_rd_ctx *ctx, unsigned timeout_ms);
+/* While a card call waits, hook(arg, waited_ms) is called about every
+ * 100 ms on the waiting thread, with the time the call has taken so far
+ * (the UI reads its keys and signals there); true cancels the call
+ * (SCM_E_CANCELLED, the connection is dead as after a timeout). NULL
+ * removes it. */
+void scm_rd_set_hook(struct scm_rd_ctx *ctx, bool (*hook)(void *arg, unsigned waited_ms),
+                     void *arg);
+
 /* Resolve a reader spec: its index in the last scm_rd_list, or a part of
  * its name matching exactly one reader (SCM_E_AMBIGUOUS, SCM_E_NO_READER). */
 int scm_rd_find(struct scm_rd_ctx *ctx, const char *spec, size_t *index, struct scm_detail *d);
@@ -123,6 +143,10 @@ void scm_rd_disconnect(struct scm_rd_conn *conn);
 struct scm_tx *scm_rd_tx(struct scm_rd_conn *conn);
 const uint8_t *scm_rd_atr(const struct scm_rd_conn *conn, size_t *len);
 const char *scm_rd_conn_reader(const struct scm_rd_conn *conn);
+/* After err from an operation on conn: when the connection died of a
+ * missed deadline or a cancel, d gets the sentence naming the reader and
+ * the deadline, and that error is returned; otherwise err, d untouched. */
+int scm_rd_conn_why(const struct scm_rd_conn *conn, int err, struct scm_detail *d);
 
 /* ---- Errors ---------------------------------------------------------------- */
 

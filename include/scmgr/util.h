@@ -65,6 +65,7 @@ enum scm_err {
     SCM_E_CARD_MUTE = -206,
     SCM_E_TRANSMIT = -207,
     SCM_E_PCSC = -208,
+    SCM_E_CARD_TIMEOUT = -209,
 
     /* card agents: -300 .. -399 */
     SCM_E_NO_AGENT = -300,

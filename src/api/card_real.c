@@ -9,8 +9,8 @@
 
 static int refresh(struct scm_card *c, struct scm_detail *d);
 
-int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_card *c,
-                   struct scm_detail *d)
+static int open_real(const struct scm_card_ctx *ctx, const char *spec, struct scm_card *c,
+                     struct scm_detail *d)
 {
     const struct scm_rd_info *rl;
     size_t n, idx, atr_len;
@@ -52,6 +52,15 @@ int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_
     if (c->ops->pin_tries && c->ops->pin_tries(c->state, &c->ainfo.pin_tries, NULL) < 0)
         c->ainfo.pin_tries = -1;
     return refresh(c, d);
+}
+
+/* A card that missed its deadline (or whose call was cancelled) says so
+ * in one sentence naming the reader, whatever the agent made of the
+ * failed exchange. */
+int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_card *c,
+                   struct scm_detail *d)
+{
+    return scm_rd_conn_why(c->conn, open_real(ctx, spec, c, d), d);
 }
 
 void card_real_close(struct scm_card *c)
@@ -116,7 +125,7 @@ int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm
                             "(--force-last-try on the command line).",
                             c->name);
     }
-    rc = c->ops->verify_pin(c->state, pin, len, &tries, d);
+    rc = scm_rd_conn_why(c->conn, c->ops->verify_pin(c->state, pin, len, &tries, d), d);
     c->ainfo.pin_tries = tries;
     if (rc == SCM_E_BAD_PIN && tries >= 0)
         return scm_fail(d, rc, "Wrong PIN for the card in '%s': %d %s left.", c->name, tries,
@@ -200,7 +209,7 @@ int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
         return SCM_E_CARD_LOCKED;
     if (!c->ops->read)
         return SCM_E_NOT_SUPPORTED;
-    return c->ops->read(c->state, o, data, len, d);
+    return scm_rd_conn_why(c->conn, c->ops->read(c->state, o, data, len, d), d);
 }
 
 /* Every change of a card needs its PIN (doc/card-layout.md sets the
@@ -220,7 +229,7 @@ int card_real_write(struct scm_card *c, const struct scm_obj_new *o, bool replac
         return rc;
     if (!c->ops->write)
         return SCM_E_NOT_SUPPORTED;
-    rc = c->ops->write(c->state, o, replace, d);
+    rc = scm_rd_conn_why(c->conn, c->ops->write(c->state, o, replace, d), d);
     /* Counts in the card's info come from the agent's listing: renew it. */
     if (rc == SCM_OK)
         (void)refresh(c, NULL);
@@ -240,7 +249,7 @@ int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d)
         return SCM_E_NOT_SUPPORTED;
     /* The listing goes away with the change: keep the label. */
     snprintf(label, sizeof(label), "%s", o->label);
-    rc = c->ops->remove(c->state, label, d);
+    rc = scm_rd_conn_why(c->conn, c->ops->remove(c->state, label, d), d);
     if (rc == SCM_OK)
         (void)refresh(c, NULL);
     return rc;
@@ -276,7 +285,7 @@ int scm_card_init(const struct scm_card_ctx *ctx, const char *reader,
     ai.serial = p->serial;
     ai.pin = p->pin;
     ai.pin_len = p->pin_len;
-    rc = ops->init_card(scm_rd_tx(conn), &ai, d);
+    rc = scm_rd_conn_why(conn, ops->init_card(scm_rd_tx(conn), &ai, d), d);
     scm_rd_disconnect(conn);
     return rc;
 }

@@ -83,8 +83,9 @@ void scm_copy_report_free(struct scm_copy_report *r)
 static bool is_fatal(int err)
 {
     return err == SCM_E_CARD_REMOVED || err == SCM_E_NO_SERVICE || err == SCM_E_CARD_RESET ||
-           err == SCM_E_CARD_MUTE || err == SCM_E_TRANSMIT || err == SCM_E_PCSC ||
-           err == SCM_E_NOMEM || err == SCM_E_CANCELLED || err == SCM_E_CARD_FULL;
+           err == SCM_E_CARD_MUTE || err == SCM_E_CARD_TIMEOUT || err == SCM_E_TRANSMIT ||
+           err == SCM_E_PCSC || err == SCM_E_NOMEM || err == SCM_E_CANCELLED ||
+           err == SCM_E_CARD_FULL;
 }
 
 static bool wanted(const char *label, const char *const *labels, size_t nlabels)

@@ -74,6 +74,12 @@ static void probe(const struct scm_card_ctx *ctx, const struct scm_rd_info *r, s
         sl->state = SCM_SLOT_IN_USE;
     } else if (rc == SCM_E_CARD_MUTE) {
         sl->state = SCM_SLOT_MUTE;
+    } else if (rc == SCM_E_CARD_TIMEOUT || rc == SCM_E_CANCELLED) {
+        /* Probed again only after the card comes out and back (the cache
+         * below): a card that stops answering costs one deadline, not one
+         * per listing. */
+        sl->state = SCM_SLOT_MUTE;
+        snprintf(sl->why, sizeof(sl->why), "%s", d.text[0] ? d.text : scm_strerror(rc));
     } else {
         sl->state = SCM_SLOT_NO_AGENT;
         snprintf(sl->why, sizeof(sl->why), "%s", d.text[0] ? d.text : scm_strerror(rc));

@@ -84,8 +84,11 @@ int cli_readers(struct cli *c, struct scm_rd_ctx **out)
     int rc = SCM_OK;
     /* Without pcscd the context still comes back (and retries later);
      * the error is for this command. */
-    if (!c->readers)
+    if (!c->readers) {
         rc = scm_rd_open(&c->readers, &c->d);
+        if (c->readers)
+            scm_rd_set_deadline(c->readers, c->cfg.io_timeout * 1000u);
+    }
     *out = c->readers;
     return rc;
 }

@@ -51,6 +51,7 @@ int scm_rd_open(struct scm_rd_ctx **out, struct scm_detail *d)
         return SCM_E_NOMEM;
     atomic_init(&ctx->live, 0);
     atomic_init(&ctx->cancelled, false);
+    ctx->io_timeout_ms = SCM_RD_IO_TIMEOUT_MS;
     *out = ctx;
     /* Returned even without pcscd: the next call tries again. */
     return scm_rd__ctx_ensure(ctx, d);

@@ -327,6 +327,11 @@ struct ui {
     bool hangup;       /* a signal: no questions, drop unsaved changes */
     bool slots_pending;
     time_t last_input;
+    /* A card call is taking long (ui_main.c's hook): the status line said
+     * so, over what it said before. */
+    bool card_waiting;
+    char card_wait_prev[1024]; /* as status */
+    bool card_wait_prev_err;
 };
 
 #define UI_DIRTY_ALL ((1u << UI_W_COUNT) - 1)

@@ -106,6 +106,88 @@ static void signals_restore(struct sigaction old[4])
         sigaction(sigs[i], &old[i], NULL);
 }
 
+/* ---- A card that takes long ------------------------------------------------------
+ * Card calls run under the reader layer's deadline on a worker thread; this
+ * thread waits, and the reader layer calls card_wait_hook about every
+ * 100 ms meanwhile. So the keys and signals stay live whatever a card does:
+ * Esc cancels the call, F10 cancels it and quits, SIGTERM/SIGHUP/SIGINT
+ * cancel it and end the UI the usual way (terminal restored). */
+
+/* Cards doing key operations may take this long now and then: only a
+ * longer wait is worth a note. */
+#define CARD_WAIT_NOTE_MS 1000u
+#define TYPED_AHEAD_MAX 64
+
+static void stage_status_only(struct ui *ui)
+{
+    /* Only the status line: the call may be under a dialog, which the
+     * panes must not be drawn over. */
+    unsigned keep = ui->dirty & ~(1u << UI_W_STATUS);
+    ui->dirty = 1u << UI_W_STATUS;
+    ui_draw(ui);
+    ui->dirty |= keep;
+}
+
+static bool card_wait_hook(void *arg, unsigned waited_ms)
+{
+    struct ui *ui = arg;
+    int ahead[TYPED_AHEAD_MAX];
+    size_t n = 0;
+    bool stop = false;
+    if (ui->quit)
+        return true; /* quitting: whatever else waits is cancelled too */
+    if (!ui->card_waiting && waited_ms >= CARD_WAIT_NOTE_MS) {
+        ui->card_waiting = true;
+        snprintf(ui->card_wait_prev, sizeof(ui->card_wait_prev), "%s", ui->status);
+        ui->card_wait_prev_err = ui->status_err;
+        /* Not through ui_status: a passing note, not a message for the
+         * history (Ctrl-O) or the log. */
+        snprintf(ui->status, sizeof(ui->status), "%s",
+                 "Waiting for the card to answer... Esc cancels, F10 quits.");
+        ui->status_err = false;
+        ui_dirty(ui, UI_W_STATUS);
+        if (ui->curses_on)
+            stage_status_only(ui);
+    }
+    int k;
+    while (!stop && (k = ui_pollkey(ui)) != ERR) {
+        if (k == UI_KEY_QUIT) { /* a signal: ui_pollkey set quit and hangup */
+            stop = true;
+        } else if (k == KEY_F(10)) {
+            /* Cancel, and quit the usual way once back in the loop (which
+             * asks about unsaved VSC changes); every slow call until then
+             * is cancelled too. */
+            stop = true;
+            if (n < TYPED_AHEAD_MAX)
+                ahead[n++] = k;
+        } else if (k == 27) {
+            stop = true;
+        } else if (n < TYPED_AHEAD_MAX) {
+            /* Typed ahead: for whatever comes after the call. A resize
+             * goes back as curses' own key, which the loops lay out on. */
+            ahead[n++] = k == UI_KEY_RESIZE ? KEY_RESIZE : k;
+        }
+    }
+    /* ungetch is a stack: back in reverse, read again in order. */
+    while (n > 0)
+        ungetch(ahead[--n]);
+    return stop;
+}
+
+/* After an operation: the waiting note goes, unless the operation said
+ * something else meanwhile. */
+static void card_wait_done(struct ui *ui)
+{
+    if (!ui->card_waiting)
+        return;
+    ui->card_waiting = false;
+    if (strncmp(ui->status, "Waiting for the card", 20) == 0) {
+        snprintf(ui->status, sizeof(ui->status), "%s", ui->card_wait_prev);
+        ui->status_err = ui->card_wait_prev_err;
+        ui_dirty(ui, UI_W_STATUS);
+    }
+}
+
 /* ---- Setup ------------------------------------------------------------------- */
 
 static void load_theme(struct ui *ui, char *msg, size_t cap)
@@ -127,6 +209,9 @@ static void main_loop(struct ui *ui)
             ui_slots_refresh(ui);
             ui_check_removed(ui);
         }
+        card_wait_done(ui);
+        if (ui->quit)
+            break;
         ui_draw(ui);
         int k = ui_getkey(ui);
         switch (k) {
@@ -185,6 +270,10 @@ int scm_ui_run(const struct scm_ui_opts *o)
     if ((rc = scm_clip_new(&ui.clip)) < 0 || (rc = scm_slots_new(&ui.slotstate)) < 0)
         goto out;
     scm_rd_open(&ui.cctx.readers, NULL);
+    if (ui.cctx.readers) {
+        scm_rd_set_deadline(ui.cctx.readers, o->cfg->io_timeout * 1000u);
+        scm_rd_set_hook(ui.cctx.readers, card_wait_hook, &ui);
+    }
     load_theme(&ui, theme_msg, sizeof(theme_msg));
 
     sig_fd = sigp[1];
@@ -194,15 +283,19 @@ int scm_ui_run(const struct scm_ui_opts *o)
         goto out;
     }
     watcher_start(&w, evp[1]);
-    ui_slots_refresh(&ui);
     ui.last_input = time(NULL);
     if (theme_msg[0])
         ui_status(&ui, true, "%s", theme_msg);
     else if (!scm_secure_locked())
         ui_status(&ui, true,
                   "Secure memory is not locked (RLIMIT_MEMLOCK): secrets may be swapped.");
-    else if (ui.status[0] == '\0')
-        ui_status(&ui, false, "Select a reader or VSC and press Enter. F1 help, F9 menu, F10 quit.");
+    else
+        ui_status(&ui, false,
+                  "Select a reader or VSC and press Enter. F1 help, F9 menu, F10 quit.");
+    /* The first screen is up before any card is asked anything: probing a
+     * card may take up to the deadline. */
+    ui_draw(&ui);
+    ui_slots_refresh(&ui);
 
     main_loop(&ui);
 

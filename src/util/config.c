@@ -27,7 +27,8 @@ void scm_config_test_set_system_policy(const char *path)
 /* The keys each kind of file may hold, as "section:key" the way iniparser
  * stores them (lower case). Anything else is a mistake worth reporting:
  * a misspelt policy key silently ignored would weaken the policy. */
-static const char *const user_keys[] = {"store:path", "ui:theme", "ui:mouse", NULL};
+static const char *const user_keys[] = {"store:path", "ui:theme", "ui:mouse", "card:io_timeout",
+                                         NULL};
 static const char *const policy_keys[] = {
     "policy:min_password_length",
     "policy:kdf_min_iterations",
@@ -242,6 +243,11 @@ static int apply_user(struct scm_config *cfg, const dictionary *ini, const char 
     if ((rc = get_bool(ini, path, "ui:mouse", &mouse, d)) < 0)
         return rc;
     cfg->no_mouse = !mouse;
+    unsigned long n;
+    if ((rc = get_uint(ini, path, "card:io_timeout", 1, SCM_IO_TIMEOUT_MAX, &n, d)) < 0)
+        return rc;
+    if (rc > 0)
+        cfg->io_timeout = (unsigned)n;
     return SCM_OK;
 }
 

@@ -63,6 +63,7 @@ static const struct err_row rows[] = {
     {SCM_E_CARD_MUTE, 1, "The card does not answer: take it out and insert it again."},
     {SCM_E_TRANSMIT, 1, "Communication with the card failed; it may have been taken out."},
     {SCM_E_PCSC, 1, "The PC/SC service reported an error."},
+    {SCM_E_CARD_TIMEOUT, 1, "The card did not answer in time; the command was cancelled."},
 
     {SCM_E_NO_AGENT, 1, "No card agent knows this card."},
     {SCM_E_BAD_PIN, 3, "Wrong PIN."},

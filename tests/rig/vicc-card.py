@@ -35,6 +35,7 @@ import runpy
 import socket
 import struct
 import sys
+import time
 
 # Debian puts the emulator's package outside sys.path, and ships
 # PyCryptodome as "Cryptodome" while the emulator imports "Crypto".
@@ -129,6 +130,43 @@ def _fuse_tick():
 
 
 VirtualICC._VirtualICC__recvFromVPICC = _recv_from_vpcd
+
+
+# ---- test hook: a card that stops answering ------------------------------------
+# Not an emulator fix: RIG_CARD_MODE=mute answers power and ATR requests
+# (so the card is PRESENT and a connect works) but never a command APDU;
+# RIG_CARD_MODE=slow sends every answer to an APDU one byte per second,
+# framing included (vpcd reads the 2-byte length and the payload as they
+# come, so the pace reaches the reader as it would from a slow card).
+_MODE = os.environ.get("RIG_CARD_MODE", "")
+_orig_send = VirtualICC._VirtualICC__sendToVPICC
+
+
+def _send_to_vpcd(self, msg):
+    if _MODE == "slow" and len(msg) > 0 and self._rig_apdu:
+        for b in struct.pack("!H", len(msg)) + msg:
+            time.sleep(1)
+            self.sock.sendall(bytes([b]))
+        return
+    _orig_send(self, msg)
+
+
+def _recv_paced(self):
+    size, msg = _recv_from_vpcd(self)
+    self._rig_apdu = size > 1
+    if _MODE == "mute" and self._rig_apdu:
+        logging.warning("rig: mute card, this APDU is never answered")
+        sys.stdout.flush()
+        while True:  # until the rig stops the card (SIGTERM)
+            time.sleep(3600)
+    return size, msg
+
+
+if _MODE in ("mute", "slow"):
+    VirtualICC._VirtualICC__recvFromVPICC = _recv_paced
+    VirtualICC._VirtualICC__sendToVPICC = _send_to_vpcd
+elif _MODE:
+    sys.exit("vicc-card.py: RIG_CARD_MODE must be mute or slow, not %r" % _MODE)
 
 
 # ---- READ / WRITE: Le handling ----------------------------------------------

@@ -123,7 +123,36 @@ static void test_user_file(void **state)
     assert_string_equal(cfg.store_dir, "/srv/cards");
     assert_string_equal(cfg.theme, "dark");
     assert_non_null(cfg.config_path);
+    assert_int_equal(cfg.io_timeout, 0); /* not given: the reader layer's default */
     scm_config_free(&cfg);
+
+    /* [card] io_timeout: whole seconds from 1 to SCM_IO_TIMEOUT_MAX. */
+    static const struct {
+        const char *value;
+        int rc;
+        unsigned want;
+    } tmo[] = {
+        {"1", SCM_OK, 1},
+        {"30", SCM_OK, 30},
+        {"3600", SCM_OK, 3600},
+        {"0", SCM_E_CONFIG, 0},
+        {"3601", SCM_E_CONFIG, 0},
+        {"-5", SCM_E_CONFIG, 0},
+        {"2s", SCM_E_CONFIG, 0},
+        {"", SCM_E_CONFIG, 0},
+        {"99999999999999999999", SCM_E_CONFIG, 0},
+    };
+    for (size_t i = 0; i < sizeof(tmo) / sizeof(tmo[0]); i++) {
+        char text[128];
+        snprintf(text, sizeof(text), "[card]\nio_timeout = %s\n", tmo[i].value);
+        const char *tp = put(f, "tmo.ini", text);
+        assert_int_equal(load(&cfg, tp, NULL, NULL, &d), tmo[i].rc);
+        if (tmo[i].rc == SCM_OK)
+            assert_int_equal(cfg.io_timeout, tmo[i].want);
+        else
+            assert_non_null(strstr(d.text, "io_timeout must be a whole number from 1 to 3600"));
+        scm_config_free(&cfg);
+    }
 
     /* --config FILE instead; "~/" means HOME. */
     const char *p = put(f, "mine.ini", "; comment\n[store]\npath = ~/cards\n");

@@ -1,0 +1,195 @@
+/* The reader handler's deadline on card calls (src/reader/pcsc_call.c),
+ * against the rig with a mute card (RIG_CARD_MODE=mute: it takes the
+ * connection, never answers an APDU) in slot 0 and a good card in slot 1.
+ * Run by run-under-rig.sh; the steps depend on each other and run in
+ * order. A hang here is the bug under test: meson's timeout fails it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "scmgr/reader.h"
+
+static const uint8_t select_mf[] = {0x00, 0xA4, 0x00, 0x0C, 0x02, 0x3F, 0x00};
+
+struct rt {
+    struct scm_rd_ctx *ctx;
+    const char *reader[2];
+};
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void rig(const char *args, const char *mode)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "RIG_CARD_MODE=%s bash \"%s\" %s", mode, getenv("SCMGR_RIG"), args);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* One raw exchange, as an agent's would go. */
+static int tx(struct scm_rd_conn *conn)
+{
+    uint8_t r[258];
+    size_t rlen = sizeof(r);
+    struct scm_tx *t = scm_rd_tx(conn);
+    return t->ops->transmit(t->impl, select_mf, sizeof(select_mf), r, &rlen);
+}
+
+static int setup(void **state)
+{
+    static struct rt t;
+    t.reader[0] = getenv("RIG_READER_0");
+    t.reader[1] = getenv("RIG_READER_1");
+    if (!t.reader[0] || !t.reader[1] || !getenv("SCMGR_RIG")) {
+        fprintf(stderr, "test_deadline runs under the rig: use run-under-rig.sh\n");
+        return -1;
+    }
+    if (scm_rd_open(&t.ctx, NULL) != SCM_OK)
+        return -1;
+    *state = &t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct rt *t = *state;
+    scm_rd_close(t->ctx);
+    return 0;
+}
+
+static void t_mute_card(void **state)
+{
+    (void)state;
+    rig("card-kill 0", "");
+    rig("card-start 0", "mute");
+}
+
+/* The first APDU to the mute card ends at the deadline; the connection is
+ * dead from then on and says so at once, without another wait. */
+static void t_transmit_deadline(void **state)
+{
+    struct rt *t = *state;
+    struct scm_rd_conn *conn;
+    struct scm_detail d = {{0}};
+    char want[256];
+    scm_rd_set_deadline(t->ctx, 1000);
+    assert_int_equal(scm_rd_connect(t->ctx, t->reader[0], &conn, &d), SCM_OK);
+
+    long t0 = now_ms();
+    int rc = tx(conn);
+    long took = now_ms() - t0;
+    assert_int_equal(rc, SCM_E_CARD_TIMEOUT);
+    assert_true(took >= 1000); /* not before the deadline */
+
+    t0 = now_ms();
+    assert_int_equal(tx(conn), SCM_E_CARD_TIMEOUT);
+    assert_int_equal(scm_tx_begin(scm_rd_tx(conn)), SCM_E_CARD_TIMEOUT);
+    assert_true(now_ms() - t0 < 1000); /* no second deadline spent */
+
+    assert_int_equal(scm_rd_conn_why(conn, SCM_E_TRANSMIT, &d), SCM_E_CARD_TIMEOUT);
+    snprintf(want, sizeof(want),
+             "The card in '%s' did not answer within 1 s; the command was cancelled.",
+             t->reader[0]);
+    assert_string_equal(d.text, want);
+    scm_rd_disconnect(conn); /* returns: the stuck call keeps its handles */
+}
+
+/* The good card in the other reader is not held up, on the same context. */
+static void t_other_reader(void **state)
+{
+    struct rt *t = *state;
+    struct scm_rd_conn *conn;
+    struct scm_detail d = {{0}};
+    assert_int_equal(scm_rd_connect(t->ctx, t->reader[1], &conn, &d), SCM_OK);
+    assert_int_equal(tx(conn), SCM_OK);
+    assert_int_equal(scm_rd_conn_why(conn, SCM_OK, &d), SCM_OK);
+    scm_rd_disconnect(conn);
+}
+
+/* pcscd keeps the reader busy with the unanswered APDU: connecting waits
+ * too, and ends at the deadline with the sentence (in ms when not whole
+ * seconds). */
+static void t_connect_deadline(void **state)
+{
+    struct rt *t = *state;
+    struct scm_rd_conn *conn = (struct scm_rd_conn *)1;
+    struct scm_detail d = {{0}};
+    char want[256];
+    scm_rd_set_deadline(t->ctx, 1500);
+    assert_int_equal(scm_rd_connect(t->ctx, t->reader[0], &conn, &d), SCM_E_CARD_TIMEOUT);
+    assert_null(conn);
+    snprintf(want, sizeof(want),
+             "The card in '%s' did not answer within 1500 ms; the command was cancelled.",
+             t->reader[0]);
+    assert_string_equal(d.text, want);
+}
+
+struct hook_seen {
+    int calls;
+    unsigned last_ms;
+    bool increasing;
+};
+
+static bool cancel_after_300ms(void *arg, unsigned waited_ms)
+{
+    struct hook_seen *h = arg;
+    if (h->calls++ > 0 && waited_ms < h->last_ms)
+        h->increasing = false;
+    h->last_ms = waited_ms;
+    return waited_ms >= 300;
+}
+
+/* The hook sees the wait grow and may cancel it long before the deadline. */
+static void t_hook_cancels(void **state)
+{
+    struct rt *t = *state;
+    struct scm_rd_conn *conn;
+    struct scm_detail d = {{0}};
+    struct hook_seen h = {.increasing = true};
+    char want[256];
+    scm_rd_set_deadline(t->ctx, 600000);
+    scm_rd_set_hook(t->ctx, cancel_after_300ms, &h);
+    assert_int_equal(scm_rd_connect(t->ctx, t->reader[0], &conn, &d), SCM_E_CANCELLED);
+    scm_rd_set_hook(t->ctx, NULL, NULL);
+    assert_true(h.calls >= 2);
+    assert_true(h.increasing);
+    assert_true(h.last_ms >= 300);
+    snprintf(want, sizeof(want), "The command on the card in '%s' was cancelled.", t->reader[0]);
+    assert_string_equal(d.text, want);
+}
+
+/* The mute card taken out: the calls left behind end and clean up after
+ * themselves (the sanitizers watch), and a good card in the same reader
+ * works again. */
+static void t_recover(void **state)
+{
+    struct rt *t = *state;
+    struct scm_rd_conn *conn;
+    struct scm_detail d = {{0}};
+    rig("card-kill 0", "");
+    rig("card-start 0", "");
+    scm_rd_set_deadline(t->ctx, 0); /* the default again */
+    assert_int_equal(scm_rd_connect(t->ctx, t->reader[0], &conn, &d), SCM_OK);
+    assert_int_equal(tx(conn), SCM_OK);
+    scm_rd_disconnect(conn);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_mute_card),    cmocka_unit_test(t_transmit_deadline),
+        cmocka_unit_test(t_other_reader), cmocka_unit_test(t_connect_deadline),
+        cmocka_unit_test(t_hook_cancels), cmocka_unit_test(t_recover),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
