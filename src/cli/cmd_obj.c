@@ -111,9 +111,7 @@ int cli_cmd_ls(struct cli *c)
     struct scm_card_info ci;
     const struct scm_obj_info *o;
     size_t n;
-    int rc = cli_check(&c->a, "ls", CLI_OPT_JSON | CLI_OPT_SECRETS, 2, 2, &c->d);
-    if (rc < 0)
-        return rc;
+    int rc;
     if ((rc = open_card(c, c->a.pos[1], &card)) < 0)
         goto out;
     /* Without a password: the public area, and counts of the others. */
@@ -223,9 +221,7 @@ int cli_cmd_get(struct cli *c)
     uint8_t *data = NULL;
     size_t len = 0;
     uint32_t id;
-    int rc = cli_check(&c->a, "get", CLI_OPT_OUTPUT | CLI_OPT_SECRETS, 3, 3, &c->d);
-    if (rc < 0)
-        return rc;
+    int rc;
     if ((rc = open_card(c, c->a.pos[1], &card)) < 0 ||
         (rc = find_obj(c, card, c->a.pos[2], &id)) < 0)
         goto out;
@@ -297,10 +293,7 @@ int cli_cmd_put(struct cli *c)
     uint8_t *data = NULL;
     size_t len = 0;
     char clean[CLEAN_MAX];
-    int rc = cli_check(&c->a, "put", CLI_OPT_AREA | CLI_OPT_TYPE | CLI_OPT_REPLACE | CLI_OPT_SECRETS,
-                       4, 4, &c->d);
-    if (rc < 0)
-        return rc;
+    int rc;
     memset(&o, 0, sizeof(o));
     o.label = c->a.pos[2];
     o.area = SCM_AREA_PUBLIC;
@@ -343,9 +336,7 @@ int cli_cmd_rm(struct cli *c)
     struct scm_card *card = NULL;
     char clean[CLEAN_MAX];
     uint32_t id;
-    int rc = cli_check(&c->a, "rm", CLI_OPT_SECRETS, 3, 3, &c->d);
-    if (rc < 0)
-        return rc;
+    int rc;
     if ((rc = open_card(c, c->a.pos[1], &card)) < 0 || (rc = unlock_card(c, card)) < 0)
         goto out;
     if ((rc = find_obj(c, card, c->a.pos[2], &id)) < 0 ||
