@@ -113,10 +113,21 @@ static bool typed_in_full(const char *arg, const char *name)
            (arg[2 + n] == '\0' || arg[2 + n] == '=');
 }
 
+/* "scmgr get --help" once the words so far name a command, else
+ * "scmgr --help": where a usage error sends the user. */
+static const char *help_for(const struct cli_args *a, char *buf, size_t cap)
+{
+    const struct cli_command *cmd = cli_command_find(a->pos, a->npos);
+    snprintf(buf, cap, "scmgr %s%s--help", cmd ? cmd->name : "", cmd ? " " : "");
+    return buf;
+}
+
 static int add_pos(struct cli_args *a, const char *s, struct scm_detail *d)
 {
+    char help[64];
     if (a->npos >= CLI_POS_MAX)
-        return scm_fail(d, SCM_E_USAGE, "Too many arguments; see scmgr --help.");
+        return scm_fail(d, SCM_E_USAGE, "Too many arguments; see %s.",
+                        help_for(a, help, sizeof(help)));
     a->pos[a->npos++] = s;
     return SCM_OK;
 }
@@ -148,6 +159,7 @@ int cli_parse(int argc, char **argv, struct cli_args *a, struct scm_detail *d)
      * them; ":": a missing argument is reported as ':' to us, not printed. */
     char shorts[3 + 2 * N_OPTS + 1] = "-:";
     size_t ns = 2;
+    char help[64];
     int rc = SCM_OK;
 
     memset(a, 0, sizeof(*a));
@@ -175,7 +187,8 @@ int cli_parse(int argc, char **argv, struct cli_args *a, struct scm_detail *d)
         if (ch == -1)
             break;
         if (idx >= 0 && !typed_in_full(argv[before], long_opts[idx].name))
-            return scm_fail(d, SCM_E_USAGE, "Unknown option '%s'; see scmgr --help.", argv[before]);
+            return scm_fail(d, SCM_E_USAGE, "Unknown option '%s'; see %s.", argv[before],
+                            help_for(a, help, sizeof(help)));
         if (ch >= OPT_BASE && ch < OPT_BASE + (int)N_OPTS)
             o = &opts[ch - OPT_BASE];
         for (size_t i = 0; !o && ch > 1 && i < N_OPTS; i++)
@@ -186,14 +199,15 @@ int cli_parse(int argc, char **argv, struct cli_args *a, struct scm_detail *d)
         } else if (ch == 1) {
             rc = add_pos(a, optarg, d);
         } else if (ch == ':') {
-            return scm_fail(d, SCM_E_USAGE, "Option '%s' needs a value; see scmgr --help.",
-                            argv[optind - 1]);
+            return scm_fail(d, SCM_E_USAGE, "Option '%s' needs a value; see %s.", argv[optind - 1],
+                            help_for(a, help, sizeof(help)));
         } else {
             /* optopt is the short option character, or 0 for a long one. */
             if (optopt && optopt != '?')
-                return scm_fail(d, SCM_E_USAGE, "Unknown option '-%c'; see scmgr --help.", optopt);
-            return scm_fail(d, SCM_E_USAGE, "Unknown option '%s'; see scmgr --help.",
-                            argv[optind - 1]);
+                return scm_fail(d, SCM_E_USAGE, "Unknown option '-%c'; see %s.", optopt,
+                                help_for(a, help, sizeof(help)));
+            return scm_fail(d, SCM_E_USAGE, "Unknown option '%s'; see %s.", argv[optind - 1],
+                            help_for(a, help, sizeof(help)));
         }
         if (rc < 0)
             return rc;

@@ -304,7 +304,7 @@ int cli_cmd_put(struct cli *c)
     if (c->a.area)
         o.area = (enum scm_area)rc;
     if (c->a.type && (rc = scm_obj_type_parse(c->a.type)) < 0)
-        return scm_fail(&c->d, SCM_E_USAGE, "Unknown --type '%s'; see scmgr --help.",
+        return scm_fail(&c->d, SCM_E_USAGE, "Unknown --type '%s'; see scmgr put --help.",
                         cli_clean(c->a.type, clean, sizeof(clean)));
     if (c->a.type)
         o.type = (enum scm_obj_type)rc;

@@ -146,7 +146,10 @@ check_usage "get vsc:X L extra" "'get' takes only CARD and LABEL, so 'extra' is 
 check_usage "vsc list --label x" "'vsc list' does not take --label; see scmgr vsc list --help"
 check_usage "ls vsc:X --area public" "'ls' does not take --area"
 check_usage "readers --pin-fd 0" "'readers' does not take --pin-fd"
-check_usage "get vsc:X L --frobnicate" "Unknown option '--frobnicate'"
+check_usage "get vsc:X L --frobnicate" "Unknown option '--frobnicate'; see scmgr get --help"
+check_usage "vsc new 1 --label" "Option '--label' needs a value; see scmgr vsc new --help"
+check_usage "--frobnicate vsc list" "Unknown option '--frobnicate'; see scmgr --help"
+check_usage "put vsc:X L F --type frob" "Unknown --type 'frob'; see scmgr put --help"
 # The user's bytes in a sentence are made inert.
 check_usage "vsc list $(printf '\033]52;c;x\007')" "one too many"
 lacks "$ERR" "$(printf '\033')"
