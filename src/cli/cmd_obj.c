@@ -293,7 +293,7 @@ int cli_cmd_put(struct cli *c)
     uint8_t *data = NULL;
     size_t len = 0;
     char clean[CLEAN_MAX];
-    int rc;
+    int rc = SCM_OK;
     memset(&o, 0, sizeof(o));
     o.label = c->a.pos[2];
     o.area = SCM_AREA_PUBLIC;
