@@ -68,8 +68,10 @@ enum cli_opt_kind {
 };
 
 /* One option: the one row that getopt, the checks, every --help and the
- * man page's consistency test read. Adding an option is adding a row
- * (and, for a per-command one, its bit to the commands' rows). */
+ * man page's consistency test read. Adding an option is adding a row in
+ * args.c (a per-command one also gets a CLI_OPT_ bit, its field in struct
+ * cli_args and its bit in the rows of the commands that take it), then
+ * tests/cli/docs.sh --update and an OPTIONS entry in doc/scmgr.1. */
 struct cli_option {
     const char *name; /* the long name, without "--" */
     char short_name;  /* 'o', or 0 */
