@@ -41,6 +41,8 @@ static const struct cli_option opts[] = {
     FLAG("init", CLI_OPT_INIT, init, "lay out a blank destination card first (its PIN stays)"),
     {"output", 'o', CLI_OPT_OUTPUT, CLI_KIND_STRING, OFF(output), "FILE",
      "write to FILE (mode 0600) instead of standard output", false},
+    FLAG("require-verified", CLI_OPT_REQUIRE_VERIFIED, require_verified,
+         "refuse a public object of a VSC that the password has not verified"),
     FLAG("yes", CLI_OPT_YES, yes, "do not ask before deleting (needed without a terminal)"),
     FD("password-fd", CLI_OPT_PW_FD, pw_fd, "read a VSC's password as one line from descriptor N"),
     FD("new-password-fd", CLI_OPT_NEW_PW_FD, new_pw_fd, "read the new password from descriptor N"),
