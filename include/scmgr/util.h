@@ -88,7 +88,9 @@ const char *scm_strerror(int err);
 int scm_exit_code(int err);
 
 /* Optional detail for an error: one plain sentence naming the file and what
- * is wrong. Functions that take a `struct scm_detail *` accept NULL. */
+ * is wrong. Functions that take a `struct scm_detail *` accept NULL. Names
+ * and labels in it are as given (from a card, a reader, a file): whatever
+ * shows a detail sanitises it, once (cli_print, ui_put, scm_log). */
 #define SCM_DETAIL_MAX 512
 struct scm_detail {
     char text[SCM_DETAIL_MAX];
@@ -109,6 +111,16 @@ int scm_fail_because(struct scm_detail *d, int err, const char *what);
  * scm_secure_free(NULL, n) is a no-op. */
 void *scm_secure_alloc(size_t len);
 void scm_secure_free(void *p, size_t len);
+/* Has every secure allocation so far been locked? Past RLIMIT_MEMLOCK the
+ * memory still works but may be swapped: the first such allocation logs
+ * one warning. Before any allocation a one-page probe answers, so that
+ * `scmgr --version` can tell. Not thread-safe on the first failure only in
+ * that two threads may both log. */
+bool scm_secure_locked(void);
+/* scm_secure_locked() as a sentence: "locked (RLIMIT_MEMLOCK 8192 KiB)" or
+ * "NOT locked (...): secrets may be swapped to disk; ...", for --version,
+ * the log and the UI. */
+void scm_secure_explain(char *buf, size_t cap);
 /* Wipe a buffer that may hold a secret (never optimised away). */
 void scm_wipe(void *p, size_t len);
 

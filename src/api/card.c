@@ -14,12 +14,6 @@ bool scm_card_name_is_vsc(const char *name)
     return name && strncmp(name, VSC_PREFIX, strlen(VSC_PREFIX)) == 0;
 }
 
-/* Labels come from cards, files and the command line: keep details one line. */
-const char *card_clean(const char *s, char *buf, size_t len)
-{
-    scm_sanitize(s, strlen(s), buf, len);
-    return buf;
-}
 void card_drop_listing(struct scm_card *c)
 {
     free(c->objs);
@@ -31,10 +25,9 @@ static int open_vsc(const struct scm_card_ctx *ctx, const char *name, struct scm
                     struct scm_detail *d)
 {
     const char *uid = name + strlen(VSC_PREFIX);
-    char clean[200];
     if (!scm_vsc_uid_valid(uid))
-        return scm_fail(d, SCM_E_BAD_UID, "'%s' is not a valid VSC identifier: %s",
-                        card_clean(uid, clean, sizeof(clean)), scm_strerror(SCM_E_BAD_UID));
+        return scm_fail(d, SCM_E_BAD_UID, "'%s' is not a valid VSC identifier: %s", uid,
+                        scm_strerror(SCM_E_BAD_UID));
     if (!ctx->store)
         return SCM_E_INVAL;
     c->kind = SCM_CARD_VSC;
@@ -46,15 +39,13 @@ int scm_card_open(const struct scm_card_ctx *ctx, const char *name, struct scm_c
                   struct scm_detail *d)
 {
     struct scm_card *c;
-    char clean[200];
     int rc;
 
     *out = NULL;
     if (!ctx || !name || !name[0])
         return SCM_E_INVAL;
     if (!scm_card_name_is_vsc(name) && !ctx->readers)
-        return scm_fail(d, SCM_E_USAGE, "'%s' is not a VSC name (vsc:UID).",
-                        card_clean(name, clean, sizeof(clean)));
+        return scm_fail(d, SCM_E_USAGE, "'%s' is not a VSC name (vsc:UID).", name);
     c = calloc(1, sizeof(*c));
     if (!c)
         return SCM_E_NOMEM;
@@ -215,21 +206,19 @@ static int check_replace(struct scm_card *c, const struct scm_obj_new *o, bool r
                          bool *exists, enum scm_obj_type *type_out, uint32_t *id,
                          struct scm_detail *d)
 {
-    char clean[SCM_OBJ_LABEL_MAX * 4 + 1];
     const struct scm_obj_info *oi;
     *exists = false;
     *type_out = o->type ? o->type : SCM_OBJ_DATA;
     if (!replace || !(oi = listed(c, o->label, 0)))
         return SCM_OK;
     if (oi->area != o->area)
-        return scm_fail(d, SCM_E_EXISTS, "'%s' is in the %s area of %s, not the %s area: delete it first.",
-                        card_clean(o->label, clean, sizeof(clean)), scm_area_name(oi->area), c->name,
-                        scm_area_name(o->area));
+        return scm_fail(d, SCM_E_EXISTS,
+                        "'%s' is in the %s area of %s, not the %s area: delete it first.", o->label,
+                        scm_area_name(oi->area), c->name, scm_area_name(o->area));
     if (o->type && oi->type != o->type)
         return scm_fail(d, SCM_E_EXISTS,
                         "'%s' on %s is of type %s, not %s: delete it first to change its type.",
-                        card_clean(o->label, clean, sizeof(clean)), c->name,
-                        scm_obj_type_name(oi->type), scm_obj_type_name(o->type));
+                        o->label, c->name, scm_obj_type_name(oi->type), scm_obj_type_name(o->type));
     *exists = true;
     *type_out = oi->type;
     *id = oi->id;
@@ -239,7 +228,6 @@ static int check_replace(struct scm_card *c, const struct scm_obj_new *o, bool r
 int scm_card_write(struct scm_card *c, const struct scm_obj_new *o, bool replace, uint32_t *id_out,
                    struct scm_detail *d)
 {
-    char clean[SCM_OBJ_LABEL_MAX * 4 + 1];
     struct scm_obj_new n;
     bool exists;
     uint32_t id = 0;
@@ -262,10 +250,9 @@ int scm_card_write(struct scm_card *c, const struct scm_obj_new *o, bool replace
         rc = scm_vsc_add(c->vsc, &n, &id);
     if (rc == SCM_E_EXISTS)
         return scm_fail(d, rc, "%s already has an object labelled '%s': use --replace.", c->name,
-                        card_clean(o->label, clean, sizeof(clean)));
+                        o->label);
     if (rc == SCM_E_BAD_LABEL || rc == SCM_E_LIMIT)
-        return scm_fail(d, rc, "'%s': %s", card_clean(o->label, clean, sizeof(clean)),
-                        scm_strerror(rc));
+        return scm_fail(d, rc, "'%s': %s", o->label, scm_strerror(rc));
     if (rc < 0)
         return rc;
     if (c->kind == SCM_CARD_REAL && scm_card_find(c, o->label, &id) < 0)

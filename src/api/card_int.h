@@ -28,7 +28,6 @@ struct scm_card {
 };
 
 void card_drop_listing(struct scm_card *c);
-const char *card_clean(const char *s, char *buf, size_t len);
 
 /* card_real.c: the real-card half of each verb. */
 int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_card *c,

@@ -15,7 +15,7 @@ int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_
     const struct scm_rd_info *rl;
     size_t n, idx, atr_len;
     const uint8_t *atr;
-    char clean[SCM_RD_NAME_MAX * 4], hex[SCM_RD_ATR_MAX * 3 + 1];
+    char hex[SCM_RD_ATR_MAX * 3 + 1];
     int rc;
 
     c->kind = SCM_CARD_REAL;
@@ -32,7 +32,7 @@ int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_
         return scm_fail(d, rc,
                         "No card agent knows the card in '%s' (ATR %s); if it is a blank card, "
                         "initialise it with 'scmgr card init'.",
-                        card_clean(c->name, clean, sizeof(clean)), hex);
+                        c->name, hex);
     }
     if (rc < 0)
         return rc;
@@ -46,7 +46,7 @@ int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_
         return scm_fail(d, SCM_E_CARD_BLANK,
                         "The card in '%s' carries no scmgr objects yet: initialise it with "
                         "'scmgr card init'.",
-                        card_clean(c->name, clean, sizeof(clean)));
+                        c->name);
     /* What a PIN dialog shows before the first try: the tries left (one
      * empty VERIFY, which spends none), and how many objects are locked. */
     if (c->ops->pin_tries && c->ops->pin_tries(c->state, &c->ainfo.pin_tries, NULL) < 0)
@@ -101,32 +101,28 @@ void card_real_info(const struct scm_card *c, struct scm_card_info *out)
  * not tried, the last try is spent only when the caller confirmed it. */
 int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm_detail *d)
 {
-    char clean[SCM_RD_NAME_MAX * 4];
     int tries = -1, rc;
 
     if (!c->ops->verify_pin)
-        return scm_fail(d, SCM_E_NOT_SUPPORTED, "The card in '%s' has no PIN to verify.",
-                        card_clean(c->name, clean, sizeof(clean)));
+        return scm_fail(d, SCM_E_NOT_SUPPORTED, "The card in '%s' has no PIN to verify.", c->name);
     if (c->ops->pin_tries && c->ops->pin_tries(c->state, &tries, NULL) == SCM_OK) {
         c->ainfo.pin_tries = tries;
         if (tries == 0)
             return scm_fail(d, SCM_E_PIN_BLOCKED, "The PIN of the card in '%s' is blocked.",
-                            card_clean(c->name, clean, sizeof(clean)));
+                            c->name);
         if (tries == 1 && !c->allow_last_try)
             return scm_fail(d, SCM_E_PIN_LAST_TRY,
                             "Only one PIN try is left on the card in '%s': confirm to use it "
                             "(--force-last-try on the command line).",
-                            card_clean(c->name, clean, sizeof(clean)));
+                            c->name);
     }
     rc = c->ops->verify_pin(c->state, pin, len, &tries, d);
     c->ainfo.pin_tries = tries;
     if (rc == SCM_E_BAD_PIN && tries >= 0)
-        return scm_fail(d, rc, "Wrong PIN for the card in '%s': %d %s left.",
-                        card_clean(c->name, clean, sizeof(clean)), tries,
+        return scm_fail(d, rc, "Wrong PIN for the card in '%s': %d %s left.", c->name, tries,
                         tries == 1 ? "try" : "tries");
     if (rc == SCM_E_PIN_BLOCKED)
-        return scm_fail(d, rc, "Wrong PIN: the PIN of the card in '%s' is now blocked.",
-                        card_clean(c->name, clean, sizeof(clean)));
+        return scm_fail(d, rc, "Wrong PIN: the PIN of the card in '%s' is now blocked.", c->name);
     if (rc < 0)
         return rc;
     c->pin_ok = true;
@@ -192,13 +188,12 @@ static const struct scm_agent_obj *by_id(struct scm_card *c, uint32_t id)
 int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
                    struct scm_detail *d)
 {
-    char clean[SCM_OBJ_LABEL_MAX * 4 + 1];
     const struct scm_agent_obj *o = by_id(c, id);
     if (!o)
         return SCM_E_NOT_FOUND;
     if (o->not_exportable || o->area == SCM_AREA_SECRET)
         return scm_fail(d, SCM_E_NOT_EXPORTABLE, "'%s' is a key the card does not release.",
-                        card_clean(o->label, clean, sizeof(clean)));
+                        o->label);
     /* The API keeps the private area closed until the PIN was verified,
      * also on cards that do not enforce it themselves. */
     if (o->area != SCM_AREA_PUBLIC && !c->pin_ok)
@@ -212,11 +207,9 @@ int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
  * access conditions so); the API says so before any APDU. */
 static int need_pin(const struct scm_card *c, struct scm_detail *d)
 {
-    char clean[SCM_RD_NAME_MAX * 4];
     if (c->pin_ok)
         return SCM_OK;
-    return scm_fail(d, SCM_E_CARD_LOCKED, "Changing the card in '%s' needs its PIN.",
-                    card_clean(c->name, clean, sizeof(clean)));
+    return scm_fail(d, SCM_E_CARD_LOCKED, "Changing the card in '%s' needs its PIN.", c->name);
 }
 
 int card_real_write(struct scm_card *c, const struct scm_obj_new *o, bool replace,
@@ -293,7 +286,6 @@ int scm_card_init(const struct scm_card_ctx *ctx, const char *reader,
 int scm_card_wait_swap(const struct scm_card_ctx *ctx, const char *reader, unsigned timeout_ms,
                        struct scm_detail *d)
 {
-    char clean[SCM_RD_NAME_MAX * 4];
     unsigned start = 0;
     bool have_start = false, seen_empty = false;
     struct timespec t0, now;
@@ -312,8 +304,7 @@ int scm_card_wait_swap(const struct scm_card_ctx *ctx, const char *reader, unsig
             if (strcmp(rl[i].name, reader) == 0)
                 r = &rl[i];
         if (!r)
-            return scm_fail(d, SCM_E_NO_READER, "The reader '%s' went away.",
-                            card_clean(reader, clean, sizeof(clean)));
+            return scm_fail(d, SCM_E_NO_READER, "The reader '%s' went away.", reader);
         if (!have_start) {
             start = r->events;
             have_start = true;
@@ -325,7 +316,7 @@ int scm_card_wait_swap(const struct scm_card_ctx *ctx, const char *reader, unsig
         long long spent = (now.tv_sec - t0.tv_sec) * 1000LL + (now.tv_nsec - t0.tv_nsec) / 1000000;
         if (spent >= (long long)timeout_ms)
             return scm_fail(d, SCM_E_NO_CARD, "No other card was inserted in '%s' within %u s.",
-                            card_clean(reader, clean, sizeof(clean)), timeout_ms / 1000);
+                            reader, timeout_ms / 1000);
         if ((rc = scm_rd_wait(ctx->readers, timeout_ms - (unsigned)spent, d)) < 0)
             return rc;
     }

@@ -202,7 +202,6 @@ int scm_clip_copy(struct scm_clip *clip, struct scm_card *src, const char *const
     const struct scm_obj_info *all;
     struct scm_obj_info *objs = NULL;
     struct clip_obj *staged = NULL;
-    char clean[SCM_OBJ_LABEL_MAX * 4 + 1];
     size_t n, k = 0, nstaged = 0;
     int first = SCM_OK, rc;
 
@@ -214,8 +213,7 @@ int scm_clip_copy(struct scm_clip *clip, struct scm_card *src, const char *const
             found = strcmp(all[j].label, labels[i]) == 0;
         if (!found) {
             rc = scm_fail(d, SCM_E_NOT_FOUND, "%s has no object labelled '%s'%s.", src->name,
-                          card_clean(labels[i], clean, sizeof(clean)),
-                          scm_card_needs_unlock(src) ? " in its public area" : "");
+                          labels[i], scm_card_needs_unlock(src) ? " in its public area" : "");
             goto out;
         }
     }

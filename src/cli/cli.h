@@ -167,8 +167,15 @@ int cli_unlock(struct cli *c, struct scm_card *card, int fd);
 /* Print "scmgr: <detail or sentence>" (sanitised) and return the exit code. */
 int cli_report(struct cli *c, int err);
 /* Text from a card or file, made safe for the terminal; the result lives
- * in buf. */
+ * in buf. For the few places that build text before printing it. */
 const char *cli_clean(const char *s, char *buf, size_t len);
+/* printf to stdout / stderr for every human-readable line (at most one
+ * per call, its '\n' last): the formatted text passes scm_sanitize, so a
+ * card's or file's text in any argument reaches the terminal inert.
+ * Arguments are given raw (cleaning them first would escape their
+ * backslashes twice). */
+void cli_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_eprint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Read the password of `what` ("vsc:UID") from fd (>= 0) or the terminal;
  * a new one is asked twice on the terminal. */
 int cli_password(struct cli *c, int fd, const char *what, struct scm_secret *out);

@@ -6,8 +6,6 @@
 
 #include "cli.h"
 
-#define CLEAN_MAX (SCM_RD_NAME_MAX * 4)
-
 /* ---- readers ------------------------------------------------------------------- */
 
 /* The states of doc/json.md: a card no agent knows is still a card. */
@@ -60,18 +58,17 @@ static void readers_json(const struct scm_slot *sl, size_t n)
 
 static void readers_human(const struct scm_slot *sl, size_t n)
 {
-    char name[CLEAN_MAX], label[SCM_DETAIL_MAX * 4];
     if (n == 0) {
-        printf("No smart card readers.\n");
+        cli_print("No smart card readers.\n");
         return;
     }
-    printf("%-3s  %-11s  %-12s  %-10s  %-20s  %s\n", "#", "STATE", "AGENT", "SERIAL", "LABEL",
-           "READER");
+    cli_print("%-3s  %-11s  %-12s  %-10s  %-20s  %s\n", "#", "STATE", "AGENT", "SERIAL", "LABEL",
+              "READER");
     for (size_t i = 0; i < n; i++) {
         const char *what = sl[i].state == SCM_SLOT_CARD ? sl[i].label : sl[i].why[0] ? sl[i].why : "-";
-        printf("%-3zu  %-11s  %-12s  %-10s  %-20s  %s\n", i, state_name(sl[i].state),
-               sl[i].agent[0] ? sl[i].agent : "-", sl[i].serial[0] ? sl[i].serial : "-",
-               cli_clean(what, label, sizeof(label)), cli_clean(sl[i].name, name, sizeof(name)));
+        cli_print("%-3zu  %-11s  %-12s  %-10s  %-20s  %s\n", i, state_name(sl[i].state),
+                  sl[i].agent[0] ? sl[i].agent : "-", sl[i].serial[0] ? sl[i].serial : "-", what,
+                  sl[i].name);
     }
 }
 
@@ -131,7 +128,7 @@ int cli_cmd_card_init(struct cli *c)
     scm_secret_free(&pin);
     if (rc < 0)
         return rc;
-    printf("Initialised the card in reader %s.\n", c->a.pos[2]);
+    cli_print("Initialised the card in reader %s.\n", c->a.pos[2]);
     return SCM_OK;
 }
 
@@ -152,19 +149,18 @@ static const char *result_word(enum scm_copy_result r)
  * record, the one-sentence error (if any) goes to standard error. */
 static void print_report(const struct scm_copy_report *r, const char *src, const char *dst)
 {
-    char clean[SCM_OBJ_LABEL_MAX * 4 + 1], why[SCM_DETAIL_MAX * 4];
-    char s[CLEAN_MAX], t[CLEAN_MAX];
-    printf("From %s to %s:\n", cli_clean(src, s, sizeof(s)), cli_clean(dst, t, sizeof(t)));
+
+    cli_print("From %s to %s:\n", src, dst);
     for (size_t i = 0; i < r->n; i++) {
         const struct scm_copy_item *it = &r->items[i];
-        printf("  %-10s  %-7s  %7zu  %s", result_word(it->result), scm_area_name(it->area),
-               it->size, cli_clean(it->label, clean, sizeof(clean)));
+        cli_print("  %-10s  %-7s  %7zu  %s", result_word(it->result), scm_area_name(it->area),
+                  it->size, it->label);
         if (it->result != SCM_COPY_DONE)
-            printf("  (%s)", cli_clean(it->why, why, sizeof(why)));
-        printf("\n");
+            cli_print("  (%s)", it->why);
+        cli_print("\n");
     }
-    printf("%zu copied, %zu skipped, %zu failed, %zu not copied.\n", r->done, r->skipped,
-           r->failed, r->not_tried);
+    cli_print("%zu copied, %zu skipped, %zu failed, %zu not copied.\n", r->done, r->skipped,
+              r->failed, r->not_tried);
 }
 
 /* Unlock src if it holds more than its public area shows; unlock dst for
@@ -247,7 +243,7 @@ int cli_cmd_backup(struct cli *c)
         if (rc == SCM_OK) {
             scm_vsc_close(v);
             created = true;
-            printf("Created %s \"VSC %s\".\n", name, uid);
+            cli_print("Created %s \"VSC %s\".\n", name, uid);
             if ((rc = cli_open_card(c, name, &vsc)) == SCM_OK)
                 rc = scm_card_unlock(vsc, pw.buf, pw.len, &c->d);
         }
@@ -264,7 +260,7 @@ out:
     /* A failed first backup leaves nothing: the VSC made for it goes again
      * unless the copy saved something into it. */
     if (rc < 0 && created && scm_store_discard_new(st, uid, NULL) == SCM_OK)
-        printf("Removed %s again: nothing was backed up into it.\n", name);
+        cli_print("Removed %s again: nothing was backed up into it.\n", name);
     return rc;
 }
 
@@ -295,7 +291,7 @@ static int init_and_open(struct cli *c, const char *reader, const char *label, c
     p.pin_len = pin.len;
     c->d.text[0] = '\0';
     if ((rc = scm_card_init(&ctx, reader, &p, &c->d)) == SCM_OK) {
-        printf("Initialised the blank card in reader %s.\n", reader);
+        cli_print("Initialised the blank card in reader %s.\n", reader);
         if ((rc = cli_open_card(c, reader, real)) == SCM_OK) {
             scm_card_allow_last_try(*real, c->a.force_last_try);
             rc = scm_card_unlock(*real, pin.buf, pin.len, &c->d);
@@ -348,7 +344,6 @@ static int copy_swap(struct cli *c, const char *const *labels, size_t nlabels)
     struct scm_copy_report rep = {0};
     struct scm_card_info si;
     struct scm_card_ctx ctx;
-    char clean[CLEAN_MAX];
     int rc;
 
     memset(&ctx, 0, sizeof(ctx));
@@ -368,8 +363,8 @@ static int copy_swap(struct cli *c, const char *const *labels, size_t nlabels)
     src = NULL;
     if (rc < 0)
         goto out;
-    printf("Take the card out of '%s' and insert the destination card (waiting up to 120 s).\n",
-           cli_clean(si.name, clean, sizeof(clean)));
+    cli_print("Take the card out of '%s' and insert the destination card (waiting up to 120 s).\n",
+              si.name);
     fflush(stdout);
     if ((rc = scm_card_wait_swap(&ctx, si.name, 120000, &c->d)) < 0 ||
         (rc = open_dst(c, si.name, si.label, si.serial, c->a.dst_pin_fd, &dst)) < 0)

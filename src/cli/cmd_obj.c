@@ -9,8 +9,6 @@
 
 #include "cli.h"
 
-#define CLEAN_MAX (SCM_OBJ_LABEL_MAX * 6 + 1)
-
 /* A secret option that does not fit the card is a mistake worth saying. */
 static int check_secret_opts(struct cli *c, struct scm_card *card)
 {
@@ -92,27 +90,24 @@ static void ls_json(const struct scm_card_info *ci, const struct scm_obj_info *o
  * first column, explained below the table. */
 static void ls_human(const struct scm_card_info *ci, const struct scm_obj_info *o, size_t n)
 {
-    char clean[CLEAN_MAX], label[SCM_VSC_LABEL_MAX * 6 + 1];
     size_t unverified = 0;
-    printf("%s \"%s\"%s\n", ci->name, cli_clean(ci->label, label, sizeof(label)),
-           ci->disabled ? " (disabled)" : "");
+    cli_print("%s \"%s\"%s\n", ci->name, ci->label, ci->disabled ? " (disabled)" : "");
     if (n > 0) {
-        printf("  %-8s  %-13s  %8s  %-20s  %s\n", "AREA", "TYPE", "SIZE", "PATH", "LABEL");
+        cli_print("  %-8s  %-13s  %8s  %-20s  %s\n", "AREA", "TYPE", "SIZE", "PATH", "LABEL");
         for (size_t i = 0; i < n; i++) {
             unverified += !o[i].verified;
-            printf("%c %-8s  %-13s  %8zu  %-20s  %s\n", o[i].verified ? ' ' : '?',
-                   scm_area_name(o[i].area), scm_obj_type_name(o[i].type), o[i].size,
-                   o[i].src_path[0] ? o[i].src_path : "-",
-                   cli_clean(o[i].label, clean, sizeof(clean)));
+            cli_print("%c %-8s  %-13s  %8zu  %-20s  %s\n", o[i].verified ? ' ' : '?',
+                      scm_area_name(o[i].area), scm_obj_type_name(o[i].type), o[i].size,
+                      o[i].src_path[0] ? o[i].src_path : "-", o[i].label);
         }
     } else {
-        printf("No objects%s.\n", ci->locked ? " in the public area" : "");
+        cli_print("No objects%s.\n", ci->locked ? " in the public area" : "");
     }
     if (ci->locked && (ci->count[SCM_AREA_PRIVATE] || ci->count[SCM_AREA_SECRET]))
-        printf("Locked: %zu private and %zu secret objects not shown (give the password).\n",
-               ci->count[SCM_AREA_PRIVATE], ci->count[SCM_AREA_SECRET]);
+        cli_print("Locked: %zu private and %zu secret objects not shown (give the password).\n",
+                  ci->count[SCM_AREA_PRIVATE], ci->count[SCM_AREA_SECRET]);
     if (unverified)
-        printf("? = not verified: checksums only; give the password to check the MACs.\n");
+        cli_print("? = not verified: checksums only; give the password to check the MACs.\n");
 }
 
 int cli_cmd_ls(struct cli *c)
@@ -145,7 +140,6 @@ out:
  * (--password-fd, or a terminal once the public area has no such label). */
 static int find_obj(struct cli *c, struct scm_card *card, const char *label, uint32_t *id)
 {
-    char clean[CLEAN_MAX];
     struct scm_card_info ci;
     int rc;
     if (cli_secret_fd(c, card, false) >= 0 && scm_card_needs_unlock(card) &&
@@ -159,8 +153,7 @@ static int find_obj(struct cli *c, struct scm_card *card, const char *label, uin
     }
     if (rc == SCM_E_NOT_FOUND) {
         scm_card_get_info(card, &ci);
-        return scm_fail(&c->d, rc, "%s has no object labelled '%s'%s.", ci.name,
-                        cli_clean(label, clean, sizeof(clean)),
+        return scm_fail(&c->d, rc, "%s has no object labelled '%s'%s.", ci.name, label,
                         !ci.locked ? ""
                         : ci.kind == SCM_CARD_REAL
                             ? " in its public area (the others need the PIN)"
@@ -189,29 +182,28 @@ static bool obj_verified(struct scm_card *card, uint32_t id)
  * the public MAC wrong refuses the whole file as damaged (exit 4). */
 static int check_verified(struct cli *c, struct scm_card *card, uint32_t id)
 {
-    char clean[CLEAN_MAX];
+    const char *label = c->a.pos[2]; /* raw: every output sanitises it */
     struct scm_card_info ci;
     int rc;
     if (obj_verified(card, id))
         return SCM_OK;
     scm_card_get_info(card, &ci);
-    cli_clean(c->a.pos[2], clean, sizeof(clean));
     if (!c->a.require_verified) {
-        fprintf(stderr,
-                "scmgr: note: '%s' on %s is not verified: without the password only its "
-                "checksums were checked, which anyone can recompute (--require-verified "
-                "refuses it).\n",
-                clean, ci.name);
+        cli_eprint("scmgr: note: '%s' on %s is not verified: without the password only its "
+                   "checksums were checked, which anyone can recompute (--require-verified "
+                   "refuses it).\n",
+                   label, ci.name);
         return SCM_OK;
     }
     if (!cli_interactive())
         return scm_fail(&c->d, SCM_E_VSC_LOCKED,
                         "'%s' on %s is not verified: --require-verified needs the password "
-                        "(--password-fd).", clean, ci.name);
+                        "(--password-fd).",
+                        label, ci.name);
     if ((rc = unlock_card(c, card)) < 0)
         return rc;
     if (!obj_verified(card, id))
-        return scm_fail(&c->d, SCM_E_VSC_TAMPERED, "'%s' on %s could not be verified.", clean,
+        return scm_fail(&c->d, SCM_E_VSC_TAMPERED, "'%s' on %s could not be verified.", label,
                         ci.name);
     return SCM_OK;
 }
@@ -302,7 +294,6 @@ int cli_cmd_put(struct cli *c)
     struct scm_obj_new o;
     uint8_t *data = NULL;
     size_t len = 0;
-    char clean[CLEAN_MAX];
     int rc = SCM_OK;
     memset(&o, 0, sizeof(o));
     o.label = c->a.pos[2];
@@ -310,12 +301,12 @@ int cli_cmd_put(struct cli *c)
     o.type = 0; /* data for a new object; a replaced one keeps its type */
     if (c->a.area && (rc = scm_area_parse(c->a.area)) < 0)
         return scm_fail(&c->d, SCM_E_USAGE, "--area must be public, private or secret, not '%s'.",
-                        cli_clean(c->a.area, clean, sizeof(clean)));
+                        c->a.area);
     if (c->a.area)
         o.area = (enum scm_area)rc;
     if (c->a.type && (rc = scm_obj_type_parse(c->a.type)) < 0)
         return scm_fail(&c->d, SCM_E_USAGE, "Unknown --type '%s'; see scmgr put --help.",
-                        cli_clean(c->a.type, clean, sizeof(clean)));
+                        c->a.type);
     if (c->a.type)
         o.type = (enum scm_obj_type)rc;
 
@@ -330,8 +321,8 @@ int cli_cmd_put(struct cli *c)
     if ((rc = scm_card_write(card, &o, c->a.replace, NULL, &c->d)) < 0 ||
         (rc = scm_card_commit(card, &c->d)) < 0)
         goto out;
-    printf("Stored '%s' (%zu bytes) in the %s area of %s.\n",
-           cli_clean(o.label, clean, sizeof(clean)), len, scm_area_name(o.area), c->a.pos[1]);
+    cli_print("Stored '%s' (%zu bytes) in the %s area of %s.\n", o.label, len,
+              scm_area_name(o.area), c->a.pos[1]);
 out:
     if (data)
         scm_secure_free(data, SCM_OBJ_SIZE_MAX + 1);
@@ -344,7 +335,6 @@ out:
 int cli_cmd_rm(struct cli *c)
 {
     struct scm_card *card = NULL;
-    char clean[CLEAN_MAX];
     uint32_t id;
     int rc;
     if ((rc = open_card(c, c->a.pos[1], &card)) < 0 || (rc = unlock_card(c, card)) < 0)
@@ -352,7 +342,7 @@ int cli_cmd_rm(struct cli *c)
     if ((rc = find_obj(c, card, c->a.pos[2], &id)) < 0 ||
         (rc = scm_card_delete(card, id, &c->d)) < 0 || (rc = scm_card_commit(card, &c->d)) < 0)
         goto out;
-    printf("Deleted '%s' from %s.\n", cli_clean(c->a.pos[2], clean, sizeof(clean)), c->a.pos[1]);
+    cli_print("Deleted '%s' from %s.\n", c->a.pos[2], c->a.pos[1]);
 out:
     scm_card_close(card);
     return rc;

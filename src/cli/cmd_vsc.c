@@ -8,17 +8,12 @@
 
 #include "cli.h"
 
-/* Room for any label or detail after scm_sanitize (an escape is at most
- * six bytes per input byte). */
-#define CLEAN_MAX (SCM_DETAIL_MAX * 6)
-
 static int check_uid(struct cli *c, const char *uid)
 {
-    char clean[160];
     if (scm_vsc_uid_valid(uid))
         return SCM_OK;
-    return scm_fail(&c->d, SCM_E_BAD_UID, "'%s' is not a valid VSC identifier: %s",
-                    cli_clean(uid, clean, sizeof(clean)), scm_strerror(SCM_E_BAD_UID));
+    return scm_fail(&c->d, SCM_E_BAD_UID, "'%s' is not a valid VSC identifier: %s", uid,
+                    scm_strerror(SCM_E_BAD_UID));
 }
 
 static int open_vsc(struct cli *c, const char *uid, struct scm_vsc **v)
@@ -61,7 +56,7 @@ int cli_cmd_vsc_new(struct cli *c)
     struct scm_vsc *v = NULL;
     struct scm_secret pw = {0};
     struct scm_vsc_info info;
-    char what[64], clean[CLEAN_MAX];
+    char what[64];
     int rc;
 
     if ((rc = check_uid(c, uid)) < 0 || (rc = cli_store(c, &st)) < 0)
@@ -89,8 +84,7 @@ int cli_cmd_vsc_new(struct cli *c)
     if (rc < 0)
         goto out;
     scm_vsc_get_info(v, &info);
-    printf("Created vsc:%s \"%s\" in %s.\n", uid, cli_clean(info.label, clean, sizeof(clean)),
-           scm_vsc_path(v));
+    cli_print("Created vsc:%s \"%s\" in %s.\n", uid, info.label, scm_vsc_path(v));
 out:
     scm_secret_free(&pw);
     scm_vsc_close(v);
@@ -150,28 +144,26 @@ static void list_json(const struct scm_store_entry *e, size_t n)
 
 static void list_human(const struct scm_store_entry *e, size_t n)
 {
-    char clean[CLEAN_MAX], t[32];
+    char t[32];
     int w = 3;
     for (size_t i = 0; i < n; i++)
         if ((int)strlen(e[i].info.uid) > w)
             w = (int)strlen(e[i].info.uid);
     /* The label goes last: its display width is unknown (UTF-8). */
-    printf("%-*s  %-8s  %5s  %-20s  %6s  %7s  %6s  %s\n", w, "UID", "STATE", "GEN", "MODIFIED",
-           "PUBLIC", "PRIVATE", "SECRET", "LABEL");
+    cli_print("%-*s  %-8s  %5s  %-20s  %6s  %7s  %6s  %s\n", w, "UID", "STATE", "GEN", "MODIFIED",
+              "PUBLIC", "PRIVATE", "SECRET", "LABEL");
     for (size_t i = 0; i < n; i++) {
         const struct scm_vsc_info *vi = &e[i].info;
         if (e[i].err < 0) {
-            printf(
-                "%-*s  %-8s  %5s  %-20s  %6s  %7s  %6s  %s\n", w, vi->uid, "damaged", "-", "-", "-",
-                "-", "-",
-                cli_clean(e[i].why[0] ? e[i].why : scm_strerror(e[i].err), clean, sizeof(clean)));
+            cli_print("%-*s  %-8s  %5s  %-20s  %6s  %7s  %6s  %s\n", w, vi->uid, "damaged", "-",
+                      "-", "-", "-", "-", e[i].why[0] ? e[i].why : scm_strerror(e[i].err));
             continue;
         }
         cli_time_iso(vi->modified, t, sizeof(t));
-        printf("%-*s  %-8s  %5llu  %-20s  %6zu  %7zu  %6zu  %s\n", w, vi->uid,
-               state_name(vi->disabled), (unsigned long long)vi->generation, t,
-               vi->count[SCM_AREA_PUBLIC], vi->count[SCM_AREA_PRIVATE], vi->count[SCM_AREA_SECRET],
-               cli_clean(vi->label, clean, sizeof(clean)));
+        cli_print("%-*s  %-8s  %5llu  %-20s  %6zu  %7zu  %6zu  %s\n", w, vi->uid,
+                  state_name(vi->disabled), (unsigned long long)vi->generation, t,
+                  vi->count[SCM_AREA_PUBLIC], vi->count[SCM_AREA_PRIVATE],
+                  vi->count[SCM_AREA_SECRET], vi->label);
     }
 }
 
@@ -188,7 +180,7 @@ int cli_cmd_vsc_list(struct cli *c)
     if (c->a.json)
         list_json(e, n);
     else if (n == 0)
-        printf("No virtual smart cards in %s.\n", scm_store_dir(st));
+        cli_print("No virtual smart cards in %s.\n", scm_store_dir(st));
     else
         list_human(e, n);
     free(e);
@@ -234,8 +226,7 @@ static void show_json(struct scm_vsc *v, const struct scm_vsc_info *vi)
 
 static void show_field(const char *name, const char *value)
 {
-    char clean[CLEAN_MAX];
-    printf("%-16s %s\n", name, cli_clean(value, clean, sizeof(clean)));
+    cli_print("%-16s %s\n", name, value);
 }
 
 static void show_human(struct scm_vsc *v, const struct scm_vsc_info *vi)
@@ -330,21 +321,21 @@ static int verify_target(struct cli *c, const char *arg, char **path, const char
 static void report_stale(struct cli *c, const char *uid)
 {
     struct scm_store *st;
-    char first[300], clean[CLEAN_MAX];
+    char first[300];
     unsigned n;
     if (cli_store(c, &st) < 0 || (n = scm_store_stale_temps(st, uid, first, sizeof(first))) == 0)
         return;
-    printf("vsc:%s: %u left-over temporary %s of an interrupted save (%s%s); the next save or "
-           "open of the VSC removes %s.\n",
-           uid, n, n == 1 ? "file" : "files", cli_clean(first, clean, sizeof(clean)),
-           n > 1 ? " and others" : "", n == 1 ? "it" : "them");
+    cli_print("vsc:%s: %u left-over temporary %s of an interrupted save (%s%s); the next save or "
+              "open of the VSC removes %s.\n",
+              uid, n, n == 1 ? "file" : "files", first, n > 1 ? " and others" : "",
+              n == 1 ? "it" : "them");
 }
 
 int cli_cmd_vsc_verify(struct cli *c)
 {
     struct scm_secret pw = {0};
     struct scm_store *st;
-    char *path = NULL, clean[CLEAN_MAX];
+    char *path = NULL;
     const char *uid = NULL;
     bool with_pw = false;
     int rc = verify_target(c, c->a.pos[2], &path, &uid);
@@ -374,12 +365,11 @@ int cli_cmd_vsc_verify(struct cli *c)
         report_stale(c, uid);
     if (rc < 0)
         goto out;
-    cli_clean(path, clean, sizeof(clean));
     if (with_pw)
-        printf("%s: intact; the password, every MAC and tag check out.\n", clean);
+        cli_print("%s: intact; the password, every MAC and tag check out.\n", path);
     else
-        printf("%s: intact (structure and checksums); give the password to check the MACs.\n",
-               clean);
+        cli_print("%s: intact (structure and checksums); give the password to check the MACs.\n",
+                  path);
 out:
     scm_secret_free(&pw);
     free(path);
@@ -398,13 +388,13 @@ int cli_cmd_vsc_disable(struct cli *c)
     rc = unlock_vsc(c, v, uid);
     if (rc == SCM_E_VSC_DISABLED) {
         /* The password was right (it is checked first): nothing to do. */
-        printf("vsc:%s is already disabled.\n", uid);
+        cli_print("vsc:%s is already disabled.\n", uid);
         rc = SCM_OK;
         goto out;
     }
     if (rc < 0 || (rc = scm_vsc_disable(v, &c->d)) < 0)
         goto out;
-    printf("Disabled vsc:%s.\n", uid);
+    cli_print("Disabled vsc:%s.\n", uid);
 out:
     scm_vsc_close(v);
     return rc;
@@ -424,7 +414,7 @@ int cli_cmd_vsc_enable(struct cli *c)
     if (!vi.disabled) {
         /* Still check the password, so that a script learns about a wrong one. */
         if ((rc = unlock_vsc(c, v, uid)) == SCM_OK)
-            printf("vsc:%s is already enabled.\n", uid);
+            cli_print("vsc:%s is already enabled.\n", uid);
         goto out;
     }
     snprintf(what, sizeof(what), "vsc:%s", uid);
@@ -432,7 +422,7 @@ int cli_cmd_vsc_enable(struct cli *c)
         goto out;
     if ((rc = scm_vsc_enable(v, pw.buf, pw.len, &c->d)) < 0)
         goto out;
-    printf("Enabled vsc:%s.\n", uid);
+    cli_print("Enabled vsc:%s.\n", uid);
 out:
     scm_secret_free(&pw);
     scm_vsc_close(v);
@@ -455,7 +445,7 @@ int cli_cmd_vsc_passwd(struct cli *c)
         goto out;
     if ((rc = scm_vsc_passwd(v, pw.buf, pw.len, &c->d)) < 0)
         goto out;
-    printf("Changed the password of vsc:%s.\n", uid);
+    cli_print("Changed the password of vsc:%s.\n", uid);
 out:
     scm_secret_free(&pw);
     scm_vsc_close(v);
@@ -468,13 +458,12 @@ int cli_cmd_vsc_export(struct cli *c)
 {
     const char *uid = c->a.pos[2], *file = c->a.pos[3];
     struct scm_vsc *v;
-    char clean[CLEAN_MAX];
     int rc = scm_outfile_check(file, c->a.force, &c->d);
     if (rc < 0 || (rc = open_vsc(c, uid, &v)) < 0)
         return rc;
     /* With "-" the VSC is the output; the sentence would corrupt it. */
     if ((rc = scm_vsc_export(v, file, c->a.force, &c->d)) == SCM_OK && strcmp(file, "-") != 0)
-        printf("Exported vsc:%s to %s.\n", uid, cli_clean(file, clean, sizeof(clean)));
+        cli_print("Exported vsc:%s to %s.\n", uid, file);
     scm_vsc_close(v);
     return rc;
 }
@@ -482,13 +471,13 @@ int cli_cmd_vsc_export(struct cli *c)
 int cli_cmd_vsc_import(struct cli *c)
 {
     struct scm_store *st;
-    char uid[SCM_VSC_UID_MAX + 1], clean[CLEAN_MAX];
+    char uid[SCM_VSC_UID_MAX + 1];
     int rc = cli_store(c, &st);
     if (rc < 0)
         return rc;
     if ((rc = scm_store_import(st, c->a.pos[2], uid, &c->d)) < 0)
         return rc;
-    printf("Imported vsc:%s from %s.\n", uid, cli_clean(c->a.pos[2], clean, sizeof(clean)));
+    cli_print("Imported vsc:%s from %s.\n", uid, c->a.pos[2]);
     return SCM_OK;
 }
 
@@ -496,7 +485,7 @@ int cli_cmd_vsc_import(struct cli *c)
 static bool confirm(const char *question)
 {
     char line[16];
-    fputs(question, stderr);
+    cli_eprint("%s", question);
     fflush(stderr);
     if (!fgets(line, sizeof(line), stdin))
         return false;
@@ -529,6 +518,6 @@ int cli_cmd_vsc_rm(struct cli *c)
     }
     if ((rc = scm_store_remove(st, uid, &c->d)) < 0)
         return rc;
-    printf("Deleted vsc:%s.\n", uid);
+    cli_print("Deleted vsc:%s.\n", uid);
     return SCM_OK;
 }

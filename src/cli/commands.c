@@ -189,7 +189,8 @@ int cli_check(const struct cli_args *a, const struct cli_command *cmd, struct sc
 {
     unsigned extra = a->seen & ~cmd->opts;
     int words = cli_command_words(cmd), given = a->npos - words, min, max;
-    char names[160], clean[128];
+    char names[160];
+    const char *extra_arg;
     if (extra) {
         unsigned bit = extra & -extra;
         return scm_fail(d, SCM_E_USAGE, "'%s' does not take %s; see scmgr %s --help.", cmd->name,
@@ -203,17 +204,19 @@ int cli_check(const struct cli_args *a, const struct cli_command *cmd, struct sc
                         names, min - given > 1 ? "are" : "is", cmd->name);
     }
     if (given > max) {
-        cli_clean(a->pos[words + max], clean, sizeof(clean));
+        /* The user's text goes into the sentence as typed: cli_report
+         * makes it inert. */
+        extra_arg = a->pos[words + max];
         if (max == 0)
             return scm_fail(d, SCM_E_USAGE,
                             "'%s' takes no arguments, so '%s' is one too many; "
                             "see scmgr %s --help.",
-                            cmd->name, clean, cmd->name);
+                            cmd->name, extra_arg, cmd->name);
         operand_list(cmd, 0, max, names, sizeof(names));
         return scm_fail(d, SCM_E_USAGE,
                         "'%s' takes only %s, so '%s' is one too many; see scmgr "
                         "%s --help.",
-                        cmd->name, names, clean, cmd->name);
+                        cmd->name, names, extra_arg, cmd->name);
     }
     return SCM_OK;
 }
@@ -237,17 +240,17 @@ static void sub_commands(const char *group, char *out, size_t cap)
 
 int cli_command_unknown(struct cli *c)
 {
-    char clean[128], clean2[128];
-    cli_clean(c->a.pos[0], clean, sizeof(clean));
-    if (!cli_command_is_group(c->a.pos[0]))
-        return scm_fail(&c->d, SCM_E_USAGE, "Unknown command '%s'; see scmgr --help.", clean);
+    const char *word = c->a.pos[0];
+    char subs[128];
+    if (!cli_command_is_group(word))
+        return scm_fail(&c->d, SCM_E_USAGE, "Unknown command '%s'; see scmgr --help.", word);
     if (c->a.npos < 2) {
-        sub_commands(c->a.pos[0], clean2, sizeof(clean2));
+        sub_commands(word, subs, sizeof(subs));
         return scm_fail(&c->d, SCM_E_USAGE, "'%s' needs a sub-command: %s; see scmgr %s --help.",
-                        clean, clean2, clean);
+                        word, subs, word);
     }
-    return scm_fail(&c->d, SCM_E_USAGE, "Unknown command '%s %s'; see scmgr %s --help.", clean,
-                    cli_clean(c->a.pos[1], clean2, sizeof(clean2)), clean);
+    return scm_fail(&c->d, SCM_E_USAGE, "Unknown command '%s %s'; see scmgr %s --help.", word,
+                    c->a.pos[1], word);
 }
 
 int cli_dispatch(struct cli *c)

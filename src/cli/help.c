@@ -322,13 +322,12 @@ static void roff_synopsis(FILE *fp)
 
 int cli_help_doc(struct cli *c)
 {
-    char clean[64];
     if (strcmp(c->a.help_doc, "roff") == 0)
         roff_synopsis(stdout);
     else if (strcmp(c->a.help_doc, "readme") == 0)
         command_list(stdout);
     else
         return scm_fail(&c->d, SCM_E_USAGE, "--help-doc takes roff or readme, not '%s'.",
-                        cli_clean(c->a.help_doc, clean, sizeof(clean)));
+                        c->a.help_doc);
     return SCM_OK;
 }

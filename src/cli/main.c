@@ -1,6 +1,7 @@
 /* scmgr: entry point, global options, and helpers the commands share. The
  * commands and their help are tables (commands.c, args.c, help.c). */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,19 +63,17 @@ int cli_unlock(struct cli *c, struct scm_card *card, int fd)
 {
     struct scm_card_info ci;
     struct scm_secret s;
-    char prompt[SCM_RD_NAME_MAX * 4 + 64], clean[SCM_RD_NAME_MAX * 4];
+    char prompt[SCM_RD_NAME_MAX * 4 + 64];
     int rc;
     scm_card_get_info(card, &ci);
     if (ci.kind == SCM_CARD_VSC) {
         rc = cli_password(c, fd, ci.name, &s);
     } else {
         if (ci.pin_tries >= 0)
-            snprintf(prompt, sizeof(prompt), "PIN for the card in '%s' (%d %s left): ",
-                     cli_clean(ci.name, clean, sizeof(clean)), ci.pin_tries,
-                     ci.pin_tries == 1 ? "try" : "tries");
+            snprintf(prompt, sizeof(prompt), "PIN for the card in '%s' (%d %s left): ", ci.name,
+                     ci.pin_tries, ci.pin_tries == 1 ? "try" : "tries");
         else
-            snprintf(prompt, sizeof(prompt), "PIN for the card in '%s': ",
-                     cli_clean(ci.name, clean, sizeof(clean)));
+            snprintf(prompt, sizeof(prompt), "PIN for the card in '%s': ", ci.name);
         rc = cli_secret_result(c, fd, "PIN", scm_secret_read(fd, prompt, &s));
     }
     if (rc < 0)
@@ -91,16 +90,55 @@ const char *cli_clean(const char *s, char *buf, size_t len)
     return buf;
 }
 
+/* Every human-readable line goes out here, sanitised after formatting,
+ * so no argument can be forgotten. Each call prints at most one line: a
+ * final '\n' is ours, any other came from an argument (a label that would
+ * forge a line of output) and is escaped like every control character. */
+static void print_clean(FILE *fp, const char *fmt, va_list ap)
+{
+    char *raw = NULL, *clean;
+    int n = vasprintf(&raw, fmt, ap);
+    if (n < 0)
+        return;
+    size_t len = (size_t)n;
+    bool nl = len > 0 && raw[len - 1] == '\n';
+    /* The worst case: "\xNN" for each byte. */
+    size_t cap = len * 4 + 1;
+    if ((clean = malloc(cap)) != NULL) {
+        scm_sanitize(raw, len - nl, clean, cap);
+        fputs(clean, fp);
+        if (nl)
+            fputc('\n', fp);
+        free(clean);
+    }
+    free(raw);
+}
+
+void cli_print(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    print_clean(stdout, fmt, ap);
+    va_end(ap);
+}
+
+void cli_eprint(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    print_clean(stderr, fmt, ap);
+    va_end(ap);
+}
+
 int cli_report(struct cli *c, int err)
 {
-    /* Details name files and labels: sanitise them like everything else. */
-    char clean[SCM_DETAIL_MAX * 4];
+    /* Details name files and labels: cli_eprint sanitises them. */
     const char *msg = c->d.text[0] ? c->d.text : scm_strerror(err);
-    size_t n = strlen(cli_clean(msg, clean, sizeof(clean)));
+    size_t n = strlen(msg);
     /* Details are written as clauses ("FILE: wrong password"); the user
      * reads one sentence, so end it like one. */
-    bool stop = n && strchr(".!?", clean[n - 1]);
-    fprintf(stderr, "scmgr: %s%s\n", clean, stop ? "" : ".");
+    bool stop = n && strchr(".!?", msg[n - 1]);
+    cli_eprint("scmgr: %s%s\n", msg, stop ? "" : ".");
     scm_log(SCM_LOG_ERROR, "%s", msg);
     return scm_exit_code(err);
 }
@@ -201,7 +239,10 @@ int main(int argc, char **argv)
         goto out;
     }
     if (c.a.version) {
-        printf("scmgr %s\n", SCMGR_VERSION);
+        char why[160];
+        scm_secure_explain(why, sizeof(why));
+        cli_print("scmgr %s\n", SCMGR_VERSION);
+        cli_print("secure memory: %s\n", why);
         goto out;
     }
     if ((rc = log_level(c.a.log_level, &level, &c.d)) < 0)
@@ -224,7 +265,7 @@ out:
     if (rc < 0)
         code = cli_report(&c, rc);
     if (fflush(stdout) != 0 && code == 0) {
-        fprintf(stderr, "scmgr: standard output could not be written (%s).\n", strerror(errno));
+        cli_eprint("scmgr: standard output could not be written (%s).\n", strerror(errno));
         code = 1;
     }
     if (c.store)

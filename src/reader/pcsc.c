@@ -261,9 +261,8 @@ static void list_names(const struct scm_rd_ctx *ctx, const bool *pick, char *out
     for (size_t i = 0; i < ctx->n; i++) {
         if (pick && !pick[i])
             continue;
-        char clean[SCM_RD_NAME_MAX * 4];
-        scm_sanitize(ctx->info[i].name, strlen(ctx->info[i].name), clean, sizeof(clean));
-        int w = snprintf(out + used, cap - used, "%s%zu '%s'", used ? ", " : "", i, clean);
+        int w =
+            snprintf(out + used, cap - used, "%s%zu '%s'", used ? ", " : "", i, ctx->info[i].name);
         if (w < 0 || (size_t)w >= cap - used) {
             /* Cut on a whole entry, with a mark that there were more. */
             out[used] = 0;
@@ -278,8 +277,10 @@ static void list_names(const struct scm_rd_ctx *ctx, const bool *pick, char *out
 int scm_rd_find(struct scm_rd_ctx *ctx, const char *spec, size_t *index, struct scm_detail *d)
 {
     char names[SCM_DETAIL_MAX - 96];
-    char clean[64];
-    scm_sanitize(spec, strlen(spec), clean, sizeof(clean));
+    /* Details hold text as given (every output sanitises it); a long spec
+     * is cut so that the reader names still fit. */
+    char shown[64];
+    snprintf(shown, sizeof(shown), "%s", spec);
     if (ctx->n == 0)
         return scm_fail(d, SCM_E_NO_READER, "No smart card reader is connected.");
 
@@ -292,7 +293,7 @@ int scm_rd_find(struct scm_rd_ctx *ctx, const char *spec, size_t *index, struct 
         }
         list_names(ctx, NULL, names, sizeof(names));
         return scm_fail(d, SCM_E_NO_READER, "There is no reader number %s. The readers are: %s.",
-                        clean, names);
+                        shown, names);
     }
 
     bool pick[SCM_RD_MAX] = {0};
@@ -315,10 +316,10 @@ int scm_rd_find(struct scm_rd_ctx *ctx, const char *spec, size_t *index, struct 
     if (hits == 0) {
         list_names(ctx, NULL, names, sizeof(names));
         return scm_fail(d, SCM_E_NO_READER, "No reader name contains '%s'. The readers are: %s.",
-                        clean, names);
+                        shown, names);
     }
     list_names(ctx, pick, names, sizeof(names));
     return scm_fail(d, SCM_E_AMBIGUOUS,
-                    "'%s' matches %zu readers: %s. Give more of the name or the number.", clean,
+                    "'%s' matches %zu readers: %s. Give more of the name or the number.", shown,
                     hits, names);
 }

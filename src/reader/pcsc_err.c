@@ -109,13 +109,11 @@ int scm_rd__fail(struct scm_detail *d, LONG rv, const char *call, const char *re
             pcsc_stringify_error(rv), (unsigned long)rv);
     if (!d)
         return err;
-    /* Reader names come from drivers: shown only once made safe. */
-    char name[SCM_RD_NAME_MAX * 4 + 3] = "the reader";
-    if (reader) {
-        char clean[SCM_RD_NAME_MAX * 4];
-        scm_sanitize(reader, strlen(reader), clean, sizeof(clean));
-        snprintf(name, sizeof(name), "'%s'", clean);
-    }
+    /* Reader names come from drivers: kept as they are here, like every
+     * detail, and sanitised by whatever shows them. */
+    char name[SCM_RD_NAME_MAX + 3] = "the reader";
+    if (reader)
+        snprintf(name, sizeof(name), "'%s'", reader);
     if (r) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"

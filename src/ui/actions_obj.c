@@ -87,7 +87,9 @@ void ui_act_view(struct ui *ui)
         return;
     }
     snprintf(title, sizeof(title), "View: %s", o->label);
-    bool unverified = !o->verified; /* o may not survive the read */
+    /* o may not survive the read */
+    enum scm_area area = o->area;
+    bool unverified = !o->verified;
     int rc = scm_card_read(ui->card, o->id, &data, &len, &d);
     if (rc < 0) {
         ui_status_err(ui, rc, &d, "Reading the object failed");
@@ -95,7 +97,10 @@ void ui_act_view(struct ui *ui)
     }
     struct view_arg va = {data, len, ui->utf8, title + 6};
     bool hex = looks_binary(data, len);
-    if (!ui_view_cert(data, len, ui->utf8, &lines, &n))
+    /* GnuTLS's parser copies its input into ordinary memory (and frees it
+     * unwiped): only a public object, whose bytes are no secret, is tried
+     * as a certificate. */
+    if (area != SCM_AREA_PUBLIC || !ui_view_cert(data, len, ui->utf8, &lines, &n))
         ui_view_lines(data, len, hex, ui->utf8, UI_LINES_WIDTH(COLS), &lines, &n);
     else
         hex = false;

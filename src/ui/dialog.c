@@ -35,8 +35,12 @@ void ui_dlg_open(struct ui *ui, struct ui_dlg *d, int h, int w, const char *titl
 
 void ui_dlg_close(struct ui *ui, struct ui_dlg *d)
 {
-    if (d->w)
+    if (d->w) {
+        /* Its cells may show a private object: blanked before curses
+         * frees them. */
+        werase(d->w);
         delwin(d->w);
+    }
     d->w = NULL;
     /* What was under the dialog must be drawn again (only changed cells
      * reach the terminal). */
@@ -228,11 +232,7 @@ static int input(struct ui *ui, const char *title, const char *prompt, char *buf
             break;
         }
         if (k == KEY_BACKSPACE || k == 127 || k == 8) {
-            while (len > 0 && ((unsigned char)buf[len - 1] & 0xC0) == 0x80)
-                len--;
-            if (len > 0)
-                len--;
-            buf[len] = '\0';
+            len = ui_text_backspace(buf, len);
         } else if (k == 21) { /* Ctrl-U: clear */
             scm_wipe(buf, len);
             len = 0;

@@ -132,36 +132,6 @@ void ui_keys_names(enum ui_action a, char *out, size_t cap)
     }
 }
 
-int ui_lines_add(char ***lines, size_t *n, const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-    va_start(ap, fmt);
-    int w = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (w < 0)
-        return SCM_E_NOMEM;
-    char **nl = realloc(*lines, (*n + 1) * sizeof(*nl));
-    if (!nl) {
-        free(s);
-        return SCM_E_NOMEM;
-    }
-    nl[(*n)++] = s;
-    *lines = nl;
-    return SCM_OK;
-}
-
-void ui_lines_free(char **lines, size_t n)
-{
-    /* Lines may show a private object's bytes: wiped, not just freed. */
-    for (size_t i = 0; i < n; i++) {
-        if (lines[i])
-            scm_wipe(lines[i], strlen(lines[i]));
-        free(lines[i]);
-    }
-    free(lines);
-}
-
 int ui_keys_help(char ***lines, size_t *n)
 {
     bool done[UI_ACT_COUNT] = {false};

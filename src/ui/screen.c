@@ -189,4 +189,7 @@ void ui_put(const struct ui *ui, WINDOW *w, int y, int x, int width, const char 
     ui_text_clean(s, ui->utf8, clean, sizeof(clean));
     ui_text_fit_ell(clean, ui->utf8, width, fit, sizeof(fit));
     mvwaddstr(w, y, x, fit);
+    /* s may be a line of a private object: no copy stays on the stack. */
+    scm_wipe(clean, strlen(clean));
+    scm_wipe(fit, strlen(fit));
 }

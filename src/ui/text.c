@@ -159,10 +159,11 @@ static int end_with_ellipsis(char **line, bool utf8, int width, int start, const
         len = strlen(fit);
         memcpy(s, fit, len + 1);
     }
-    char *nl = realloc(s, len + strlen(tail) + 1);
+    /* Lines live in secure memory (lines.c): a new one, not a realloc. */
+    char *nl = ui_line_printf("%.*s%s", (int)len, s, tail);
     if (!nl)
         return SCM_E_NOMEM;
-    memcpy(nl + len, tail, strlen(tail) + 1);
+    ui_line_free(s);
     *line = nl;
     return SCM_OK;
 }
@@ -239,7 +240,7 @@ int ui_text_wrap(const char *in, bool utf8, int width, int indent, size_t max, c
         return rc;
     /* Too many lines: keep max, the last one ending with the ellipsis. */
     for (size_t i = first + max; i < *n; i++)
-        free((*lines)[i]);
+        ui_line_free((*lines)[i]);
     *n = first + max;
     if (cut)
         *cut = true;
@@ -339,4 +340,18 @@ int ui_text_help(char **in, size_t n_in, bool utf8, int width, int indent, char 
             return rc;
     }
     return SCM_OK;
+}
+
+size_t ui_text_backspace(char *buf, size_t len)
+{
+    size_t keep = len;
+    while (keep > 0 && ((unsigned char)buf[keep - 1] & 0xC0) == 0x80)
+        keep--;
+    if (keep > 0)
+        keep--;
+    /* The field may hold a secret: what is dropped is wiped at once, not
+     * left behind the new end until the buffer is freed. */
+    scm_wipe(buf + keep, len - keep);
+    buf[keep] = '\0';
+    return keep;
 }

@@ -35,6 +35,9 @@ int ui_layout_scroll(int top, int sel, int h, int n);
 /* Sanitise (control and bidi characters made visible); without a UTF-8
  * locale every non-ASCII character becomes '?'. Returns the length. */
 size_t ui_text_clean(const char *in, bool utf8, char *out, size_t cap);
+/* Backspace in an input field of len bytes: drop the last UTF-8 character,
+ * wipe its bytes, return the new length (buf stays NUL-terminated). */
+size_t ui_text_backspace(char *buf, size_t len);
 /* Cut clean text to at most width columns; returns the columns used. */
 int ui_text_fit(const char *in, bool utf8, int width, char *out, size_t cap);
 /* The same, but text that does not fit ends with the ellipsis ("\u2026" in
@@ -368,9 +371,20 @@ void ui_lines(struct ui *ui, const char *title, char **lines, size_t n, ui_lines
 int ui_pick(struct ui *ui, const char *title, const char *const *items, size_t n, int sel);
 /* The report of a copy or paste. */
 void ui_report(struct ui *ui, const char *title, const struct scm_copy_report *r);
+/* ---- lines.c: the lines of ui_lines ------------------------------------------------
+ * Every line is in secure memory (it may be a private object's content)
+ * and is wiped by ui_lines_free, which frees the array too. */
 void ui_lines_free(char **lines, size_t n);
 /* Append a printf'd line to a growing array. */
 int ui_lines_add(char ***lines, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* One line on its own, to put into or take out of such an array: never
+ * free() or realloc() a line. */
+char *ui_line_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ui_line_free(char *line);
+/* Append len bytes as one line (a NUL shows as '.'). */
+int ui_lines_add_bytes(char ***lines, size_t *n, const void *data, size_t len);
+/* Is line one of the pool's, i.e. in secure memory? (for the tests) */
+bool ui_lines_secure(const char *line);
 
 /* ---- model.c: the state behind the panes ------------------------------------------- */
 void ui_slots_refresh(struct ui *ui);

@@ -189,6 +189,9 @@ int scm_ui_run(const struct scm_ui_opts *o)
     ui.last_input = time(NULL);
     if (theme_msg[0])
         ui_status(&ui, true, "%s", theme_msg);
+    else if (!scm_secure_locked())
+        ui_status(&ui, true,
+                  "Secure memory is not locked (RLIMIT_MEMLOCK): secrets may be swapped.");
     else if (ui.status[0] == '\0')
         ui_status(&ui, false, "Select a reader or VSC and press Enter. F1 help, F9 menu, F10 quit.");
 

@@ -1,6 +1,7 @@
 /* The object viewer's contents: text, a hex dump, and for certificates
  * what a user checks (subject, issuer, validity, SHA-256 fingerprint),
- * decoded with GnuTLS. Every line is sanitised when drawn. */
+ * decoded with GnuTLS. Every line is sanitised when drawn, and lives in
+ * secure memory until the viewer closes (lines.c). */
 #include "ui_int.h"
 
 #include <gnutls/gnutls.h>
@@ -40,7 +41,11 @@ int ui_view_lines(const uint8_t *data, size_t len, bool hex, bool utf8, int widt
                 }
             }
             t[per] = '\0';
-            if (ui_lines_add(lines, n, "%08zx  %s %s", off, h, t) < 0)
+            int rc = ui_lines_add(lines, n, "%08zx  %s %s", off, h, t);
+            /* The object's bytes, on the stack: not left behind. */
+            scm_wipe(h, sizeof(h));
+            scm_wipe(t, sizeof(t));
+            if (rc < 0)
                 return SCM_E_NOMEM;
         }
         if (len == 0)
@@ -55,18 +60,7 @@ int ui_view_lines(const uint8_t *data, size_t len, bool hex, bool utf8, int widt
             size_t l = i - start;
             if (l && data[start + l - 1] == '\r')
                 l--;
-            char *s = malloc(l + 1);
-            if (!s)
-                return SCM_E_NOMEM;
-            memcpy(s, data + start, l);
-            s[l] = '\0';
-            /* An embedded NUL would cut the line: show it as a dot. */
-            for (size_t k = 0; k < l; k++)
-                if (!s[k])
-                    s[k] = '.';
-            int rc = ui_lines_add(lines, n, "%s", s);
-            scm_wipe(s, l);
-            free(s);
+            int rc = ui_lines_add_bytes(lines, n, data + start, l);
             if (rc < 0)
                 return rc;
             start = i + 1;

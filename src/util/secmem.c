@@ -1,4 +1,6 @@
 /* Memory for secrets: locked, out of core dumps, wiped on release. */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,6 +23,20 @@ struct sec_hdr {
 
 #define HDR_SIZE 16
 
+/* Set once an mlock has failed: from then on some secret may be swapped
+ * out. Process-wide like RLIMIT_MEMLOCK itself; the warning is logged once. */
+static bool unlocked_seen;
+
+static void note_unlocked(void)
+{
+    if (unlocked_seen)
+        return;
+    unlocked_seen = true;
+    char why[160];
+    scm_secure_explain(why, sizeof(why));
+    scm_log(SCM_LOG_WARN, "secure memory: %s", why);
+}
+
 void *scm_secure_alloc(size_t len)
 {
     long pg = sysconf(_SC_PAGESIZE);
@@ -37,6 +53,8 @@ void *scm_secure_alloc(size_t len)
     /* Best effort: past RLIMIT_MEMLOCK the memory still works, it may
      * only be swapped. */
     h->locked = mlock(m, map_len) == 0;
+    if (!h->locked)
+        note_unlocked();
 #ifdef MADV_DONTDUMP
     (void)madvise(m, map_len, MADV_DONTDUMP);
 #endif
@@ -55,6 +73,33 @@ void scm_secure_free(void *p, size_t len)
     if (locked)
         munlock(h, map_len);
     munmap(h, map_len);
+}
+
+bool scm_secure_locked(void)
+{
+    if (!unlocked_seen)
+        scm_secure_free(scm_secure_alloc(1), 1); /* a probe: is one page allowed? */
+    return !unlocked_seen;
+}
+
+void scm_secure_explain(char *buf, size_t cap)
+{
+    struct rlimit rl;
+    char lim[48] = "unknown";
+    bool locked = scm_secure_locked();
+    if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
+        if (rl.rlim_cur == RLIM_INFINITY)
+            snprintf(lim, sizeof(lim), "unlimited");
+        else
+            snprintf(lim, sizeof(lim), "%llu KiB", (unsigned long long)rl.rlim_cur / 1024);
+    }
+    if (locked)
+        snprintf(buf, cap, "locked (RLIMIT_MEMLOCK %s)", lim);
+    else
+        snprintf(buf, cap,
+                 "NOT locked (RLIMIT_MEMLOCK %s): secrets may be swapped to disk; "
+                 "raise it with ulimit -l",
+                 lim);
 }
 
 void scm_wipe(void *p, size_t len)

@@ -177,8 +177,12 @@ static int read_tty(const char *prompt, struct scm_secret *s)
     for (size_t i = 0; i < N_TTY_SIGNALS; i++)
         sigaction(tty_signals[i], &act, &old_act[i]);
 
-    if (prompt)
-        write_all(tty, prompt);
+    if (prompt) {
+        /* Prompts name readers and files: inert on the terminal too. */
+        char clean[1024];
+        scm_sanitize(prompt, strlen(prompt), clean, sizeof(clean));
+        write_all(tty, clean);
+    }
     if (tcgetattr(tty, &old_tio) == 0) {
         tio_saved = true;
         tio = old_tio;

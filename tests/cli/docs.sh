@@ -153,6 +153,11 @@ check_usage "put vsc:X L F --type frob" "Unknown --type 'frob'; see scmgr put --
 # The user's bytes in a sentence are made inert.
 check_usage "vsc list $(printf '\033]52;c;x\007')" "one too many"
 lacks "$ERR" "$(printf '\033')"
+# ...once: shown as \x1B, not escaped twice.
+has "$ERR" '\\x1B\]52'
+lacks "$ERR" '\\\\x1B'
+check_usage "$(printf 'frob\033[2J')" "Unknown command 'frob"
+lacks "$ERR" "$(printf '\033')"
 # Nothing was made by any of this.
 [ ! -e "$SCMGR_STORE" ] || [ -z "$(ls -A "$SCMGR_STORE")" ] || fail "a usage error touched the store"
 

@@ -25,7 +25,9 @@
 #
 # Environment: SCMGR_RIGWAIT (the rigwait helper; meson sets it), RIG_DIR
 # (the rig's directory; by hand a fixed one per user), RIG_DEBUG=1 (pcscd
-# debug log), RIG_KEEP=1 (keep the directory on exit).
+# debug log), RIG_KEEP=1 (keep the directory on exit), RIG_FRIENDLYNAME
+# (vpcd's reader name before " 00 00", default "Virtual PCD"; any bytes
+# but '"' and newline, for tests of hostile reader names).
 #
 # Waits are on pcscd's events (rigwait), never fixed sleeps, except where
 # a process has no event to wait on: pcscd's exit is polled every 20 ms.
@@ -174,7 +176,7 @@ rig__free_ports() {
 rig__write_conf() {
     mkdir -p "$RIG_DIR/conf"
     cat >"$RIG_DIR/conf/vpcd" <<EOF
-FRIENDLYNAME "Virtual PCD"
+FRIENDLYNAME "${RIG_FRIENDLYNAME:-Virtual PCD}"
 DEVICENAME /dev/null:$RIG_PORT
 LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so
 CHANNELID $RIG_PORT
