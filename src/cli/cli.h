@@ -14,7 +14,8 @@
 
 /* ---- Arguments (args.c) --------------------------------------------------- */
 
-/* Per-command options, as bits: each command says which it accepts. */
+/* Per-command options, as bits: each command's row in the command table
+ * says which it accepts. Global options have no bit. */
 enum cli_opt {
     CLI_OPT_JSON = 1u << 0,
     CLI_OPT_LABEL = 1u << 1,
@@ -47,8 +48,9 @@ struct cli_args {
     const char *policy;
     const char *log;
     const char *log_level;
-    const char *theme; /* the full-screen UI's colour theme */
-    bool no_mouse;     /* the full-screen UI leaves the mouse to the terminal */
+    const char *theme;    /* the full-screen UI's colour theme */
+    const char *help_doc; /* hidden: the generated parts of the docs */
+    bool no_mouse;        /* the full-screen UI leaves the mouse to the terminal */
     bool help;
     bool version;
     /* per-command options; `seen` has a bit for each one given */
@@ -61,21 +63,93 @@ struct cli_args {
     int npos;
 };
 
+/* What an option stores in struct cli_args. */
+enum cli_opt_kind {
+    CLI_KIND_FLAG,   /* a bool, set to true */
+    CLI_KIND_STRING, /* a const char *, the value as given */
+    CLI_KIND_FD,     /* an int, an open file descriptor */
+};
+
+/* One option: the one row that getopt, the checks, every --help and the
+ * man page's consistency test read. Adding an option is adding a row in
+ * args.c (a per-command one also gets a CLI_OPT_ bit, its field in struct
+ * cli_args and its bit in the rows of the commands that take it), then
+ * tests/cli/docs.sh --update and an OPTIONS entry in doc/scmgr.1. */
+struct cli_option {
+    const char *name; /* the long name, without "--" */
+    char short_name;  /* 'o', or 0 */
+    unsigned bit;     /* its CLI_OPT_* bit; 0: a global option */
+    enum cli_opt_kind kind;
+    size_t offset;     /* of its field in struct cli_args */
+    const char *value; /* the value's name in usage lines ("N"), or NULL */
+    const char *help;  /* one line for --help */
+    bool hidden;       /* not in any help (tools for the docs) */
+};
+
+/* The option table, in the order the help lists options. */
+const struct cli_option *cli_options(size_t *n);
 /* Parse argv. On a usage error returns SCM_E_USAGE with d filled in. */
 int cli_parse(int argc, char **argv, struct cli_args *a, struct scm_detail *d);
-/* Refuse options the command does not take, and a wrong operand count. */
-int cli_check(const struct cli_args *a, const char *cmd, unsigned allowed, int min_pos, int max_pos,
-              struct scm_detail *d);
 /* The long name of one option bit ("--json"). */
 const char *cli_opt_name(unsigned bit);
+
+/* ---- The command table (commands.c) -------------------------------------------- */
+
+struct cli;
+
+/* The groups the help and the man page's synopsis list commands in. */
+enum cli_group {
+    CLI_GROUP_VSC,
+    CLI_GROUP_CARDS,
+    CLI_GROUP_OBJECTS,
+    CLI_GROUP_COUNT,
+};
+
+/* One command: dispatch, the option and operand checks, "needs more
+ * arguments" sentences, every --help and the man page's synopsis all come
+ * from its row. */
+struct cli_command {
+    const char *name;     /* the command words: "ls", "vsc new" */
+    const char *operands; /* named operands: "CARD LABEL", "UID|FILE", "[LABEL...]" */
+    unsigned opts;        /* the CLI_OPT_* bits it takes */
+    enum cli_group group;
+    const char *summary; /* one sentence for its --help */
+    int (*fn)(struct cli *c);
+};
+
+/* The command table, in the order the help lists commands. */
+const struct cli_command *cli_commands(size_t *n);
+/* The heading of a group in the help ("Virtual smart cards (VSC):"). */
+const char *cli_group_heading(enum cli_group g);
+/* The command the words of a name (`pos`, `npos`) start with, or NULL. */
+const struct cli_command *cli_command_find(const char *const *pos, int npos);
+/* Is word the first word of commands with sub-commands ("vsc", "card")? */
+bool cli_command_is_group(const char *word);
+/* The number of words in a command's name. */
+int cli_command_words(const struct cli_command *cmd);
+/* Refuse options the command does not take, and missing or extra operands,
+ * each with a sentence naming it. */
+int cli_check(const struct cli_args *a, const struct cli_command *cmd, struct scm_detail *d);
+/* The sentence for a command line whose words name no command (npos > 0). */
+int cli_command_unknown(struct cli *c);
+/* Dispatch the command line's command (npos > 0). */
+int cli_dispatch(struct cli *c);
+
+/* ---- Help and the generated parts of the docs (help.c) ------------------------- */
+
+/* scmgr --help, or scmgr CMD --help when the line names a command. */
+int cli_help(struct cli *c);
+/* --help-doc FORMAT (hidden): "roff" prints the man page's SYNOPSIS body,
+ * "readme" the README's command list; tests/cli/docs.sh keeps them in step. */
+int cli_help_doc(struct cli *c);
 
 /* ---- Shared state and helpers (main.c) --------------------------------------- */
 
 struct cli {
     struct cli_args a;
     struct scm_config cfg;
-    struct scm_store *store;      /* opened on first use */
-    struct scm_rd_ctx *readers;   /* opened on first use */
+    struct scm_store *store;    /* opened on first use */
+    struct scm_rd_ctx *readers; /* opened on first use */
     struct scm_detail d;
 };
 
@@ -118,14 +192,24 @@ bool cli_interactive(void);
 /* Write all of data to fd. */
 int cli_write_all(int fd, const void *data, size_t len);
 
-/* ---- Commands ------------------------------------------------------------------ */
-int cli_cmd_vsc(struct cli *c);
+/* ---- Commands: the handlers of the command table --------------------------------
+ * Each runs after cli_check passed: options and operand counts are right. */
+int cli_cmd_vsc_new(struct cli *c);
+int cli_cmd_vsc_list(struct cli *c);
+int cli_cmd_vsc_show(struct cli *c);
+int cli_cmd_vsc_verify(struct cli *c);
+int cli_cmd_vsc_disable(struct cli *c);
+int cli_cmd_vsc_enable(struct cli *c);
+int cli_cmd_vsc_passwd(struct cli *c);
+int cli_cmd_vsc_export(struct cli *c);
+int cli_cmd_vsc_import(struct cli *c);
+int cli_cmd_vsc_rm(struct cli *c);
 int cli_cmd_ls(struct cli *c);
 int cli_cmd_get(struct cli *c);
 int cli_cmd_put(struct cli *c);
 int cli_cmd_rm(struct cli *c);
 int cli_cmd_readers(struct cli *c);
-int cli_cmd_card(struct cli *c);
+int cli_cmd_card_init(struct cli *c);
 int cli_cmd_backup(struct cli *c);
 int cli_cmd_restore(struct cli *c);
 int cli_cmd_copy(struct cli *c);

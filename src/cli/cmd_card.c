@@ -80,10 +80,10 @@ int cli_cmd_readers(struct cli *c)
     const struct scm_slot *sl;
     size_t n;
     int pcsc_err;
-    int rc = cli_check(&c->a, "readers", CLI_OPT_JSON, 1, 1, &c->d);
+    int rc;
     memset(&ctx, 0, sizeof(ctx));
     ctx.policy = &c->cfg.policy;
-    if (rc < 0 || (rc = cli_readers(c, &ctx.readers)) < 0 || (rc = scm_slots_new(&slots)) < 0)
+    if ((rc = cli_readers(c, &ctx.readers)) < 0 || (rc = scm_slots_new(&slots)) < 0)
         goto out;
     if ((rc = scm_slots_list(slots, &ctx, &sl, &n, &pcsc_err, &c->d)) < 0)
         goto out;
@@ -100,16 +100,15 @@ out:
 
 /* ---- card init ------------------------------------------------------------------- */
 
-static int card_init(struct cli *c)
+int cli_cmd_card_init(struct cli *c)
 {
     struct scm_rd_ctx *rd;
     struct scm_card_ctx ctx;
     struct scm_card_init p;
     struct scm_secret pin;
     char prompt[128];
-    int rc = cli_check(&c->a, "card init", CLI_OPT_LABEL | CLI_OPT_SERIAL | CLI_OPT_PIN_FD, 3, 3,
-                       &c->d);
-    if (rc < 0 || (rc = cli_readers(c, &rd)) < 0)
+    int rc;
+    if ((rc = cli_readers(c, &rd)) < 0)
         return rc;
     snprintf(prompt, sizeof(prompt), "The card's current PIN (it stays the PIN): ");
     if ((rc = scm_secret_read(c->a.pin_fd, prompt, &pin)) < 0)
@@ -131,16 +130,6 @@ static int card_init(struct cli *c)
         return rc;
     cli_print("Initialised the card in reader %s.\n", c->a.pos[2]);
     return SCM_OK;
-}
-
-int cli_cmd_card(struct cli *c)
-{
-    if (c->a.npos >= 2 && strcmp(c->a.pos[1], "init") == 0)
-        return card_init(c);
-    if (c->a.npos < 2)
-        return scm_fail(&c->d, SCM_E_USAGE, "'card' needs a command: init; see scmgr --help.");
-    return scm_fail(&c->d, SCM_E_USAGE, "Unknown command 'card %s'; see scmgr --help.",
-                    c->a.pos[1]);
 }
 
 /* ---- The copy report ------------------------------------------------------------- */
@@ -220,10 +209,8 @@ int cli_cmd_backup(struct cli *c)
     struct scm_vsc_source src;
     char uid[SCM_VSC_UID_MAX + 1], name[SCM_VSC_UID_MAX + 8];
     bool created = false;
-    int rc = cli_check(&c->a, "backup",
-                       CLI_OPT_TO | CLI_OPT_PIN_FD | CLI_OPT_PW_FD | CLI_OPT_FORCE_LAST_TRY, 2, 2,
-                       &c->d);
-    if (rc < 0 || (rc = cli_store(c, &st)) < 0 || (rc = cli_open_card(c, c->a.pos[1], &real)) < 0)
+    int rc;
+    if ((rc = cli_store(c, &st)) < 0 || (rc = cli_open_card(c, c->a.pos[1], &real)) < 0)
         goto out;
     if (scm_card_name_is_vsc(c->a.pos[1])) {
         rc = scm_fail(&c->d, SCM_E_USAGE, "backup copies a real card; for a VSC use 'vsc export'.");
@@ -332,11 +319,7 @@ int cli_cmd_restore(struct cli *c)
     struct scm_card *vsc = NULL, *real = NULL;
     struct scm_card_info vi;
     char name[SCM_VSC_UID_MAX + 8];
-    int rc = cli_check(&c->a, "restore",
-                       CLI_OPT_PIN_FD | CLI_OPT_PW_FD | CLI_OPT_FORCE_LAST_TRY | CLI_OPT_INIT, 3, 3,
-                       &c->d);
-    if (rc < 0)
-        return rc;
+    int rc;
     snprintf(name, sizeof(name), "%s%s", scm_card_name_is_vsc(c->a.pos[1]) ? "" : "vsc:",
              c->a.pos[1]);
     if ((rc = cli_open_card(c, name, &vsc)) < 0 || (rc = cli_unlock(c, vsc, c->a.pw_fd)) < 0)
@@ -401,11 +384,7 @@ int cli_cmd_copy(struct cli *c)
     struct scm_card *src = NULL, *dst = NULL;
     const char *const *labels = c->a.npos > 3 ? &c->a.pos[3] : NULL;
     size_t nlabels = (size_t)(c->a.npos - 3);
-    int rc = cli_check(&c->a, "copy",
-                       CLI_OPT_SECRETS | CLI_OPT_DST_PIN_FD | CLI_OPT_DST_PW_FD | CLI_OPT_INIT, 3,
-                       CLI_POS_MAX, &c->d);
-    if (rc < 0)
-        return rc;
+    int rc;
     if (strcmp(c->a.pos[1], c->a.pos[2]) == 0)
         return copy_swap(c, labels, nlabels);
     if ((rc = cli_open_card(c, c->a.pos[1], &src)) < 0 ||

@@ -116,9 +116,7 @@ int cli_cmd_ls(struct cli *c)
     struct scm_card_info ci;
     const struct scm_obj_info *o;
     size_t n;
-    int rc = cli_check(&c->a, "ls", CLI_OPT_JSON | CLI_OPT_SECRETS, 2, 2, &c->d);
-    if (rc < 0)
-        return rc;
+    int rc;
     if ((rc = open_card(c, c->a.pos[1], &card)) < 0)
         goto out;
     /* Without a password: the public area, and counts of the others. */
@@ -216,11 +214,7 @@ int cli_cmd_get(struct cli *c)
     uint8_t *data = NULL;
     size_t len = 0;
     uint32_t id;
-    int rc = cli_check(&c->a, "get",
-                       CLI_OPT_OUTPUT | CLI_OPT_FORCE | CLI_OPT_REQUIRE_VERIFIED | CLI_OPT_SECRETS,
-                       3, 3, &c->d);
-    if (rc < 0)
-        return rc;
+    int rc;
     if (c->a.force && !c->a.output)
         return scm_fail(&c->d, SCM_E_USAGE, "--force goes with -o FILE.");
     /* The output path first: nothing is read from the card for a path
@@ -300,10 +294,7 @@ int cli_cmd_put(struct cli *c)
     struct scm_obj_new o;
     uint8_t *data = NULL;
     size_t len = 0;
-    int rc = cli_check(&c->a, "put", CLI_OPT_AREA | CLI_OPT_TYPE | CLI_OPT_REPLACE | CLI_OPT_SECRETS,
-                       4, 4, &c->d);
-    if (rc < 0)
-        return rc;
+    int rc = SCM_OK;
     memset(&o, 0, sizeof(o));
     o.label = c->a.pos[2];
     o.area = SCM_AREA_PUBLIC;
@@ -314,7 +305,8 @@ int cli_cmd_put(struct cli *c)
     if (c->a.area)
         o.area = (enum scm_area)rc;
     if (c->a.type && (rc = scm_obj_type_parse(c->a.type)) < 0)
-        return scm_fail(&c->d, SCM_E_USAGE, "Unknown --type '%s'; see scmgr --help.", c->a.type);
+        return scm_fail(&c->d, SCM_E_USAGE, "Unknown --type '%s'; see scmgr put --help.",
+                        c->a.type);
     if (c->a.type)
         o.type = (enum scm_obj_type)rc;
 
@@ -344,9 +336,7 @@ int cli_cmd_rm(struct cli *c)
 {
     struct scm_card *card = NULL;
     uint32_t id;
-    int rc = cli_check(&c->a, "rm", CLI_OPT_SECRETS, 3, 3, &c->d);
-    if (rc < 0)
-        return rc;
+    int rc;
     if ((rc = open_card(c, c->a.pos[1], &card)) < 0 || (rc = unlock_card(c, card)) < 0)
         goto out;
     if ((rc = find_obj(c, card, c->a.pos[2], &id)) < 0 ||

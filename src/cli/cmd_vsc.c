@@ -49,7 +49,7 @@ static const char *state_name(bool disabled)
 
 /* ---- new --------------------------------------------------------------------- */
 
-static int vsc_new(struct cli *c)
+int cli_cmd_vsc_new(struct cli *c)
 {
     const char *uid = c->a.pos[2], *label = c->a.label;
     struct scm_store *st;
@@ -167,7 +167,7 @@ static void list_human(const struct scm_store_entry *e, size_t n)
     }
 }
 
-static int vsc_list(struct cli *c)
+int cli_cmd_vsc_list(struct cli *c)
 {
     struct scm_store *st;
     struct scm_store_entry *e = NULL;
@@ -266,7 +266,7 @@ static void show_human(struct scm_vsc *v, const struct scm_vsc_info *vi)
         show_field("Source label:", s->label);
 }
 
-static int vsc_show(struct cli *c)
+int cli_cmd_vsc_show(struct cli *c)
 {
     struct scm_vsc *v;
     struct scm_vsc_info vi;
@@ -331,7 +331,7 @@ static void report_stale(struct cli *c, const char *uid)
               n == 1 ? "it" : "them");
 }
 
-static int vsc_verify(struct cli *c)
+int cli_cmd_vsc_verify(struct cli *c)
 {
     struct scm_secret pw = {0};
     struct scm_store *st;
@@ -378,7 +378,7 @@ out:
 
 /* ---- disable, enable, passwd ----------------------------------------------------- */
 
-static int vsc_disable(struct cli *c)
+int cli_cmd_vsc_disable(struct cli *c)
 {
     const char *uid = c->a.pos[2];
     struct scm_vsc *v;
@@ -400,7 +400,7 @@ out:
     return rc;
 }
 
-static int vsc_enable(struct cli *c)
+int cli_cmd_vsc_enable(struct cli *c)
 {
     const char *uid = c->a.pos[2];
     struct scm_vsc *v;
@@ -429,7 +429,7 @@ out:
     return rc;
 }
 
-static int vsc_passwd(struct cli *c)
+int cli_cmd_vsc_passwd(struct cli *c)
 {
     const char *uid = c->a.pos[2];
     struct scm_vsc *v;
@@ -454,7 +454,7 @@ out:
 
 /* ---- export, import, rm ---------------------------------------------------------- */
 
-static int vsc_export(struct cli *c)
+int cli_cmd_vsc_export(struct cli *c)
 {
     const char *uid = c->a.pos[2], *file = c->a.pos[3];
     struct scm_vsc *v;
@@ -468,7 +468,7 @@ static int vsc_export(struct cli *c)
     return rc;
 }
 
-static int vsc_import(struct cli *c)
+int cli_cmd_vsc_import(struct cli *c)
 {
     struct scm_store *st;
     char uid[SCM_VSC_UID_MAX + 1];
@@ -493,7 +493,7 @@ static bool confirm(const char *question)
     return strcmp(line, "y") == 0 || strcmp(line, "Y") == 0 || strcmp(line, "yes") == 0;
 }
 
-static int vsc_rm(struct cli *c)
+int cli_cmd_vsc_rm(struct cli *c)
 {
     const char *uid = c->a.pos[2];
     struct scm_store *st;
@@ -520,39 +520,4 @@ static int vsc_rm(struct cli *c)
         return rc;
     cli_print("Deleted vsc:%s.\n", uid);
     return SCM_OK;
-}
-
-/* ---- dispatch ----------------------------------------------------------------------- */
-
-int cli_cmd_vsc(struct cli *c)
-{
-    static const struct {
-        const char *name;
-        int (*fn)(struct cli *c);
-        unsigned opts;
-        int npos; /* including "vsc" and the sub-command */
-    } subs[] = {
-        {"new", vsc_new, CLI_OPT_LABEL | CLI_OPT_PW_FD, 3},
-        {"list", vsc_list, CLI_OPT_JSON, 2},
-        {"show", vsc_show, CLI_OPT_JSON, 3},
-        {"verify", vsc_verify, CLI_OPT_PW_FD, 3},
-        {"disable", vsc_disable, CLI_OPT_PW_FD, 3},
-        {"enable", vsc_enable, CLI_OPT_PW_FD, 3},
-        {"passwd", vsc_passwd, CLI_OPT_PW_FD | CLI_OPT_NEW_PW_FD, 3},
-        {"export", vsc_export, CLI_OPT_FORCE, 4},
-        {"import", vsc_import, 0, 3},
-        {"rm", vsc_rm, CLI_OPT_YES, 3},
-    };
-    char name[32];
-    int rc;
-    if (c->a.npos < 2)
-        return scm_fail(&c->d, SCM_E_USAGE, "'vsc' needs a sub-command; see scmgr --help.");
-    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-        if (strcmp(c->a.pos[1], subs[i].name) != 0)
-            continue;
-        snprintf(name, sizeof(name), "vsc %s", subs[i].name);
-        rc = cli_check(&c->a, name, subs[i].opts, subs[i].npos, subs[i].npos, &c->d);
-        return rc < 0 ? rc : subs[i].fn(c);
-    }
-    return scm_fail(&c->d, SCM_E_USAGE, "Unknown command 'vsc %s'; see scmgr --help.", c->a.pos[1]);
 }

@@ -1,5 +1,5 @@
-/* scmgr: entry point, global options, dispatch, and helpers the commands
- * share. */
+/* scmgr: entry point, global options, and helpers the commands share. The
+ * commands and their help are tables (commands.c, args.c, help.c). */
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -10,63 +10,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-
-static const char usage_text[] =
-    "Usage: scmgr [GLOBAL OPTIONS] COMMAND [ARGUMENTS]\n"
-    "       scmgr [GLOBAL OPTIONS]    the full-screen UI (needs a terminal)\n"
-    "\n"
-    "Virtual smart cards (VSC):\n"
-    "  scmgr vsc new UID [--label TEXT] [--password-fd N]\n"
-    "  scmgr vsc list [--json]\n"
-    "  scmgr vsc show UID [--json]\n"
-    "  scmgr vsc verify UID|FILE [--password-fd N]\n"
-    "  scmgr vsc disable UID [--password-fd N]\n"
-    "  scmgr vsc enable UID [--password-fd N]\n"
-    "  scmgr vsc passwd UID [--password-fd N] [--new-password-fd M]\n"
-    "  scmgr vsc export UID FILE [--force]\n"
-    "  scmgr vsc import FILE\n"
-    "  scmgr vsc rm UID [--yes]\n"
-    "\n"
-    "Real cards (READER is an index from 'scmgr readers' or part of its name):\n"
-    "  scmgr readers [--json]\n"
-    "  scmgr card init READER [--label TEXT] [--serial S] [--pin-fd N]\n"
-    "  scmgr backup READER [--to UID] [--pin-fd N] [--password-fd M]\n"
-    "  scmgr restore UID READER [--init] [--pin-fd N] [--password-fd M]\n"
-    "  scmgr copy SRC DST [LABEL...] [--init] [--pin-fd N] [--password-fd M]\n"
-    "             [--dst-pin-fd N] [--dst-password-fd M]\n"
-    "\n"
-    "Objects on a card (CARD is vsc:UID or READER):\n"
-    "  scmgr ls CARD [--json] [--password-fd N | --pin-fd N]\n"
-    "  scmgr get CARD LABEL [-o FILE [--force]] [--require-verified]\n"
-    "            [--password-fd N | --pin-fd N]\n"
-    "  scmgr put CARD LABEL FILE [--area public|private|secret] [--type TYPE]\n"
-    "            [--replace] [--password-fd N | --pin-fd N]  (FILE - is standard input)\n"
-    "  scmgr rm CARD LABEL [--password-fd N | --pin-fd N]\n"
-    "  With a real card, --force-last-try allows spending the PIN's last try.\n"
-    "\n"
-    "Global options:\n"
-    "  --store DIR      the VSC store (default ~/.local/share/scmgr/vsc)\n"
-    "  --config FILE    the user configuration file\n"
-    "  --policy FILE    the policy file (if the system policy allows it)\n"
-    "  --log FILE       append a log to FILE\n"
-    "  --log-level L    error, warn, info (default), debug or trace (APDUs, PINs masked)\n"
-    "  --theme NAME     the full-screen UI's colours: default, mono, high-contrast,\n"
-    "                   light, or a path to an .ini file (NO_COLOR is honoured)\n"
-    "  -h, --help       show this help\n"
-    "  --version        show the version\n"
-    "\n"
-    "Passwords and PINs are read from the terminal with echo off, or one line from\n"
-    "the file descriptor given by --password-fd or --pin-fd; never from the command\n"
-    "line or the environment. TYPE is one of certificate, private-key, public-key, secret-key,\n"
-    "data, business-card, url, login, note.\n"
-    "\n"
-    "Full-screen UI keys: Tab/Left/Right panes, Up/Down move, Enter open or unlock,\n"
-    "  Space/Insert mark, F1/? help, F2 save VSC, F3 view, F5 copy, F6 paste,\n"
-    "  F7 new VSC, F8/Delete delete, F9 menu (then a letter), Alt+F/E/V/T/H menus,\n"
-    "  F10/q quit, Esc closes a dialog, Ctrl-L redraw. SCMGR_ASCII=1: ASCII borders.\n"
-    "\n"
-    "Exit status: 0 success, 1 failure, 2 usage, 3 wrong password or PIN, 4 damaged\n"
-    "or invalid file, 5 no such card, VSC or reader, 6 VSC disabled. See scmgr(1).\n";
 
 /* ---- Helpers shared by the commands ---------------------------------------- */
 
@@ -277,25 +220,6 @@ static int log_level(const char *name, enum scm_log_level *out, struct scm_detai
                     "--log-level must be error, warn, info, debug or trace, not '%.40s'.", name);
 }
 
-/* ---- Dispatch ------------------------------------------------------------------ */
-
-static int dispatch(struct cli *c)
-{
-    static const struct {
-        const char *name;
-        int (*fn)(struct cli *c);
-    } cmds[] = {
-        {"vsc", cli_cmd_vsc},   {"ls", cli_cmd_ls},         {"get", cli_cmd_get},
-        {"put", cli_cmd_put},   {"rm", cli_cmd_rm},         {"readers", cli_cmd_readers},
-        {"card", cli_cmd_card}, {"backup", cli_cmd_backup}, {"restore", cli_cmd_restore},
-        {"copy", cli_cmd_copy},
-    };
-    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-        if (strcmp(c->a.pos[0], cmds[i].name) == 0)
-            return cmds[i].fn(c);
-    return scm_fail(&c->d, SCM_E_USAGE, "Unknown command '%s'; see scmgr --help.", c->a.pos[0]);
-}
-
 int main(int argc, char **argv)
 {
     struct cli c;
@@ -309,8 +233,12 @@ int main(int argc, char **argv)
     rc = cli_parse(argc, argv, &c.a, &c.d);
     if (rc < 0)
         goto out;
+    if (c.a.help_doc) {
+        rc = cli_help_doc(&c);
+        goto out;
+    }
     if (c.a.help) {
-        fputs(usage_text, stdout);
+        rc = cli_help(&c);
         goto out;
     }
     if (c.a.version) {
@@ -335,7 +263,7 @@ int main(int argc, char **argv)
         goto out;
     scm_log(SCM_LOG_INFO, "scmgr %s: %s, store %s", SCMGR_VERSION,
             c.a.npos ? c.a.pos[0] : "full-screen UI", c.cfg.store_dir);
-    rc = c.a.npos ? dispatch(&c) : cli_cmd_ui(&c);
+    rc = c.a.npos ? cli_dispatch(&c) : cli_cmd_ui(&c);
 out:
     if (rc < 0)
         code = cli_report(&c, rc);
