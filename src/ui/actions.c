@@ -224,6 +224,7 @@ void ui_act_copy(struct ui *ui, bool all)
         }
     }
     bool locked = scm_card_needs_unlock(ui->card);
+    size_t before = scm_clip_count(ui->clip);
     ui_progress_open(ui, &p, "Copying");
     int rc = scm_clip_copy(ui->clip, ui->card, labels, n, ui_progress_cb, &p, &rep, &d);
     ui_progress_close(&p);
@@ -239,19 +240,81 @@ void ui_act_copy(struct ui *ui, bool all)
     } else {
         report_if_needed(ui, "Result", &rep, false);
         ui_marks_clear(ui);
+        ui_clip_marks_clear(ui);
         ui_dirty(ui, UI_W_CARD);
-        ui_status(ui, false, "Copied %zu objects to the clipboard%s%s.", rep.done,
-                  rep.skipped ? " (keys the card keeps were skipped)" : "",
-                  all && locked ? "; unlock the card to copy its private objects too" : "");
+        /* The clipboard's rule: a copy adds to it; an item with the same
+         * label is replaced. Say which, and what it holds now. */
+        size_t now = scm_clip_count(ui->clip);
+        size_t added = now - before, replaced = rep.done - added;
+        char how[64];
+        if (replaced == 0)
+            snprintf(how, sizeof(how), "added");
+        else if (added == 0)
+            snprintf(how, sizeof(how), "replacing the same %s", ui_plural(replaced, "label", "labels"));
+        else
+            snprintf(how, sizeof(how), "%zu added, %zu replaced", added, replaced);
+        ui_status(ui, false, "Copied %zu %s (%s); the clipboard holds %zu%s%s.", rep.done,
+                  ui_plural(rep.done, "object", "objects"), how, now,
+                  rep.skipped ? "; keys the card keeps were skipped" : "",
+                  all && locked ? "; unlock to copy private objects too" : "");
     }
     scm_copy_report_free(&rep);
+}
+
+/* A paste's progress dialog opens with its first object, so that the
+ * conflict question, asked before anything is written, is not drawn over
+ * an empty progress box. */
+struct paste_run {
+    struct ui *ui;
+    const char *title;
+    struct ui_progress p;
+    bool open;
+};
+
+static bool paste_progress(void *arg, size_t done, size_t total, const char *label)
+{
+    struct paste_run *x = arg;
+    if (!x->open) {
+        ui_progress_open(x->ui, &x->p, x->title);
+        x->open = true;
+    }
+    return ui_progress_cb(&x->p, done, total, label);
+}
+
+static void paste_run_close(struct paste_run *x)
+{
+    if (x->open)
+        ui_progress_close(&x->p);
+    x->open = false;
+}
+
+/* Objects with labels the card already has: replace, skip or cancel. */
+static enum scm_conflict paste_conflict(void *arg, const char *const *labels, size_t n)
+{
+    struct paste_run *x = arg;
+    struct ui *ui = x->ui;
+    char q[700], clean[SCM_OBJ_LABEL_MAX * 4 + 1];
+    size_t used;
+    used = (size_t)snprintf(q, sizeof(q), "%s already has %s labelled", ui->ci.name,
+                            n == 1 ? "an object" : "objects");
+    for (size_t i = 0; i < n && i < 4 && used < sizeof(q); i++) {
+        ui_text_clean(labels[i], ui->utf8, clean, sizeof(clean));
+        used += (size_t)snprintf(q + used, sizeof(q) - used, "%s '%s'", i ? "," : "", clean);
+    }
+    if (n > 4 && used < sizeof(q))
+        used += (size_t)snprintf(q + used, sizeof(q) - used, " and %zu more", n - 4);
+    if (used < sizeof(q))
+        snprintf(q + used, sizeof(q) - used, "%s",
+                 ". Replace them? (Yes: replace, No: keep them and paste the rest, Cancel: paste "
+                 "nothing)");
+    int r = ui_yesnocancel(ui, "Labels already there", q);
+    return r == 1 ? SCM_CONFLICT_REPLACE : r == 0 ? SCM_CONFLICT_SKIP : SCM_CONFLICT_CANCEL;
 }
 
 void ui_act_paste(struct ui *ui)
 {
     struct scm_detail d = {{0}};
     struct scm_copy_report rep = {0};
-    struct ui_progress p;
     if (!ui->card) {
         ui_status(ui, true, "Open the card to paste into first (select it in Readers, Enter).");
         return;
@@ -267,10 +330,19 @@ void ui_act_paste(struct ui *ui)
      * any other pane each object goes back to the area it came from. */
     const struct ui_row *r = ui->focus == UI_PANE_CARD ? ui_row_selected(ui) : NULL;
     int area = r ? (int)r->area : -1;
+    /* The items marked in the Clipboard pane, or all of them. */
+    size_t nclip = scm_clip_count(ui->clip), nlab = 0;
+    const char **labels = calloc(nclip ? nclip : 1, sizeof(*labels));
+    if (!labels)
+        return;
+    for (size_t i = 0; i < nclip; i++)
+        if (ui_clip_marked(ui, i))
+            labels[nlab++] = scm_clip_item(ui->clip, i)->label;
     /* Private objects never land in the readable area by accident. */
     size_t priv = 0;
-    for (size_t i = 0; i < scm_clip_count(ui->clip); i++)
-        priv += scm_clip_item(ui->clip, i)->area != SCM_AREA_PUBLIC;
+    for (size_t i = 0; i < nclip; i++)
+        priv += scm_clip_item(ui->clip, i)->area != SCM_AREA_PUBLIC &&
+                (nlab == 0 || ui_clip_marked(ui, i));
     if (area == SCM_AREA_PUBLIC && priv > 0) {
         char q[200];
         snprintf(q, sizeof(q),
@@ -279,25 +351,43 @@ void ui_act_paste(struct ui *ui)
                  priv, priv == 1 ? "" : "s");
         int yes = ui_yesno(ui, "Public area", q);
         if (yes < 0) {
+            free(labels);
             ui_status(ui, false, "Nothing was pasted.");
             return;
         }
         if (yes != 1)
             area = -1;
     }
-    ui_progress_open(ui, &p, "Pasting");
-    int rc = scm_clip_paste(ui->clip, ui->card, NULL, 0, area, ui_progress_cb, &p, &rep, &d);
-    ui_progress_close(&p);
+    struct paste_run x = {ui, "Pasting", {0}, false};
+    int rc = scm_clip_paste(ui->clip, ui->card, nlab ? labels : NULL, nlab, area, paste_conflict,
+                            paste_progress, &x, &rep, &d);
+    paste_run_close(&x);
+    free(labels);
     ui_card_reload(ui);
+    char where[64];
+    if (area >= 0)
+        snprintf(where, sizeof(where), "the %s area of", scm_area_name((enum scm_area)area));
+    else
+        snprintf(where, sizeof(where), "%s", rep.n == 1 ? "its own area of" : "their own areas of");
+    if (rc == SCM_E_EXISTS && rep.done == 0 && rep.failed == 0) {
+        ui_status(ui, false, "Nothing was pasted: %s", d.text);
+        scm_copy_report_free(&rep);
+        return;
+    }
     /* Writing onto a real card is a restore: always say what got there. */
     report_if_needed(ui, "Result", &rep, real);
     if (rc < 0 && !(ui->card && rep.done)) {
         card_error(ui, rc, &d, "Pasting failed");
     } else if (rc < 0) {
-        ui_status(ui, true, "Pasted %zu of %zu objects into %s; %zu failed, %zu not tried.",
-                  rep.done, rep.n, ui->ci.name, rep.failed, rep.not_tried);
+        ui_status(ui, true, "Pasted %zu of %zu %s into %s %s; %zu failed, %zu not tried.",
+                  rep.done, rep.n, ui_plural(rep.n, "object", "objects"), where, ui->ci.name,
+                  rep.failed, rep.not_tried);
     } else {
-        ui_status(ui, false, "Pasted %zu objects into %s%s.", rep.done, ui->ci.name,
+        char kept[64] = "";
+        if (rep.skipped)
+            snprintf(kept, sizeof(kept), ", kept %zu already there", rep.skipped);
+        ui_status(ui, false, "Pasted %zu %s into %s %s%s%s.", rep.done,
+                  ui_plural(rep.done, "object", "objects"), where, ui->ci.name, kept,
                   ui->ci.dirty ? " (unsaved: F2 saves)" : "");
     }
     scm_copy_report_free(&rep);
@@ -344,7 +434,7 @@ static int backup_target(struct ui *ui, struct scm_card **out, struct scm_detail
     rc = scm_card_open(&ui->cctx, name, out, d);
     if (rc == SCM_E_VSC_NOT_FOUND) {
         d->text[0] = '\0';
-        rc = ui_secret_ask_new(ui, name, &pw);
+        rc = ui_new_password(ui, name, &pw);
         if (rc != 1)
             return rc == 0 ? SCM_E_CANCELLED : rc;
         busy(ui, "Creating the VSC...");
@@ -370,21 +460,73 @@ static int backup_target(struct ui *ui, struct scm_card **out, struct scm_detail
     return rc;
 }
 
+/* The card a backup is of: the one selected in Readers, else the open
+ * real card, else the only card present, else the user picks. -1: none. */
+static int backup_source(struct ui *ui)
+{
+    const struct scm_slot *s = ui_slot_selected(ui);
+    const char *items[64];
+    int at[64], n = 0;
+    if (s && s->kind == SCM_CARD_REAL && s->state == SCM_SLOT_CARD)
+        return ui->rd_sel;
+    for (size_t i = 0; i < ui->n_slots; i++)
+        if (ui->card && ui->ci.kind == SCM_CARD_REAL && strcmp(ui->slots[i].name, ui->card_slot) == 0)
+            return (int)i;
+    for (size_t i = 0; i < ui->n_slots && n < 64; i++)
+        if (ui->slots[i].kind == SCM_CARD_REAL && ui->slots[i].state == SCM_SLOT_CARD) {
+            at[n] = (int)i;
+            items[n++] = ui->slots[i].title;
+        }
+    if (n <= 1)
+        return n ? at[0] : -1;
+    int k = ui_pick(ui, "Back up which card?", items, (size_t)n, 0);
+    return k < 0 ? -2 : at[k];
+}
+
 void ui_act_backup(struct ui *ui)
 {
     struct scm_detail d = {{0}};
     struct scm_copy_report rep = {0};
     struct scm_card *vsc = NULL;
+    struct scm_vsc_source src;
     struct ui_progress p;
-    const struct scm_slot *s = ui_slot_selected(ui);
-    if ((!ui->card || ui->ci.kind != SCM_CARD_REAL) && s && s->kind == SCM_CARD_REAL &&
-        s->state == SCM_SLOT_CARD)
-        ui_act_open(ui);
-    if (!ui->card || ui->ci.kind != SCM_CARD_REAL) {
-        ui_status(ui, true, "Open a real card first (select its reader, Enter), then back it up.");
+    char uid[SCM_VSC_UID_MAX + 1], name[SCM_VSC_UID_MAX + 8], q[700];
+    int at = backup_source(ui);
+    if (at == -2) {
+        ui_status(ui, false, "Backup cancelled.");
         return;
     }
-    int rc = ui_unlock(ui);
+    if (at < 0) {
+        ui_status(ui, true, "There is no real card to back up: insert one into a reader.");
+        return;
+    }
+    if (!ui->card || strcmp(ui->card_slot, ui->slots[at].name) != 0) {
+        ui->rd_sel = at;
+        ui_act_open(ui);
+        if (!ui->card || strcmp(ui->card_slot, ui->slots[at].name) != 0)
+            return; /* ui_act_open said why */
+    }
+    int rc = scm_card_backup_target(ui->card, uid, &src, &d);
+    if (rc < 0) {
+        ui_status_err(ui, rc, &d, "Backup impossible");
+        return;
+    }
+    /* Name both sides before anything is asked or written. */
+    snprintf(name, sizeof(name), "vsc:%s", uid);
+    bool exists = false;
+    for (size_t i = 0; i < ui->n_slots; i++)
+        exists = exists || strcmp(ui->slots[i].name, name) == 0;
+    char label[SCM_VSC_LABEL_MAX * 4 + 1];
+    ui_text_clean(ui->ci.label, ui->utf8, label, sizeof(label));
+    snprintf(q, sizeof(q), "Back up the card '%s' (serial %s) in %s into %s%s?", label,
+             ui->ci.serial, ui->ci.name, name,
+             exists ? " (objects with the same labels are replaced)"
+                    : ", which will be created (you choose its password)");
+    if (ui_yesno(ui, "Back up card to VSC", q) != 1) {
+        ui_status(ui, false, "Backup cancelled.");
+        return;
+    }
+    rc = ui_unlock(ui);
     if (rc < 0)
         return;
     rc = backup_target(ui, &vsc, &d);
@@ -402,7 +544,7 @@ void ui_act_backup(struct ui *ui)
         return;
     }
     ui_progress_open(ui, &p, "Backing up");
-    rc = scm_card_copy(ui->card, vsc, NULL, 0, ui_progress_cb, &p, &rep, &d);
+    rc = scm_card_copy(ui->card, vsc, NULL, 0, NULL, ui_progress_cb, &p, &rep, &d);
     ui_progress_close(&p);
     ui_card_reload(ui);
     struct scm_card_info vi;
@@ -412,8 +554,8 @@ void ui_act_backup(struct ui *ui)
     if (rc < 0)
         card_error(ui, rc, &d, "Backup incomplete");
     else
-        ui_status(ui, false, "Backed up %zu objects of %s into %s (saved).", rep.done, ui->ci.name,
-                  vi.name);
+        ui_status(ui, false, "Backed up %zu %s of %s into %s (saved).", rep.done,
+                  ui_plural(rep.done, "object", "objects"), ui->ci.name, vi.name);
     scm_copy_report_free(&rep);
     ui_slots_refresh(ui);
 }
@@ -457,6 +599,7 @@ void ui_idle_expired(struct ui *ui)
     /* The policy wants nothing unlocked left on an unattended screen. */
     ui_card_drop(ui);
     scm_clip_clear(ui->clip);
+    ui_clip_marks_clear(ui);
     ui->clip_sel = 0;
     ui->dirty = UI_DIRTY_ALL;
     ui_status(ui, true, "Idle for %u s: the card was closed and the clipboard wiped (policy).",
@@ -483,17 +626,40 @@ static void act_enter(struct ui *ui)
     }
 }
 
+/* Space in the Clipboard pane: the marked items are what F6 pastes. */
+static void act_mark_clip(struct ui *ui)
+{
+    if (scm_clip_count(ui->clip) == 0) {
+        ui_status(ui, false, "The clipboard is empty: F5 in the Card pane copies objects into it.");
+        return;
+    }
+    ui_clip_mark_toggle(ui, (size_t)ui->clip_sel);
+    ui_move(ui, 1);
+    size_t k = ui_clip_marks_count(ui);
+    if (k)
+        ui_status(ui, false, "%zu clipboard %s marked; F6 pastes only %s.", k,
+                  ui_plural(k, "item", "items"), ui_plural(k, "it", "them"));
+    else
+        ui_status(ui, false, "No clipboard item marked; F6 pastes all %zu.",
+                  scm_clip_count(ui->clip));
+}
+
 static void act_mark(struct ui *ui)
 {
+    if (ui->focus == UI_PANE_CLIP) {
+        act_mark_clip(ui);
+        return;
+    }
     const struct scm_obj_info *o = ui->focus == UI_PANE_CARD ? ui_obj_selected(ui) : NULL;
     if (!o) {
-        ui_status(ui, false, "Space marks objects in the Card pane.");
+        ui_status(ui, false, "Space marks objects in the Card pane and items in the Clipboard pane.");
         return;
     }
     ui_mark_toggle(ui, o->id);
     ui_move(ui, 1);
     ui_dirty(ui, UI_W_CARD);
-    ui_status(ui, false, "%zu objects marked; F5 copies them to the clipboard.", ui->n_marks);
+    ui_status(ui, false, "%zu %s marked; F5 copies %s to the clipboard.", ui->n_marks,
+              ui_plural(ui->n_marks, "object", "objects"), ui_plural(ui->n_marks, "it", "them"));
 }
 
 /* F8 in the Clipboard pane: the selected item goes (wiped). */
@@ -507,6 +673,7 @@ static void act_remove_clip(struct ui *ui)
     }
     ui_text_clean(it->label, ui->utf8, label, sizeof(label));
     scm_clip_remove(ui->clip, (size_t)ui->clip_sel);
+    ui_clip_marks_clear(ui);
     if (ui->clip_sel > 0 && (size_t)ui->clip_sel >= scm_clip_count(ui->clip))
         ui->clip_sel--;
     ui_dirty(ui, UI_W_CLIP);
@@ -524,6 +691,7 @@ static void act_clear_clip(struct ui *ui)
         return;
     }
     scm_clip_clear(ui->clip);
+    ui_clip_marks_clear(ui);
     ui->clip_sel = 0;
     ui_dirty(ui, UI_W_CLIP);
     ui_status(ui, false, "The clipboard is empty.");

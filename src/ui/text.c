@@ -69,3 +69,8 @@ void ui_fmt_size(size_t n, char *out, size_t cap)
     else
         snprintf(out, cap, "%.1f MiB", (double)n / (1024.0 * 1024.0));
 }
+
+const char *ui_plural(size_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}

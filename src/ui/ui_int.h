@@ -37,6 +37,8 @@ int ui_layout_scroll(int top, int sel, int h, int n);
 size_t ui_text_clean(const char *in, bool utf8, char *out, size_t cap);
 /* Cut clean text to at most width columns; returns the columns used. */
 int ui_text_fit(const char *in, bool utf8, int width, char *out, size_t cap);
+/* one when n is 1, else many: "1 object", "2 objects". */
+const char *ui_plural(size_t n, const char *one, const char *many);
 /* "512 B", "1.5 KiB" */
 void ui_fmt_size(size_t n, char *out, size_t cap);
 
@@ -187,6 +189,8 @@ struct ui {
 
     struct scm_clip *clip;
     int clip_sel, clip_top;
+    bool *clip_marks; /* by clipboard index; dropped when the clipboard changes */
+    size_t n_clip_marks;
 
     enum ui_pane focus;
     char status[320];
@@ -316,6 +320,12 @@ bool ui_marked(const struct ui *ui, uint32_t id);
 void ui_mark_toggle(struct ui *ui, uint32_t id);
 void ui_marks_clear(struct ui *ui);
 void ui_move(struct ui *ui, int delta);
+/* Marks in the Clipboard pane: which items F6 pastes (none: all). */
+bool ui_clip_marked(const struct ui *ui, size_t i);
+void ui_clip_mark_toggle(struct ui *ui, size_t i);
+size_t ui_clip_marks_count(const struct ui *ui);
+/* The clipboard changed (copy, remove, clear): its marks go. */
+void ui_clip_marks_clear(struct ui *ui);
 
 /* ---- actions*.c: the flows ------------------------------------------------------- */
 void ui_act(struct ui *ui, enum ui_action a);
@@ -334,6 +344,10 @@ void ui_act_rename(struct ui *ui);
 void ui_act_delete(struct ui *ui);
 void ui_act_init_card(struct ui *ui, const char *reader);
 void ui_act_new_vsc(struct ui *ui, bool quiet);
+/* A new VSC password: at least the policy's length (checked at the first
+ * entry, the minimum in the prompt), then repeated. 1 ok, 0 cancelled,
+ * SCM_E_PW_MISMATCH. */
+int ui_new_password(struct ui *ui, const char *what, struct ui_secret *s);
 void ui_act_vsc_manager(struct ui *ui);
 void ui_act_help(struct ui *ui);
 /* Check card removal after the slots changed. */

@@ -209,6 +209,7 @@ out:
     free(ui.slots);
     free(ui.rows);
     free(ui.marks);
+    free(ui.clip_marks);
     for (int i = 0; i < 2; i++) {
         if (sigp[i] >= 0)
             close(sigp[i]);

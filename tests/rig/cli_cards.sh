@@ -131,6 +131,36 @@ expect 0 scm get 1 "Please read"
 cmp "$T/note" "$OUT" || fail "card-to-card copy"
 expect 5 scm copy 0 1 "no such label" --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN"
 
+# ---- labels the destination has already: never overwritten silently ---------------
+# Card 1 holds the restored objects; one of them gets other bytes. Without
+# a terminal and without --replace, restore and copy refuse with a sentence
+# naming the labels, and write nothing.
+printf 'changed on card 1' >"$T/changed"
+expect 0 scm put 1 "Please read" "$T/changed" --replace --pin-fd 3 3<<<"$PIN"
+expect 1 scm restore 00001079 1 --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW" </dev/null
+has "$ERR" "already has objects labelled"
+has "$ERR" "'Please read'"
+has "$ERR" "'Login-Object'"
+has "$ERR" "nothing was written"
+has "$ERR" "Give --replace to overwrite them"
+one_error_line
+has "$OUT" "0 copied"
+expect 0 scm get 1 "Please read"
+cmp "$T/changed" "$OUT" || fail "a refused restore overwrote an object"
+expect 1 scm copy 0 1 "Please read" --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN" </dev/null
+has "$ERR" "already has an object labelled 'Please read': nothing was written"
+has "$ERR" "--replace"
+expect 0 scm get 1 "Please read"
+cmp "$T/changed" "$OUT" || fail "a refused copy overwrote an object"
+# --replace overwrites them, as before.
+expect 0 scm copy 0 1 "Please read" --replace --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN"
+has "$OUT" "1 copied"
+expect 0 scm get 1 "Please read"
+cmp "$T/note" "$OUT" || fail "copy --replace"
+expect 0 scm restore 00001079 1 --replace --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
+has "$OUT" "5 copied"
+[ "$(objects 1 --pin-fd 3 3<<<"$PIN")" = "$card0" ] || fail "restore --replace differs"
+
 # ---- one reader, cards swapped in turn: copy 0 0 ----------------------------------
 # scmgr reads card 0 into memory, asks for the swap, waits for the card to
 # leave and a blank one to arrive, lays it out (--init) and writes.

@@ -86,7 +86,10 @@ expect 0 scm ls 0 --json --pin-fd 3 3<<<"$PIN"
 
 # The patent's method in one step: a new VSC named by the card's serial.
 ui_menu Edit "Back up card to VSC"
-ui_wait_for 'New password for vsc:00001079:'
+ui_wait_for "Back up the card 'Mike's card' \\(serial 00001079\\)"
+ui_wait_for 'into vsc:00001079, which will be created'
+ui_keys y
+ui_wait_for 'New password for vsc:00001079 \(at least [0-9]+ characters\):'
 ui_secret "$VPW"
 ui_wait_for 'Repeat the new password:'
 ui_secret "$VPW"
