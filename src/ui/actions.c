@@ -62,6 +62,20 @@ bool ui_close_card(struct ui *ui, bool asking)
     return true;
 }
 
+static void pin_blocked(struct ui *ui)
+{
+    char msg[400];
+    snprintf(msg, sizeof(msg),
+             "The PIN of the card in %s is blocked: scmgr asks for no PIN. Unblock it with the "
+             "card's PUK or admin PIN (with the card's own tools), or ask the card's issuer. Its "
+             "public area can still be read and copied.",
+             ui->ci.name);
+    ui_msg(ui, "PIN blocked", msg);
+    ui_status(ui, true, "The PIN of %s is blocked: unblock it with the PUK or admin PIN.",
+              ui->ci.name);
+    ui_dirty(ui, UI_W_CARD);
+}
+
 int ui_unlock(struct ui *ui)
 {
     struct scm_detail d = {{0}};
@@ -76,6 +90,11 @@ int ui_unlock(struct ui *ui)
         return SCM_OK;
     scm_card_get_info(ui->card, &ui->ci);
     bool real = ui->ci.kind == SCM_CARD_REAL;
+    if (real && ui->ci.pin_tries == 0) {
+        /* No dialog for a PIN that cannot be tried: say what can be done. */
+        pin_blocked(ui);
+        return SCM_E_PIN_BLOCKED;
+    }
     if (real && ui->ci.pin_tries >= 0)
         snprintf(prompt, sizeof(prompt), "PIN for %s (%d %s left):", ui->ci.name, ui->ci.pin_tries,
                  ui->ci.pin_tries == 1 ? "try" : "tries");
@@ -112,7 +131,9 @@ int ui_unlock(struct ui *ui)
     }
     if (rc < 0) {
         scm_card_get_info(ui->card, &ui->ci);
-        if (rc == SCM_E_BAD_PIN && ui->ci.pin_tries >= 0)
+        if (rc == SCM_E_PIN_BLOCKED)
+            pin_blocked(ui);
+        else if (rc == SCM_E_BAD_PIN && ui->ci.pin_tries >= 0)
             ui_status(ui, true, "Wrong PIN: %d %s left.", ui->ci.pin_tries,
                       ui->ci.pin_tries == 1 ? "try" : "tries");
         else if (rc == SCM_E_BAD_PASSWORD)
@@ -183,8 +204,12 @@ void ui_act_open(struct ui *ui)
     size_t pub = 0;
     for (size_t i = 0; i < ui->n_objs; i++)
         pub += ui->objs[i].area == SCM_AREA_PUBLIC;
-    ui_status(ui, false, "Opened %s: %zu public objects. Enter on Private unlocks.", ui->ci.name,
-              pub);
+    if (ui->ci.kind == SCM_CARD_REAL && ui->ci.pin_tries == 0)
+        ui_status(ui, true, "Opened %s: %zu public %s; its PIN is blocked.", ui->ci.name, pub,
+                  ui_plural(pub, "object", "objects"));
+    else
+        ui_status(ui, false, "Opened %s: %zu public %s. Enter on Private unlocks.", ui->ci.name,
+                  pub, ui_plural(pub, "object", "objects"));
 }
 
 static void report_if_needed(struct ui *ui, const char *title, const struct scm_copy_report *r,

@@ -163,8 +163,12 @@ static void draw_card(struct ui *ui)
             for (size_t k = 0, listed = 0; k < ui->n_objs; k++)
                 if (ui->objs[k].area == r->area && ++listed > cnt)
                     cnt = listed;
+            /* A blocked PIN cannot unlock: the header must not promise it. */
+            bool blocked = ui->ci.kind == SCM_CARD_REAL && ui->ci.pin_tries == 0;
             snprintf(buf, sizeof(buf), "%s  (%zu)%s", area_title(r->area), cnt,
-                     r->area != SCM_AREA_PUBLIC && locked ? "  [locked: Enter to unlock]" : "");
+                     r->area == SCM_AREA_PUBLIC || !locked ? ""
+                     : blocked                            ? "  [blocked]"
+                                                          : "  [locked: Enter to unlock]");
             a = A_BOLD;
             if (r->area == SCM_AREA_PRIVATE)
                 a |= ui_attr(ui, UI_ROLE_PRIVATE);
