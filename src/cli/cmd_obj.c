@@ -101,8 +101,10 @@ static void ls_human(const struct scm_card_info *ci, const struct scm_obj_info *
         printf("No objects%s.\n", ci->locked ? " in the public area" : "");
     }
     if (ci->locked && (ci->count[SCM_AREA_PRIVATE] || ci->count[SCM_AREA_SECRET]))
-        printf("Locked: %zu private and %zu secret objects not shown (give the password).\n",
-               ci->count[SCM_AREA_PRIVATE], ci->count[SCM_AREA_SECRET]);
+        printf("Locked: %zu private %s and %zu secret %s not shown (give the %s).\n",
+               ci->count[SCM_AREA_PRIVATE], ci->count[SCM_AREA_PRIVATE] == 1 ? "object" : "objects",
+               ci->count[SCM_AREA_SECRET], ci->count[SCM_AREA_SECRET] == 1 ? "key" : "keys",
+               ci->kind == SCM_CARD_REAL ? "PIN" : "password");
 }
 
 int cli_cmd_ls(struct cli *c)
@@ -327,8 +329,13 @@ int cli_cmd_put(struct cli *c)
     if ((rc = scm_card_write(card, &o, c->a.replace, NULL, &c->d)) < 0 ||
         (rc = scm_card_commit(card, &c->d)) < 0)
         goto out;
-    printf("Stored '%s' (%zu bytes) in the %s area of %s.\n",
-           cli_clean(o.label, clean, sizeof(clean)), len, scm_area_name(o.area), c->a.pos[1]);
+    /* The card's own name ("vsc:UID", the reader's name), not what was typed ("0"). */
+    struct scm_card_info ci;
+    char where[CLEAN_MAX];
+    scm_card_get_info(card, &ci);
+    printf("Stored '%s' (%zu %s) in the %s area of %s.\n",
+           cli_clean(o.label, clean, sizeof(clean)), len, len == 1 ? "byte" : "bytes",
+           scm_area_name(o.area), cli_clean(ci.name, where, sizeof(where)));
 out:
     if (data)
         scm_secure_free(data, SCM_OBJ_SIZE_MAX + 1);
@@ -351,7 +358,11 @@ int cli_cmd_rm(struct cli *c)
     if ((rc = find_obj(c, card, c->a.pos[2], &id)) < 0 ||
         (rc = scm_card_delete(card, id, &c->d)) < 0 || (rc = scm_card_commit(card, &c->d)) < 0)
         goto out;
-    printf("Deleted '%s' from %s.\n", cli_clean(c->a.pos[2], clean, sizeof(clean)), c->a.pos[1]);
+    struct scm_card_info ci;
+    char where[CLEAN_MAX];
+    scm_card_get_info(card, &ci);
+    printf("Deleted '%s' from %s.\n", cli_clean(c->a.pos[2], clean, sizeof(clean)),
+           cli_clean(ci.name, where, sizeof(where)));
 out:
     scm_card_close(card);
     return rc;

@@ -146,8 +146,9 @@ int ui_unlock(struct ui *ui)
     size_t cnt[SCM_AREA_COUNT] = {0};
     for (size_t i = 0; i < ui->n_objs; i++)
         cnt[ui->objs[i].area]++;
-    ui_status(ui, false, "Unlocked %s: %zu private objects, %zu secret keys.", ui->ci.name,
-              cnt[SCM_AREA_PRIVATE], cnt[SCM_AREA_SECRET]);
+    ui_status(ui, false, "Unlocked %s: %zu private %s, %zu secret %s.", ui->ci.name,
+              cnt[SCM_AREA_PRIVATE], ui_plural(cnt[SCM_AREA_PRIVATE], "object", "objects"),
+              cnt[SCM_AREA_SECRET], ui_plural(cnt[SCM_AREA_SECRET], "key", "keys"));
     return SCM_OK;
 }
 
@@ -599,6 +600,57 @@ void ui_act_help(struct ui *ui)
     ui_status(ui, false, "Help closed.");
 }
 
+/* The open VSC as it is on disk now, when another process saved it: its
+ * public area at once, the rest after unlocking again. */
+static void reopen_vsc(struct ui *ui, uint64_t gen)
+{
+    struct scm_detail d = {{0}};
+    struct scm_card *card = NULL;
+    char name[160];
+    int sel = ui->card_sel;
+    bool was_unlocked = !scm_card_needs_unlock(ui->card);
+    memcpy(name, ui->card_slot, sizeof(name));
+    ui_card_drop(ui);
+    int rc = scm_card_open(&ui->cctx, name, &card, &d);
+    if (rc < 0) {
+        ui_status_err(ui, rc, &d, "Another process changed the open VSC, and opening it again failed");
+        return;
+    }
+    ui->card = card;
+    memcpy(ui->card_slot, name, sizeof(ui->card_slot));
+    ui->card_sel = sel;
+    ui_card_reload(ui);
+    ui->dirty = UI_DIRTY_ALL;
+    ui_status(ui, false, "%s was saved by another process (generation %llu): shown as it is now%s.",
+              name, (unsigned long long)gen, was_unlocked ? "; Enter on Private unlocks it again" : "");
+}
+
+void ui_rescan(struct ui *ui)
+{
+    struct scm_store_entry *e = NULL;
+    size_t n = 0;
+    ui_slots_refresh(ui);
+    if (!ui->card || ui->ci.kind != SCM_CARD_VSC || !ui->cctx.store ||
+        scm_store_list(ui->cctx.store, &e, &n) < 0)
+        return;
+    scm_card_get_info(ui->card, &ui->ci);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(e[i].info.uid, ui->ci.serial) != 0 || e[i].err < 0 ||
+            e[i].info.generation == ui->ci.generation)
+            continue;
+        if (ui->ci.dirty)
+            /* Our changes are not thrown away; saving them will say conflict. */
+            ui_status(ui, true,
+                      "%s was saved by another process (generation %llu); your changes here are "
+                      "not saved.",
+                      ui->ci.name, (unsigned long long)e[i].info.generation);
+        else
+            reopen_vsc(ui, e[i].info.generation);
+        break;
+    }
+    free(e);
+}
+
 void ui_check_removed(struct ui *ui)
 {
     if (!ui->card || ui->ci.kind != SCM_CARD_REAL)
@@ -631,20 +683,31 @@ void ui_idle_expired(struct ui *ui)
               ui->pol->idle_timeout);
 }
 
+/* A key in the Card pane with no card open: say how to get one. */
+static void no_card_here(struct ui *ui)
+{
+    ui_status(ui, false, "No card open: Tab to Readers, select a reader or VSC, press Enter.");
+}
+
 static void act_enter(struct ui *ui)
 {
     if (ui->focus == UI_PANE_READERS) {
         ui_act_open(ui);
     } else if (ui->focus == UI_PANE_CARD) {
         const struct ui_row *r = ui_row_selected(ui);
+        if (!ui->card) {
+            no_card_here(ui);
+            return;
+        }
         if (!r)
             return;
         if (r->kind == UI_ROW_AREA) {
             if (r->area != SCM_AREA_PUBLIC && scm_card_needs_unlock(ui->card))
                 ui_unlock(ui);
             else
-                ui_status(ui, false, "%s area: %zu objects.", scm_area_name(r->area),
-                          ui->ci.count[r->area]);
+                ui_status(ui, false, "%s area: %zu %s.%s", scm_area_name(r->area),
+                          ui->ci.count[r->area], ui_plural(ui->ci.count[r->area], "object", "objects"),
+                          scm_clip_count(ui->clip) ? " F6 pastes the clipboard here." : "");
         } else {
             ui_act_view(ui);
         }
@@ -725,6 +788,9 @@ static void act_clear_clip(struct ui *ui)
 static void act_pane(struct ui *ui, int delta)
 {
     ui->focus = (enum ui_pane)(((int)ui->focus + UI_PANE_COUNT + delta) % UI_PANE_COUNT);
+    /* Another scmgr may have made, removed or saved VSCs meanwhile (the
+     * store is not watched): look again whenever the focus moves. */
+    ui_rescan(ui);
     ui_dirty(ui, UI_W_READERS), ui_dirty(ui, UI_W_CARD), ui_dirty(ui, UI_W_CLIP);
 }
 
@@ -763,18 +829,29 @@ void ui_act(struct ui *ui, enum ui_action a)
         break;
     case UI_ACT_NEXT_PANE: act_pane(ui, 1); break;
     case UI_ACT_PREV_PANE: act_pane(ui, -1); break;
-    case UI_ACT_UP: ui_move(ui, -1); break;
-    case UI_ACT_DOWN: ui_move(ui, 1); break;
-    case UI_ACT_PGUP: ui_move(ui, -page(ui)); break;
-    case UI_ACT_PGDN: ui_move(ui, page(ui)); break;
-    case UI_ACT_HOME: ui_move(ui, -100000); break;
-    case UI_ACT_END: ui_move(ui, 100000); break;
+    case UI_ACT_UP:
+    case UI_ACT_DOWN:
+    case UI_ACT_PGUP:
+    case UI_ACT_PGDN:
+    case UI_ACT_HOME:
+    case UI_ACT_END:
+        if (ui->focus == UI_PANE_CARD && !ui->card)
+            no_card_here(ui);
+        else
+            ui_move(ui, a == UI_ACT_UP     ? -1
+                        : a == UI_ACT_DOWN ? 1
+                        : a == UI_ACT_PGUP ? -page(ui)
+                        : a == UI_ACT_PGDN ? page(ui)
+                        : a == UI_ACT_HOME ? -100000
+                                           : 100000);
+        break;
     case UI_ACT_OPEN: act_enter(ui); break;
     case UI_ACT_MARK: act_mark(ui); break;
     case UI_ACT_REDRAW:
         clearok(curscr, TRUE);
         ui->dirty = UI_DIRTY_ALL;
-        ui_status(ui, false, "Screen redrawn.");
+        ui_status(ui, false, "Screen redrawn; readers and VSCs listed again.");
+        ui_rescan(ui);
         break;
     case UI_ACT_CLOSE:
         if (!ui->card)
@@ -782,8 +859,12 @@ void ui_act(struct ui *ui, enum ui_action a)
         else {
             char name[160];
             memcpy(name, ui->ci.name, sizeof(name));
-            if (ui_close_card(ui, true))
+            if (ui_close_card(ui, true)) {
+                /* Nothing is left to do in the Card pane: back to the card's reader. */
+                ui->focus = UI_PANE_READERS;
+                ui->dirty = UI_DIRTY_ALL;
                 ui_status(ui, false, "Closed %s. The clipboard is kept.", name);
+            }
         }
         break;
     case UI_ACT_RENAME: ui_act_rename(ui); break;

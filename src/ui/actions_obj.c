@@ -273,6 +273,8 @@ void ui_act_rename(struct ui *ui)
             rc = scm_card_delete(ui->card, keep.id, &d);
     }
     ui_card_reload(ui);
+    /* The cursor follows the object to its new place in the list. */
+    ui_card_select_label(ui, rc == SCM_OK ? label : keep.label);
     if (rc < 0)
         ui_status_err(ui, rc, &d, "Rename failed");
     else

@@ -310,7 +310,7 @@ void ui_act_vsc_manager(struct ui *ui)
     int h = LINES - 4, w = COLS - 8;
     mgr_load(ui, &m);
     ui_dlg_open(ui, &d, h, w, "VSC Manager");
-    ui_status(ui, false, "VSC Manager: %zu VSCs in the store.", m.n);
+    ui_status(ui, false, "VSC Manager: %zu %s in the store.", m.n, ui_plural(m.n, "VSC", "VSCs"));
     for (;;) {
         ui_draw_stage(ui);
         if (!ui->lay.too_small && d.w)

@@ -165,10 +165,14 @@ static void draw_card(struct ui *ui)
                     cnt = listed;
             /* A blocked PIN cannot unlock: the header must not promise it. */
             bool blocked = ui->ci.kind == SCM_CARD_REAL && ui->ci.pin_tries == 0;
+            /* Where F6 would paste: the area of the selected row. */
+            bool here = focus && scm_clip_count(ui->clip) > 0 && ui->card_sel >= 0 &&
+                        (size_t)ui->card_sel < ui->n_rows && ui->rows[ui->card_sel].area == r->area;
             snprintf(buf, sizeof(buf), "%s  (%zu)%s", area_title(r->area), cnt,
-                     r->area == SCM_AREA_PUBLIC || !locked ? ""
-                     : blocked                            ? "  [blocked]"
-                                                          : "  [locked: Enter to unlock]");
+                     r->area != SCM_AREA_PUBLIC && locked ? (blocked ? "  [blocked]"
+                                                                     : "  [locked: Enter to unlock]")
+                     : here                               ? "  <- F6 pastes here"
+                                                          : "");
             a = A_BOLD;
             if (r->area == SCM_AREA_PRIVATE)
                 a |= ui_attr(ui, UI_ROLE_PRIVATE);
@@ -225,12 +229,17 @@ static void draw_clip(struct ui *ui)
     for (int i = ui->clip_top, y = 1; i < (int)n && y + 1 <= h; i++, y += 2) {
         const struct scm_clip_item *it = scm_clip_item(ui->clip, (size_t)i);
         bool sel = i == ui->clip_sel && focus;
-        attr_t a = sel ? ui_attr(ui, UI_ROLE_SELECTION)
-                       : it->area != SCM_AREA_PUBLIC ? ui_attr(ui, UI_ROLE_PRIVATE) : A_NORMAL;
+        bool marked = ui_clip_marked(ui, (size_t)i);
+        attr_t a = sel      ? ui_attr(ui, UI_ROLE_SELECTION)
+                   : marked ? ui_attr(ui, UI_ROLE_MARKED)
+                   : it->area != SCM_AREA_PUBLIC ? ui_attr(ui, UI_ROLE_PRIVATE)
+                                                 : A_NORMAL;
         wattron(w, a);
         mvwhline(w, y, 1, ' ', wd);
         mvwhline(w, y + 1, 1, ' ', wd);
-        snprintf(buf, sizeof(buf), "%s  %s", it->label, scm_area_name(it->area));
+        /* '*' marks what F6 pastes, as in the Card pane (seen without colours). */
+        snprintf(buf, sizeof(buf), "%c%s  %s", marked ? '*' : ' ', it->label,
+                 scm_area_name(it->area));
         ui_put(ui, w, y, 2, wd - 1, buf);
         if (sel)
             mvwaddch(w, y, 1, '>');
@@ -238,6 +247,11 @@ static void draw_clip(struct ui *ui)
         ui_put(ui, w, y + 1, 4, wd - 3, buf);
         wattroff(w, a);
     }
+    /* Items out of sight are announced on the border, like a pager would. */
+    if (ui->clip_top > 0 && wd > 14)
+        mvwaddstr(w, 0, wd - 12, "more above");
+    if (ui->clip_top + per < (int)n && wd > 14)
+        mvwaddstr(w, h + 1, wd - 12, "more below");
 out:
     wnoutrefresh(w);
 }

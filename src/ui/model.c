@@ -217,3 +217,13 @@ void ui_clip_marks_clear(struct ui *ui)
     ui->n_clip_marks = 0;
     ui_dirty(ui, UI_W_CLIP);
 }
+
+void ui_card_select_label(struct ui *ui, const char *label)
+{
+    for (size_t i = 0; i < ui->n_rows; i++)
+        if (ui->rows[i].kind == UI_ROW_OBJ && strcmp(ui->objs[ui->rows[i].obj].label, label) == 0) {
+            ui->card_sel = (int)i;
+            ui_dirty(ui, UI_W_CARD);
+            return;
+        }
+}

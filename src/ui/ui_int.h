@@ -314,6 +314,8 @@ const struct scm_slot *ui_slot_selected(const struct ui *ui);
 /* Rebuild rows after the open card changed. */
 void ui_card_reload(struct ui *ui);
 void ui_card_drop(struct ui *ui); /* close without questions */
+/* Put the Card pane's selection on the object labelled label, if listed. */
+void ui_card_select_label(struct ui *ui, const char *label);
 const struct scm_obj_info *ui_obj_selected(const struct ui *ui);
 const struct ui_row *ui_row_selected(const struct ui *ui);
 bool ui_marked(const struct ui *ui, uint32_t id);
@@ -350,6 +352,9 @@ void ui_act_new_vsc(struct ui *ui, bool quiet);
 int ui_new_password(struct ui *ui, const char *what, struct ui_secret *s);
 void ui_act_vsc_manager(struct ui *ui);
 void ui_act_help(struct ui *ui);
+/* List readers and VSCs again, and show the open VSC as it is on disk if
+ * another process saved it (Tab and Ctrl-L call this). */
+void ui_rescan(struct ui *ui);
 /* Check card removal after the slots changed. */
 void ui_check_removed(struct ui *ui);
 void ui_idle_expired(struct ui *ui);
