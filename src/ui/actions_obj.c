@@ -189,6 +189,22 @@ void ui_act_export(struct ui *ui)
         ui_status(ui, true, "'%s' is a key that never leaves the card.", o->label);
         return;
     }
+    if (o->area != SCM_AREA_PUBLIC) {
+        /* The card (or the VSC's encryption) protects it; the file will not. */
+        char q[SCM_OBJ_LABEL_MAX * 4 + 200], clean[SCM_OBJ_LABEL_MAX * 4 + 1];
+        ui_text_clean(o->label, ui->utf8, clean, sizeof(clean));
+        snprintf(q, sizeof(q),
+                 "'%s' is a private object: the file will hold its bytes in clear, readable by "
+                 "whoever can read the file. Export it in clear?",
+                 clean);
+        if (ui_yesno(ui, "Export in clear", q) != 1) {
+            ui_status(ui, false, "Export cancelled: nothing was written.");
+            return;
+        }
+        o = ui_obj_selected(ui); /* a nested dialog may have redrawn; the listing is unchanged */
+        if (!o)
+            return;
+    }
     uint32_t id = o->id;
     /* A file name from the label: only safe characters. */
     size_t k = 0;

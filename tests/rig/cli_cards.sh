@@ -137,6 +137,11 @@ expect 5 scm copy 0 1 "no such label" --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"
 # naming the labels, and write nothing.
 printf 'changed on card 1' >"$T/changed"
 expect 0 scm put 1 "Please read" "$T/changed" --replace --pin-fd 3 3<<<"$PIN"
+# The card by its own name, not the "1" that was typed.
+has "$OUT" "^Stored 'Please read' \(17 bytes\) in the public area of $RIG_READER_1\.$"
+# A locked real card wants its PIN, not a password.
+expect 0 scm ls 1
+has "$OUT" "^Locked: 2 private objects and 0 secret keys not shown \(give the PIN\)\.$"
 expect 1 scm restore 00001079 1 --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW" </dev/null
 has "$ERR" "already has objects labelled"
 has "$ERR" "'Please read'"

@@ -14,6 +14,18 @@ set -euo pipefail
 ui_require_ui
 ui_rig --demo --blank
 
+# select_row REGEX: move the Card pane's selection (">") onto a row.
+select_row() {
+    local i
+    ui_keys Home
+    for ((i = 0; i < 20; i++)); do
+        ui_screen | grep -Eq -- "│>[[:space:]]*$1" && return 0
+        ui_keys Down
+        sleep 0.05
+    done
+    ui_fail "no row /$1/ to select"
+}
+
 ui_start
 ui_wait_for "card  Mike's card"
 
@@ -102,6 +114,37 @@ ui_wait_for 'Labels already there'
 ui_assert "already has an object labelled 'Certificate'"
 ui_keys y
 ui_wait_for 'Pasted 1 object into its own area of vsc:00001079 \(unsaved: F2 saves\)'
+ui_keys F2
+ui_wait_for 'Saved vsc:00001079'
+
+# Rename: the cursor stays on the renamed object, wherever it lands.
+ui_focus Card
+select_row 'Certificate'
+ui_menu Edit "Rename..."
+ui_wait_for 'New label:'
+ui_keys C-u
+ui_type "Renamed cert"
+ui_keys Enter
+ui_wait_for 'Renamed to'
+ui_assert '│> *Renamed cert'
+
+# A private object exported in clear: asked first, "no" writes nothing.
+select_row 'Private Info'
+ui_menu File "Export object..."
+ui_wait_for 'Export in clear'
+ui_assert 'private object'
+ui_keys n
+ui_wait_for 'Export cancelled: nothing was written'
+ui_refute 'Write to file:'
+ui_menu File "Export object..."
+ui_wait_for 'Export in clear'
+ui_keys y
+ui_wait_for 'Write to file:'
+ui_keys C-u
+ui_type "$T/priv.out"
+ui_keys Enter
+ui_wait_for 'Exported'
+[ "$(stat -c %a "$T/priv.out")" = 600 ] || ui_fail "the private export is not mode 600"
 ui_keys F2
 ui_wait_for 'Saved vsc:00001079'
 
