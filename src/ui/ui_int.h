@@ -207,6 +207,8 @@ struct ui {
     unsigned dirty; /* bit per enum ui_win */
 
     int fd_sig, fd_ev; /* read ends of the signal and slot-event pipes */
+    int fd_store;      /* inotify on the store directory, or -1 */
+    bool store_pending; /* another process changed the store: rescan */
     bool quit;         /* leave the main loop */
     bool hangup;       /* a signal: no questions, drop unsaved changes */
     bool slots_pending;

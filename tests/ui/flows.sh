@@ -6,7 +6,7 @@
 # says which area it wrote into; the clipboard's rules (added or replaced,
 # how many it holds, marked items pasted alone, scroll marks); Close card
 # gives the focus back to Readers and leaves no dead keys; the Readers pane
-# and an open VSC notice what another scmgr did (Tab and Ctrl-L rescan).
+# and an open VSC notice what another scmgr did (the store is watched).
 # shellcheck disable=SC2119 # ui_start takes optional arguments
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -170,17 +170,17 @@ ui_keys Enter
 ui_wait_for 'No card open: Tab to Readers'
 
 # ---- another scmgr makes a VSC and saves one that is open here -------------------
+# The store directory is watched: both show up without a key.
 expect 0 scm vsc new 00000077 --password-fd 3 3<<<"$VPW"
-ui_refute 'VSC 00000077'
-ui_keys C-l
 ui_wait_for 'VSC 00000077'
 ui_open_entry 2 '.*00000042'
 ui_assert 'Public +\(0\)'
 printf 'written elsewhere' >"$T/fresh"
 expect 0 scm put vsc:00000042 Fresh "$T/fresh" --password-fd 3 3<<<"$VPW"
-ui_refute 'Fresh'
-ui_keys Tab
 ui_wait_for 'Fresh +data'
 ui_assert 'vsc:00000042 was saved by another process'
+# And a VSC removed elsewhere goes from Readers.
+expect 0 scm vsc rm 00000077 --yes
+ui_wait_gone 'VSC 00000077'
 ui_quit
 echo "ui_flows: ok"

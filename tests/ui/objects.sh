@@ -63,9 +63,11 @@ ui_keys Enter
 ui_wait_for 'Renamed note +note +15 B'
 ui_refute 'Imported note'
 
-# Export: the same bytes in a file.
+# Export: the same bytes in a file (a private object: asked first, in clear).
 select_row 'Renamed note'
 ui_menu File "Export object..."
+ui_wait_for 'Export in clear'
+ui_keys y
 ui_wait_for 'Write to file:'
 ui_keys C-u
 ui_type "$T/out.txt"
