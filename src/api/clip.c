@@ -298,7 +298,7 @@ static int resolve_conflicts(struct scm_clip *clip, struct scm_card *dst, const 
 {
     const char **clash = calloc(k ? k : 1, sizeof(*clash));
     size_t *at = calloc(k ? k : 1, sizeof(*at));
-    char clean[SCM_OBJ_LABEL_MAX * 4 + 1], names[SCM_DETAIL_MAX];
+    char clean[SCM_OBJ_LABEL_MAX * 4 + 1], names[320];
     size_t n = 0, used = 0;
     uint32_t id;
     int rc = SCM_OK;
@@ -324,10 +324,18 @@ static int resolve_conflicts(struct scm_clip *clip, struct scm_card *dst, const 
         }
         break;
     case SCM_CONFLICT_CANCEL:
+        /* The names, as many as fit; the sentence's end must survive. */
         names[0] = '\0';
-        for (size_t j = 0; j < n && used < sizeof(names); j++)
-            used += (size_t)snprintf(names + used, sizeof(names) - used, "%s'%s'", j ? ", " : "",
-                                     card_clean(clash[j], clean, sizeof(clean)));
+        for (size_t j = 0; j < n; j++) {
+            int w = snprintf(names + used, sizeof(names) - used, "%s'%s'", j ? ", " : "",
+                             card_clean(clash[j], clean, sizeof(clean)));
+            if (w < 0 || used + (size_t)w >= sizeof(names) - 16) {
+                names[used] = '\0';
+                snprintf(names + used, sizeof(names) - used, "%s...", j ? ", " : "");
+                break;
+            }
+            used += (size_t)w;
+        }
         for (size_t i = 0; i < rep->n; i++)
             snprintf(rep->items[i].why, sizeof(rep->items[i].why), "%s",
                      "Not written: the paste was cancelled over labels the card already has.");

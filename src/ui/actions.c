@@ -319,20 +319,20 @@ static enum scm_conflict paste_conflict(void *arg, const char *const *labels, si
 {
     struct paste_run *x = arg;
     struct ui *ui = x->ui;
-    char q[700], clean[SCM_OBJ_LABEL_MAX * 4 + 1];
-    size_t used;
-    used = (size_t)snprintf(q, sizeof(q), "%s already has %s labelled", ui->ci.name,
-                            n == 1 ? "an object" : "objects");
-    for (size_t i = 0; i < n && i < 4 && used < sizeof(q); i++) {
+    char q[1000], names[640] = "", clean[SCM_OBJ_LABEL_MAX * 4 + 1], fit[124];
+    size_t used = 0;
+    /* At most four names, each cut to 30 columns: the question must fit. */
+    for (size_t i = 0; i < n && i < 4; i++) {
         ui_text_clean(labels[i], ui->utf8, clean, sizeof(clean));
-        used += (size_t)snprintf(q + used, sizeof(q) - used, "%s '%s'", i ? "," : "", clean);
+        ui_text_fit(clean, ui->utf8, 30, fit, sizeof(fit));
+        used += (size_t)snprintf(names + used, sizeof(names) - used, "%s '%s'", i ? "," : "", fit);
     }
-    if (n > 4 && used < sizeof(q))
-        used += (size_t)snprintf(q + used, sizeof(q) - used, " and %zu more", n - 4);
-    if (used < sizeof(q))
-        snprintf(q + used, sizeof(q) - used, "%s",
-                 ". Replace them? (Yes: replace, No: keep them and paste the rest, Cancel: paste "
-                 "nothing)");
+    if (n > 4)
+        snprintf(names + used, sizeof(names) - used, " and %zu more", n - 4);
+    snprintf(q, sizeof(q),
+             "%s already has %s labelled%s. Replace them? (Yes: replace, No: keep them and paste "
+             "the rest, Cancel: paste nothing)",
+             ui->ci.name, n == 1 ? "an object" : "objects", names);
     int r = ui_yesnocancel(ui, "Labels already there", q);
     return r == 1 ? SCM_CONFLICT_REPLACE : r == 0 ? SCM_CONFLICT_SKIP : SCM_CONFLICT_CANCEL;
 }
