@@ -96,6 +96,13 @@ struct scm_obj_info {
     size_t src_attrs_len;
     bool sealed; /* the bytes are never released: a secret-area key, or a key
                     a real card keeps (listed by name only) */
+    bool verified; /* the content is known to be the owner's: a VSC's public
+                      object only once the password checked the public area's
+                      MAC (until then its checksums, which anyone can
+                      recompute, are all that was checked); private and secret
+                      objects always (they decrypt only when authentic); a
+                      real card's objects always (read from the card itself,
+                      there is no file anyone could have edited) */
 };
 
 /* A new object. data/len are copied. */

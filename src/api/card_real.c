@@ -174,6 +174,9 @@ int card_real_list(struct scm_card *c)
             o->src_attrs = ao->attrs;
             o->src_attrs_len = ao->attrs_len;
             o->sealed = ao->not_exportable || ao->area == SCM_AREA_SECRET;
+            /* Read from the card, which guards its own files: no file
+             * stands in between that someone could have edited. */
+            o->verified = true;
         }
     return SCM_OK;
 }

@@ -32,6 +32,7 @@ enum {
     OPT_SERIAL,
     OPT_INIT,
     OPT_THEME,
+    OPT_REQUIRE_VERIFIED,
 };
 
 /* There is deliberately no option that takes a password: secrets on the
@@ -61,6 +62,7 @@ static const struct option long_opts[] = {
     {"serial", required_argument, NULL, OPT_SERIAL},
     {"theme", required_argument, NULL, OPT_THEME},
     {"init", no_argument, NULL, OPT_INIT},
+    {"require-verified", no_argument, NULL, OPT_REQUIRE_VERIFIED},
     {NULL, 0, NULL, 0},
 };
 
@@ -76,6 +78,7 @@ static const struct {
     {CLI_OPT_DST_PIN_FD, "--dst-pin-fd"}, {CLI_OPT_DST_PW_FD, "--dst-password-fd"},
     {CLI_OPT_FORCE_LAST_TRY, "--force-last-try"}, {CLI_OPT_TO, "--to"},
     {CLI_OPT_SERIAL, "--serial"},     {CLI_OPT_INIT, "--init"},
+    {CLI_OPT_REQUIRE_VERIFIED, "--require-verified"},
 };
 
 const char *cli_opt_name(unsigned bit)
@@ -219,6 +222,9 @@ int cli_parse(int argc, char **argv, struct cli_args *a, struct scm_detail *d)
             break;
         case OPT_INIT:
             a->init = true, a->seen |= CLI_OPT_INIT;
+            break;
+        case OPT_REQUIRE_VERIFIED:
+            a->require_verified = true, a->seen |= CLI_OPT_REQUIRE_VERIFIED;
             break;
         case ':':
             return scm_fail(d, SCM_E_USAGE, "Option '%s' needs a value; see scmgr --help.",

@@ -32,6 +32,7 @@ enum cli_opt {
     CLI_OPT_TO = 1u << 13,
     CLI_OPT_SERIAL = 1u << 14,
     CLI_OPT_INIT = 1u << 15,
+    CLI_OPT_REQUIRE_VERIFIED = 1u << 16,
 };
 /* Every option that gives a card's secret. */
 #define CLI_OPT_SECRETS (CLI_OPT_PW_FD | CLI_OPT_PIN_FD | CLI_OPT_FORCE_LAST_TRY)
@@ -50,7 +51,7 @@ struct cli_args {
     bool version;
     /* per-command options; `seen` has a bit for each one given */
     unsigned seen;
-    bool json, yes, replace, force_last_try, init;
+    bool json, yes, replace, force_last_try, init, require_verified;
     const char *label, *output, *area, *type, *to, *serial;
     int pw_fd, new_pw_fd, pin_fd, dst_pin_fd, dst_pw_fd; /* -1 when not given */
     /* the command words and operands, in order */

@@ -79,6 +79,8 @@ static void ls_json(const struct scm_card_info *ci, const struct scm_obj_info *o
         cli_json_string(&j, o[i].src_path);
         cli_json_key(&j, "sealed");
         cli_json_bool(&j, o[i].sealed);
+        cli_json_key(&j, "verified");
+        cli_json_bool(&j, o[i].verified);
         cli_json_end_object(&j);
     }
     cli_json_end_array(&j);
@@ -86,17 +88,24 @@ static void ls_json(const struct scm_card_info *ci, const struct scm_obj_info *o
     cli_json_end(&j);
 }
 
+/* Without the password a VSC's public objects have passed their checksums
+ * only, which anyone can recompute: each such row carries a "?" in the
+ * first column, explained below the table. */
 static void ls_human(const struct scm_card_info *ci, const struct scm_obj_info *o, size_t n)
 {
     char clean[CLEAN_MAX], label[SCM_VSC_LABEL_MAX * 6 + 1];
+    size_t unverified = 0;
     printf("%s \"%s\"%s\n", ci->name, cli_clean(ci->label, label, sizeof(label)),
            ci->disabled ? " (disabled)" : "");
     if (n > 0) {
-        printf("%-8s  %-13s  %8s  %-20s  %s\n", "AREA", "TYPE", "SIZE", "PATH", "LABEL");
-        for (size_t i = 0; i < n; i++)
-            printf("%-8s  %-13s  %8zu  %-20s  %s\n", scm_area_name(o[i].area),
-                   scm_obj_type_name(o[i].type), o[i].size, o[i].src_path[0] ? o[i].src_path : "-",
+        printf("  %-8s  %-13s  %8s  %-20s  %s\n", "AREA", "TYPE", "SIZE", "PATH", "LABEL");
+        for (size_t i = 0; i < n; i++) {
+            unverified += !o[i].verified;
+            printf("%c %-8s  %-13s  %8zu  %-20s  %s\n", o[i].verified ? ' ' : '?',
+                   scm_area_name(o[i].area), scm_obj_type_name(o[i].type), o[i].size,
+                   o[i].src_path[0] ? o[i].src_path : "-",
                    cli_clean(o[i].label, clean, sizeof(clean)));
+        }
     } else {
         printf("No objects%s.\n", ci->locked ? " in the public area" : "");
     }
@@ -105,6 +114,8 @@ static void ls_human(const struct scm_card_info *ci, const struct scm_obj_info *
                ci->count[SCM_AREA_PRIVATE], ci->count[SCM_AREA_PRIVATE] == 1 ? "object" : "objects",
                ci->count[SCM_AREA_SECRET], ci->count[SCM_AREA_SECRET] == 1 ? "key" : "keys",
                ci->kind == SCM_CARD_REAL ? "PIN" : "password");
+    if (unverified)
+        printf("? = not verified: checksums only; give the password to check the MACs.\n");
 }
 
 int cli_cmd_ls(struct cli *c)
@@ -219,17 +230,68 @@ out:
     return rc;
 }
 
+/* Has the object's content been checked with the key (struct scm_obj_info,
+ * verified)? An object the listing does not show counts as not verified. */
+static bool obj_verified(struct scm_card *card, uint32_t id)
+{
+    const struct scm_obj_info *o;
+    size_t n;
+    if (scm_card_list(card, &o, &n) < 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (o[i].id == id)
+            return o[i].verified;
+    return false;
+}
+
+/* A public object of a locked VSC may be a forgery with recomputed
+ * checksums: say so, or with --require-verified check it with the password
+ * (asked on a terminal) and refuse it without one. An unlock that finds
+ * the public MAC wrong refuses the whole file as damaged (exit 4). */
+static int check_verified(struct cli *c, struct scm_card *card, uint32_t id)
+{
+    char clean[CLEAN_MAX];
+    struct scm_card_info ci;
+    int rc;
+    if (obj_verified(card, id))
+        return SCM_OK;
+    scm_card_get_info(card, &ci);
+    cli_clean(c->a.pos[2], clean, sizeof(clean));
+    if (!c->a.require_verified) {
+        fprintf(stderr,
+                "scmgr: note: '%s' on %s is not verified: without the password only its "
+                "checksums were checked, which anyone can recompute (--require-verified "
+                "refuses it).\n",
+                clean, ci.name);
+        return SCM_OK;
+    }
+    if (!cli_interactive())
+        return scm_fail(&c->d, SCM_E_VSC_LOCKED,
+                        "'%s' on %s is not verified: --require-verified needs the password "
+                        "(--password-fd).", clean, ci.name);
+    if ((rc = unlock_card(c, card)) < 0)
+        return rc;
+    if (!obj_verified(card, id))
+        return scm_fail(&c->d, SCM_E_VSC_TAMPERED, "'%s' on %s could not be verified.", clean,
+                        ci.name);
+    return SCM_OK;
+}
+
 int cli_cmd_get(struct cli *c)
 {
     struct scm_card *card = NULL;
     uint8_t *data = NULL;
     size_t len = 0;
     uint32_t id;
-    int rc = cli_check(&c->a, "get", CLI_OPT_OUTPUT | CLI_OPT_SECRETS, 3, 3, &c->d);
+    int rc = cli_check(&c->a, "get",
+                       CLI_OPT_OUTPUT | CLI_OPT_REQUIRE_VERIFIED | CLI_OPT_SECRETS, 3, 3, &c->d);
     if (rc < 0)
         return rc;
     if ((rc = open_card(c, c->a.pos[1], &card)) < 0 ||
         (rc = find_obj(c, card, c->a.pos[2], &id)) < 0)
+        goto out;
+    /* Before reading: a refused object is never written anywhere. */
+    if ((rc = check_verified(c, card, id)) < 0)
         goto out;
     if ((rc = scm_card_read(card, id, &data, &len, &c->d)) < 0)
         goto out;

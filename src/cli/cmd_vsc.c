@@ -251,8 +251,9 @@ static void show_human(struct scm_vsc *v, const struct scm_vsc_info *vi)
     show_field("Created:", buf);
     cli_time_iso(vi->modified, buf, sizeof(buf));
     show_field("Modified:", buf);
-    snprintf(buf, sizeof(buf), "%zu public, %zu private, %zu secret", vi->count[SCM_AREA_PUBLIC],
-             vi->count[SCM_AREA_PRIVATE], vi->count[SCM_AREA_SECRET]);
+    /* show never takes the password: the public objects are not verified. */
+    snprintf(buf, sizeof(buf), "%zu public (not verified), %zu private, %zu secret",
+             vi->count[SCM_AREA_PUBLIC], vi->count[SCM_AREA_PRIVATE], vi->count[SCM_AREA_SECRET]);
     show_field("Objects:", buf);
     snprintf(buf, sizeof(buf), "%lu", (unsigned long)vi->kdf_iterations);
     show_field("KDF iterations:", buf);

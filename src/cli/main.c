@@ -36,7 +36,7 @@ static const char usage_text[] =
     "\n"
     "Objects on a card (CARD is vsc:UID or READER):\n"
     "  scmgr ls CARD [--json] [--password-fd N | --pin-fd N]\n"
-    "  scmgr get CARD LABEL [-o FILE] [--password-fd N | --pin-fd N]\n"
+    "  scmgr get CARD LABEL [-o FILE] [--require-verified] [--password-fd N | --pin-fd N]\n"
     "  scmgr put CARD LABEL FILE [--area public|private|secret] [--type TYPE]\n"
     "            [--replace] [--password-fd N | --pin-fd N]  (FILE - is standard input)\n"
     "  scmgr rm CARD LABEL [--password-fd N | --pin-fd N]\n"

@@ -594,6 +594,9 @@ void ui_act_help(struct ui *ui)
         ui_lines_add(&lines, &n, "%s", "");
         ui_lines_add(&lines, &n, "%s", "Menus (F9, then the menu's first letter; or Alt+letter):");
         ui_menu_help(&lines, &n);
+        ui_lines_add(&lines, &n, "%s", "");
+        ui_lines_add(&lines, &n, "%s", "Marks in the Card pane: * marked (Space); ? not verified:");
+        ui_lines_add(&lines, &n, "%s", "  a VSC's public object, until the password checks its MAC");
     }
     ui_lines(ui, "Help", lines, n, NULL, NULL);
     ui_lines_free(lines, n);

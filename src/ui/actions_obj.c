@@ -65,6 +65,7 @@ void ui_act_view(struct ui *ui)
         return;
     }
     snprintf(title, sizeof(title), "View: %s", o->label);
+    bool unverified = !o->verified; /* o may not survive the read */
     int rc = scm_card_read(ui->card, o->id, &data, &len, &d);
     if (rc < 0) {
         ui_status_err(ui, rc, &d, "Reading the object failed");
@@ -80,7 +81,8 @@ void ui_act_view(struct ui *ui)
     ui_lines_free(lines, n);
     scm_secure_free(data, len);
     ui_card_reload(ui); /* o pointed into a listing a read may renew */
-    ui_status(ui, false, "Viewed '%s' (%zu bytes).", title + 6, len);
+    ui_status(ui, false, "Viewed '%s' (%zu bytes%s).", title + 6, len,
+              unverified ? "; not verified until the password checks it" : "");
 }
 
 /* A whole file into secure memory (it may be a private object). */

@@ -160,19 +160,25 @@ static void draw_card(struct ui *ui)
         if (r->kind == UI_ROW_AREA) {
             /* A real card counts what it lists; a locked VSC knows its counts. */
             size_t cnt = ui->ci.count[r->area];
-            for (size_t k = 0, listed = 0; k < ui->n_objs; k++)
-                if (ui->objs[k].area == r->area && ++listed > cnt)
+            bool unverified = false;
+            for (size_t k = 0, listed = 0; k < ui->n_objs; k++) {
+                if (ui->objs[k].area != r->area)
+                    continue;
+                unverified |= !ui->objs[k].verified;
+                if (++listed > cnt)
                     cnt = listed;
+            }
             /* A blocked PIN cannot unlock: the header must not promise it. */
             bool blocked = ui->ci.kind == SCM_CARD_REAL && ui->ci.pin_tries == 0;
             /* Where F6 would paste: the area of the selected row. */
             bool here = focus && scm_clip_count(ui->clip) > 0 && ui->card_sel >= 0 &&
                         (size_t)ui->card_sel < ui->n_rows && ui->rows[ui->card_sel].area == r->area;
-            snprintf(buf, sizeof(buf), "%s  (%zu)%s", area_title(r->area), cnt,
+            snprintf(buf, sizeof(buf), "%s  (%zu)%s%s", area_title(r->area), cnt,
                      r->area != SCM_AREA_PUBLIC && locked ? (blocked ? "  [blocked]"
                                                                      : "  [locked: Enter to unlock]")
-                     : here                               ? "  <- F6 pastes here"
-                                                          : "");
+                     : unverified                         ? "  [? not verified]"
+                                                          : "",
+                     here && !(r->area != SCM_AREA_PUBLIC && locked) ? "  <- F6 pastes here" : "");
             a = A_BOLD;
             if (r->area == SCM_AREA_PRIVATE)
                 a |= ui_attr(ui, UI_ROLE_PRIVATE);
@@ -180,15 +186,17 @@ static void draw_card(struct ui *ui)
             const struct scm_obj_info *o = &ui->objs[r->obj];
             char label[SCM_OBJ_LABEL_MAX * 4 + 1], fit[SCM_OBJ_LABEL_MAX * 4 + 1];
             bool marked = ui_marked(ui, o->id);
-            int lw = wd - 3 - 28 > 8 ? wd - 3 - 28 : 8;
+            int lw = wd - 3 - 29 > 8 ? wd - 3 - 29 : 8;
             ui_text_clean(o->label, ui->utf8, label, sizeof(label));
             int used = ui_text_fit(label, ui->utf8, lw, fit, sizeof(fit));
             if (o->sealed)
                 snprintf(size, sizeof(size), "%s", "sealed");
             else
                 ui_fmt_size(o->size, size, sizeof(size));
-            snprintf(buf, sizeof(buf), "%c %s%*s %-14s %10s", marked ? '*' : ' ', fit,
-                     lw - used, "", scm_obj_type_name(o->type), size);
+            /* '?': a VSC's public object the password has not checked yet. */
+            snprintf(buf, sizeof(buf), "%c%c %s%*s %-14s %10s", marked ? '*' : ' ',
+                     o->verified ? ' ' : '?', fit, lw - used, "", scm_obj_type_name(o->type),
+                     size);
             if (marked)
                 a = ui_attr(ui, UI_ROLE_MARKED);
             else if (o->area != SCM_AREA_PUBLIC)

@@ -438,10 +438,68 @@ out:
 static const size_t body_min[SCM_AREA_COUNT] = {4 + VSC_HASH, VSC_NONCE + 4 + VSC_TAG,
                                                 VSC_NONCE + 4 + VSC_TAG};
 
+int vsc_check_sections(const char *path, size_t hlen, uint64_t file_size, vsc_peek_fn peek,
+                       void *ctx, uint64_t body_off[SCM_AREA_COUNT],
+                       size_t body_len[SCM_AREA_COUNT], struct scm_detail *d)
+{
+    /* 64-bit sums: no L can make them wrap. */
+    uint64_t off = VSC_PREFIX + (uint64_t)hlen + 2 * VSC_HASH;
+    uint8_t sh[5];
+    bool exact = true;
+    for (unsigned a = 0; a < SCM_AREA_COUNT; a++) {
+        if (off + 5 > file_size || !peek(ctx, off, sh)) {
+            exact = false; /* the later lengths are not in the file */
+            off += 5;
+            break;
+        }
+        if (sh[0] != a)
+            return scm_fail(d, SCM_E_VSC_CORRUPT,
+                            "%s: the area section at offset %llu has id %u, expected %u (%s)",
+                            path, (unsigned long long)off, sh[0], a, area_word(a));
+        uint64_t l = be32(sh + 1);
+        if (l < body_min[a])
+            return scm_fail(d, SCM_E_VSC_CORRUPT,
+                            "%s: the %s area is %llu bytes, less than its fixed overhead of %zu",
+                            path, area_word(a), (unsigned long long)l, body_min[a]);
+        body_off[a] = off + 5;
+        body_len[a] = (size_t)l;
+        off += 5 + l;
+    }
+    uint64_t want = off + VSC_HASH;
+    if (want > file_size)
+        return scm_fail(d, SCM_E_VSC_CORRUPT,
+                        "%s: the file is truncated (expected %s%llu bytes, found %llu)", path,
+                        exact ? "" : "at least ", (unsigned long long)want,
+                        (unsigned long long)file_size);
+    if (want < file_size)
+        return scm_fail(d, SCM_E_VSC_CORRUPT,
+                        "%s: the file has %llu byte%s too many (expected %llu bytes, found %llu)",
+                        path, (unsigned long long)(file_size - want),
+                        file_size - want == 1 ? "" : "s", (unsigned long long)want,
+                        (unsigned long long)file_size);
+    return SCM_OK;
+}
+
+struct mem {
+    const uint8_t *buf;
+    size_t len;
+};
+
+static bool peek_mem(void *ctx, uint64_t off, uint8_t out[5])
+{
+    const struct mem *m = ctx;
+    if (off + 5 > m->len)
+        return false;
+    memcpy(out, m->buf + off, 5);
+    return true;
+}
+
 int vsc_parse_file(const char *path, const uint8_t *buf, size_t len, struct vsc_file *f,
                    struct scm_detail *d)
 {
     uint8_t sum[VSC_HASH];
+    uint64_t body_off[SCM_AREA_COUNT];
+    struct mem m = {buf, len};
     int rc;
     memset(f, 0, sizeof(*f));
     f->buf = buf;
@@ -449,45 +507,10 @@ int vsc_parse_file(const char *path, const uint8_t *buf, size_t len, struct vsc_
     rc = parse_head(path, buf, len, len, &f->hdr, &f->ents, &f->nents, f->count, &f->hlen, d);
     if (rc < 0)
         goto out;
-    /* Step 5: the area sections. 64-bit sums: no L can make them wrap. */
-    uint64_t off = VSC_PREFIX + (uint64_t)f->hlen + 2 * VSC_HASH, body_off[SCM_AREA_COUNT];
-    bool exact = true;
-    for (unsigned a = 0; a < SCM_AREA_COUNT; a++) {
-        if (off + 5 > len) {
-            exact = false; /* the later lengths are not in the file */
-            off += 5;
-            break;
-        }
-        if (buf[off] != a) {
-            rc = scm_fail(d, SCM_E_VSC_CORRUPT,
-                          "%s: the area section at offset %llu has id %u, expected %u (%s)", path,
-                          (unsigned long long)off, buf[off], a, area_word(a));
-            goto out;
-        }
-        uint64_t l = be32(buf + off + 1);
-        if (l < body_min[a]) {
-            rc = scm_fail(d, SCM_E_VSC_CORRUPT,
-                          "%s: the %s area is %llu bytes, less than its fixed overhead of %zu",
-                          path, area_word(a), (unsigned long long)l, body_min[a]);
-            goto out;
-        }
-        body_off[a] = off + 5;
-        f->body_len[a] = (size_t)l;
-        off += 5 + l;
-    }
-    uint64_t want = off + VSC_HASH;
-    if (want > len) {
-        rc = scm_fail(d, SCM_E_VSC_CORRUPT,
-                      "%s: the file is truncated (expected %s%llu bytes, found %zu)", path,
-                      exact ? "" : "at least ", (unsigned long long)want, len);
+    /* Step 5: the area sections. */
+    rc = vsc_check_sections(path, f->hlen, len, peek_mem, &m, body_off, f->body_len, d);
+    if (rc < 0)
         goto out;
-    }
-    if (want < len) {
-        rc = scm_fail(d, SCM_E_VSC_CORRUPT,
-                      "%s: the file has %llu bytes too many (expected %llu bytes, found %zu)", path,
-                      (unsigned long long)(len - want), (unsigned long long)want, len);
-        goto out;
-    }
     for (unsigned a = 0; a < SCM_AREA_COUNT; a++)
         f->body[a] = buf + body_off[a];
     rc = vsc_sha256(buf, len - VSC_HASH, sum);

@@ -160,7 +160,7 @@ int scm_vsc_save(struct scm_vsc *v, struct scm_detail *d)
         goto out;
     }
     /* Step 2: nobody saved since this handle loaded its generation. */
-    rc = vsc_read_header_at(v->dfd, name, v->path, &disk, count, &size, &dd);
+    rc = vsc_read_header_at(v->dfd, name, v->path, false, &disk, count, &size, &dd);
     if (v->hdr.generation == 0 && rc != SCM_E_VSC_NOT_FOUND) {
         rc = scm_fail(d, SCM_E_VSC_EXISTS, "%s: a VSC with this UID already exists", v->path);
         goto out;

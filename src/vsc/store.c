@@ -83,10 +83,18 @@ out:
     return rc;
 }
 
-int vsc_read_header_at(int dfd, const char *name, const char *path, struct vsc_hdr *h,
-                       size_t count[SCM_AREA_COUNT], uint64_t *size, struct scm_detail *d)
+static bool peek_fd(void *ctx, uint64_t off, uint8_t out[5])
+{
+    return read_full(*(const int *)ctx, out, 5, (off_t)off) == 0;
+}
+
+int vsc_read_header_at(int dfd, const char *name, const char *path, bool sections,
+                       struct vsc_hdr *h, size_t count[SCM_AREA_COUNT], uint64_t *size,
+                       struct scm_detail *d)
 {
     struct stat st;
+    uint64_t body_off[SCM_AREA_COUNT];
+    size_t body_len[SCM_AREA_COUNT];
     uint8_t pre[VSC_PREFIX], *b = NULL;
     int rc, fd = open_vsc(dfd, name, path, &st, d);
     if (fd < 0)
@@ -114,6 +122,8 @@ int vsc_read_header_at(int dfd, const char *name, const char *path, struct vsc_h
         goto out;
     }
     rc = vsc_parse_header_only(path, b, want, *size, h, count, d);
+    if (rc == SCM_OK && sections)
+        rc = vsc_check_sections(path, hlen, *size, peek_fd, &fd, body_off, body_len, d);
 out:
     free(b);
     close(fd);
@@ -307,7 +317,9 @@ static void list_one(struct scm_store *st, const char *name, const char *uid,
     char path[PATH_MAX];
     memset(e, 0, sizeof(*e));
     snprintf(path, sizeof(path), "%s/%s", st->dir, name);
-    e->err = vsc_read_header_at(st->dfd, name, path, &h, count, &size, &d);
+    /* No KDF and no whole read: the header with its checksum, and the
+     * sizes it and the area sections declare against the file's. */
+    e->err = vsc_read_header_at(st->dfd, name, path, true, &h, count, &size, &d);
     if (e->err == SCM_OK && strcmp(h.uid, uid) != 0)
         e->err = scm_fail(&d, SCM_E_VSC_CORRUPT,
                           "%s: the file name does not match the UID inside it (%s)", path, h.uid);

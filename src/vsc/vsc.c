@@ -498,7 +498,7 @@ static bool obj_visible(const struct scm_vsc *v, const struct vsc_obj *o)
     return o->loaded && (o->s.area == SCM_AREA_PUBLIC || v->dk);
 }
 
-static void fill_info(const struct vsc_obj *o, struct scm_obj_info *out)
+static void fill_info(const struct scm_vsc *v, const struct vsc_obj *o, struct scm_obj_info *out)
 {
     out->id = o->s.id;
     out->type = (enum scm_obj_type)o->type;
@@ -509,6 +509,10 @@ static void fill_info(const struct vsc_obj *o, struct scm_obj_info *out)
     out->src_attrs = o->s.attrs;
     out->src_attrs_len = o->s.attrs_len;
     out->sealed = o->s.area == SCM_AREA_SECRET;
+    /* Public objects are visible without the password, but only the MAC
+     * checked at unlock tells them from a forgery with recomputed checksums
+     * (doc/vsc-format.md, section 1). Objects added since then are ours. */
+    out->verified = o->s.area != SCM_AREA_PUBLIC || v->public_verified;
 }
 
 int scm_vsc_list(struct scm_vsc *v, enum scm_area area, const struct scm_obj_info **out, size_t *n)
@@ -528,7 +532,7 @@ int scm_vsc_list(struct scm_vsc *v, enum scm_area area, const struct scm_obj_inf
     /* Secret objects list by name like the others: only their data is kept in. */
     for (size_t i = 0; i < v->nobj; i++)
         if (v->objs[i].s.area == area && obj_visible(v, &v->objs[i]))
-            fill_info(&v->objs[i], &v->listing[k++]);
+            fill_info(v, &v->objs[i], &v->listing[k++]);
     *out = v->listing;
     *n = k;
     return SCM_OK;
@@ -566,7 +570,7 @@ int scm_vsc_get_obj(struct scm_vsc *v, uint32_t id, struct scm_obj_info *out)
     struct vsc_obj *o;
     int rc = obj_get(v, id, &o);
     if (rc == SCM_OK)
-        fill_info(o, out);
+        fill_info(v, o, out);
     return rc;
 }
 

@@ -176,6 +176,15 @@ void vsc_file_free(struct vsc_file *f);
 int vsc_parse_header_only(const char *path, const uint8_t *buf, size_t len, uint64_t file_size,
                           struct vsc_hdr *h, size_t count[SCM_AREA_COUNT],
                           struct scm_detail *d);
+/* Step 5 short of the file checksum: the area sections' ids, their lengths
+ * against their fixed overhead, and the total against file_size (no missing,
+ * no trailing byte). peek fetches the 5-byte section header at off (false:
+ * it could not be read), so that a listing reads 15 bytes, not the file.
+ * body_off/body_len receive where each body lies. */
+typedef bool (*vsc_peek_fn)(void *ctx, uint64_t off, uint8_t out[5]);
+int vsc_check_sections(const char *path, size_t hlen, uint64_t file_size, vsc_peek_fn peek,
+                       void *ctx, uint64_t body_off[SCM_AREA_COUNT],
+                       size_t body_len[SCM_AREA_COUNT], struct scm_detail *d);
 /* H from the first 16 bytes (0 if they are not a VSC prefix). */
 size_t vsc_prefix_hlen(const uint8_t *buf, size_t len);
 /* Step 7 after the data key is known: MACs, tags, object lists, labels. */
@@ -203,9 +212,13 @@ struct scm_store {
 /* Read a whole VSC file (at most the file size limit) into malloc'd memory. */
 int vsc_read_all_at(int dfd, const char *name, const char *path, uint8_t **buf, size_t *len,
                     struct scm_detail *d);
-/* Read and check just the header (two reads). */
-int vsc_read_header_at(int dfd, const char *name, const char *path, struct vsc_hdr *h,
-                       size_t count[SCM_AREA_COUNT], uint64_t *size, struct scm_detail *d);
+/* Read and check just the header (two reads); with sections, also that the
+ * area sections add up to the file's size (three more reads of 5 bytes:
+ * vsc_check_sections), which is what the listing shows of a file's damage
+ * without reading it whole. */
+int vsc_read_header_at(int dfd, const char *name, const char *path, bool sections,
+                       struct vsc_hdr *h, size_t count[SCM_AREA_COUNT], uint64_t *size,
+                       struct scm_detail *d);
 int vsc_write_all(int fd, const uint8_t *buf, size_t len);
 /* Take the exclusive per-VSC lock; returns the fd to close, or < 0. */
 int vsc_lock_uid(int dfd, const char *uid);

@@ -63,12 +63,44 @@ for off in $((SIZE / 2)) $((SIZE - 100)) $((SIZE - 1)); do
     check_refused
 done
 
+# listed_broken REGEX: vsc list (and --json) shows the file as damaged with
+# the sentence, although its header is intact: the listing compares the
+# size the header and the area sections declare with the file's.
+listed_broken() {
+    expect 0 scm vsc list
+    has "$OUT" "^00001079 +damaged .*$F: $1"
+    expect 0 scm vsc list --json
+    json_ok "$OUT"
+    [ "$(json_get "$OUT" 'd[0]["uid"], sorted(d[0].keys())')" = "('00001079', ['error', 'uid'])" ] ||
+        fail "vsc list --json does not report the damage"
+    has "$OUT" "\"error\": \"$F: $1"
+}
+
 # Truncated and extended.
 head -c $((SIZE - 10)) "$T/good" >"$F"
 expect 4 scm vsc show 00001079
-has "$ERR" 'truncated|size|damaged'
+has "$ERR" "$F: the file is truncated \(expected $SIZE bytes, found $((SIZE - 10))\)"
+listed_broken "the file is truncated \\(expected $SIZE bytes, found $((SIZE - 10))\\)"
 check_refused
 { cat "$T/good"; printf 'X'; } >"$F"
+listed_broken "the file has 1 byte too many \\(expected $SIZE bytes, found $((SIZE + 1))\\)"
+check_refused
+{ cat "$T/good"; printf 'XYZ'; } >"$F"
+listed_broken "the file has 3 bytes too many"
+check_refused
+# Cut inside the area sections: only the first one's length is there.
+H=$(od -An -tu4 --endian=big -j 12 -N4 "$T/good" | tr -d ' ')
+head -c $((80 + H + 5)) "$T/good" >"$F"
+listed_broken "the file is truncated \\(expected at least [0-9]+ bytes, found $((80 + H + 5))\\)"
+check_refused
+# An area section damaged: its id, a byte of its length.
+cp "$T/good" "$F"
+flip $((80 + H))
+listed_broken "the area section at offset $((80 + H)) has id 255, expected 0 \\(public\\)"
+check_refused
+cp "$T/good" "$F"
+flip $((80 + H + 4))
+listed_broken "the (file (is truncated|has [0-9]+ bytes? too many)|public area is [0-9]+ bytes, less than)"
 check_refused
 : >"$F"
 check_refused header

@@ -81,8 +81,8 @@ cmp -s "$F" "$T/before" || fail "a wrong password changed the file"
 
 # ls: locked shows the public area and counts; the password shows all.
 expect 0 scm ls $C
-has "$OUT" '^AREA +TYPE +SIZE +PATH +LABEL$'
-has "$OUT" '^public +certificate +[0-9]+ +- +cert$'
+has "$OUT" '^  AREA +TYPE +SIZE +PATH +LABEL$'
+has "$OUT" '^\? public +certificate +[0-9]+ +- +cert$'
 lacks "$OUT" 'note'
 has "$OUT" '^Locked: 3 private objects and 1 secret key not shown \(give the password\)\.$'
 expect 0 scm ls $C --json

@@ -36,6 +36,17 @@ has "$OUT" 'Password for vsc:00000001'
 has "$OUT" 'hidden'
 lacks "$OUT" "$PW"
 
+# --require-verified on a terminal: the password is asked to verify a
+# public object, which is then written without the "not verified" note.
+printf 'open text' >"$T/pub"
+expect 0 scm put vsc:00000001 pubnote "$T/pub" --password-fd 3 3<<<"$PW"
+on_tty "$PW" "$SCMGR_BIN get vsc:00000001 pubnote --require-verified; echo exit=\$?"
+has "$OUT" 'Password for vsc:00000001'
+has "$OUT" 'open text'
+has "$OUT" 'exit=0'
+lacks "$OUT" 'not verified'
+lacks "$OUT" "$PW"
+
 # Two different answers: exit 2, nothing made.
 on_tty "$PW other-pw" "$SCMGR_BIN vsc new 00000002; echo exit=\$?"
 has "$OUT" 'do not match'

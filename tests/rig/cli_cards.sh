@@ -82,6 +82,14 @@ expect 0 scm ls 0 --json
 [ "$(json_get "$OUT" 'd["locked"]')" = True ] || fail "locked without PIN"
 [ "$(json_get "$OUT" 'len(d["objects"])')" = 3 ] || fail "public objects"
 [ "$(json_get "$OUT" 'd["counts"]["private"]')" = 2 ] || fail "private count"
+# A real card's objects come from the card itself: never marked "not verified".
+[ "$(json_get "$OUT" 'all(o["verified"] is True for o in d["objects"])')" = True ] ||
+    fail "a real card's public objects are not verified"
+expect 0 scm ls 0
+lacks "$OUT" '^\?'
+expect 0 scm get 0 "Please read" --require-verified
+cmp "$T/note" "$OUT" || fail "get --require-verified of a real card's public object"
+[ ! -s "$ERR" ] || fail "get of a real card's object says it is not verified"
 card0=$(objects 0 --pin-fd 3 3<<<"$PIN")
 [ "$(wc -l <<<"$card0")" = 5 ] || fail "five objects with the PIN: $card0"
 

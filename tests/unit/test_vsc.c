@@ -114,6 +114,13 @@ static void test_roundtrip_all(void **state)
     size_t n;
     assert_int_equal(scm_vsc_list(v, SCM_AREA_PUBLIC, &l, &n), SCM_OK);
     assert_int_equal(n, 9);
+    /* Without the password a public object is not verified: only its
+     * checksums were checked, and they need no key. */
+    for (size_t i = 0; i < n; i++)
+        assert_false(l[i].verified);
+    struct scm_obj_info oi;
+    assert_int_equal(scm_vsc_get_obj(v, l[0].id, &oi), SCM_OK);
+    assert_false(oi.verified);
     assert_int_equal(scm_vsc_list(v, SCM_AREA_PRIVATE, &l, &n), SCM_E_VSC_LOCKED);
     uint32_t id;
     assert_int_equal(scm_vsc_find(v, "private data", &id), SCM_E_NOT_FOUND);
@@ -137,6 +144,7 @@ static void test_roundtrip_all(void **state)
             snprintf(label, sizeof(label), "%s %s", scm_area_name(a), scm_obj_type_name(t));
             assert_string_equal(l[i].label, label);
             assert_int_equal(l[i].area, a);
+            assert_true(l[i].verified); /* the password checked every area */
             assert_int_equal(l[i].size, content(a, t, buf));
             if (t == 1) {
                 assert_string_equal(l[i].src_path, "3F00/5C00/6003");
@@ -167,6 +175,9 @@ static void test_roundtrip_all(void **state)
     assert_int_equal(scm_vsc_find(v, "secret note", &id), SCM_OK);
     assert_int_equal(scm_vsc_delete(v, id), SCM_OK);
     scm_vsc_lock(v);
+    assert_int_equal(scm_vsc_list(v, SCM_AREA_PUBLIC, &l, &n), SCM_OK);
+    assert_true(n > 0);
+    assert_false(l[0].verified); /* locking forgets the check */
     assert_int_equal(scm_vsc_unlock(v, PW, strlen(PW), &d), SCM_OK);
     assert_int_equal(scm_vsc_find(v, "secret note", &id), SCM_OK);
     assert_int_equal(scm_vsc_find(v, "public url", &id), SCM_E_NOT_FOUND);

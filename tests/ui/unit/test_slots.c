@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -48,10 +49,18 @@ static void test_vsc_slots(void **state)
     assert_non_null(f);
     fputs("not a VSC", f);
     fclose(f);
+    /* An intact header on a file cut short: the Readers pane shows it broken,
+     * with the sentence, without reading it whole. */
+    assert_int_equal(scm_vsc_create(st, "55", NULL, NULL, "pass", 4, &v, NULL), SCM_OK);
+    scm_vsc_close(v);
+    snprintf(path, sizeof(path), "%s/55.vsc", dir);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(truncate(path, sb.st_size - 1), 0);
 
     assert_int_equal(scm_slots_list(s, &ctx, &sl, &n, &pe, NULL), SCM_OK);
     assert_int_equal(pe, SCM_OK);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     /* sorted by UID */
     assert_string_equal(sl[0].name, "vsc:00001079");
     assert_string_equal(sl[0].title, "VSC 00001079");
@@ -63,9 +72,15 @@ static void test_vsc_slots(void **state)
     assert_true(sl[1].disabled);
     assert_int_equal(sl[1].state, SCM_SLOT_EMPTY);
     assert_string_equal(sl[1].label, "Old card");
-    assert_string_equal(sl[2].name, "vsc:77");
+    assert_string_equal(sl[2].name, "vsc:55");
     assert_int_equal(sl[2].state, SCM_SLOT_BROKEN);
-    assert_true(sl[2].why[0] != '\0');
+    char want[600];
+    snprintf(want, sizeof(want), "%s: the file is truncated (expected %lld bytes, found %lld)",
+             path, (long long)sb.st_size, (long long)sb.st_size - 1);
+    assert_string_equal(sl[2].why, want);
+    assert_string_equal(sl[3].name, "vsc:77");
+    assert_int_equal(sl[3].state, SCM_SLOT_BROKEN);
+    assert_true(sl[3].why[0] != '\0');
 
     scm_slots_free(s);
     scm_store_close(st);
