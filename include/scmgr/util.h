@@ -36,6 +36,7 @@ enum scm_err {
     SCM_E_NO_TTY = -16,
     SCM_E_BAD_LABEL = -17,
     SCM_E_AMBIGUOUS = -18,
+    SCM_E_TIMEOUT = -19,
 
     /* VSC control: -100 .. -199 */
     SCM_E_VSC_NOT_FOUND = -100,
@@ -142,6 +143,37 @@ int scm_log_open(const char *path, enum scm_log_level level);
 void scm_log_close(void);
 void scm_log(enum scm_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- Files written atomically --------------------------------------------
+ * One mechanism for every file scmgr writes: a temporary file beside the
+ * target (O_CREAT|O_EXCL|O_NOFOLLOW, 0600 whatever the umask), written,
+ * fsync'd, then renamed over the target (replace) or linked to it (no
+ * replace: atomic "only if it does not exist"), and the directory fsync'd.
+ * At every instant the target is the old file or the whole new one. */
+
+/* The temporary name for base: ".BASE.PID.XXXXXX" (PID of this process,
+ * six random letters), so that a left-over one can be told from a live one
+ * (scm_file_temp_stale). SCM_E_INVAL if it does not fit in outlen. */
+int scm_file_temp_name(const char *base, char *out, size_t outlen);
+/* Is name a temporary file of base (".BASE.PID.XXXXXX") whose process is
+ * gone? A live or unknown process, or another name, gives false. */
+bool scm_file_temp_stale(const char *name, const char *base);
+/* Write buf as name in directory dfd, as described above. path names the
+ * file in sentences. Without replace an existing name gives SCM_E_EXISTS
+ * and is left alone. */
+int scm_file_write_atomic(int dfd, const char *name, const void *buf, size_t len, bool replace,
+                          const char *path, struct scm_detail *d);
+
+/* Output paths the user gives (get -o, vsc export, the UI's exports).
+ * "-" is standard output. Anything else must not exist yet, or be a
+ * regular file and force given; a symlink (even to a regular file), a
+ * directory, device, FIFO or socket is refused with a sentence and never
+ * touched. Check before anything is read from a card or VSC; write checks
+ * again. The file written is always a new inode of mode 0600. Refusals:
+ * SCM_E_EXISTS (a regular file without force), SCM_E_IO (the rest). */
+int scm_outfile_check(const char *path, bool force, struct scm_detail *d);
+int scm_outfile_write(const char *path, const void *data, size_t len, bool force,
+                      struct scm_detail *d);
+
 /* ---- Secret input --------------------------------------------------------
  * Read one secret (password or PIN): from fd >= 0 (one line, the newline
  * stripped), or else from the controlling terminal with echo off, showing
@@ -155,6 +187,14 @@ struct scm_secret {
 };
 #define SCM_SECRET_MAX 1024
 int scm_secret_read(int fd, const char *prompt, struct scm_secret *out);
+/* A descriptor must give its line within this many seconds: a pipe whose
+ * writer never writes, a FIFO opened read-write, a device that gives
+ * nothing end with SCM_E_TIMEOUT instead of a hang. Long enough for a
+ * password manager that asks its own passphrase first. A directory is
+ * refused at once (SCM_E_INVAL). */
+#define SCM_SECRET_FD_TIMEOUT_S 60
+/* For tests: the timeout in milliseconds (0: back to the default). */
+void scm_secret_test_set_fd_timeout(int ms);
 /* A new secret: read twice from the terminal and compared (SCM_E_PW_MISMATCH),
  * or once from fd. */
 int scm_secret_read_new(int fd, const char *prompt, const char *again, struct scm_secret *out);

@@ -142,8 +142,23 @@ int scm_store_list(struct scm_store *st, struct scm_store_entry **out, size_t *n
 int scm_store_remove(struct scm_store *st, const char *uid, struct scm_detail *d);
 /* Validate a VSC file anywhere (header, lengths, checksum; the UID must not
  * exist in the store yet) and copy it into the store atomically. uid_out
- * receives its UID. */
+ * receives its UID. A regular file only (a FIFO or device is refused
+ * without being opened for long), and a file named X.vsc must hold UID X. */
 int scm_store_import(struct scm_store *st, const char *path, char uid_out[SCM_VSC_UID_MAX + 1],
+                     struct scm_detail *d);
+
+/* Undo scm_vsc_create after a first backup failed: remove UID.vsc if it
+ * is still exactly as created (generation 1, no objects), under its lock.
+ * SCM_E_VSC_CONFLICT (and the file kept) if anything was saved into it. */
+int scm_store_discard_new(struct scm_store *st, const char *uid, struct scm_detail *d);
+/* Temporary files of vsc:UID left by saves that were killed (their process
+ * is gone): how many, and the first one's name in first (may be NULL).
+ * Only counts; the next save or open of the VSC removes them. */
+unsigned scm_store_stale_temps(struct scm_store *st, const char *uid, char *first,
+                               size_t firstlen);
+/* verify for a VSC of the store: as scm_vsc_verify_file, and the file
+ * must hold the UID its name says (SCM_E_VSC_CORRUPT). Removes nothing. */
+int scm_store_verify(struct scm_store *st, const char *uid, const char *pw, size_t pwlen,
                      struct scm_detail *d);
 
 /* Is uid a valid VSC identifier? */
@@ -232,10 +247,12 @@ int scm_vsc_enable(struct scm_vsc *v, const char *pw, size_t pwlen, struct scm_d
  * this handle was opened. Needs the unlocked handle. */
 int scm_vsc_save(struct scm_vsc *v, struct scm_detail *d);
 
-/* Copy the saved file to path (0600, atomically). SCM_E_VSC_UNSAVED if
- * the handle has unsaved changes; SCM_E_POLICY if the policy forbids
- * exporting a VSC whose private or secret area holds objects. */
-int scm_vsc_export(struct scm_vsc *v, const char *path, struct scm_detail *d);
+/* Copy the saved file to path through scm_outfile_write ("-" is standard
+ * output; an existing regular file only with force; anything else at path
+ * is refused and left alone). SCM_E_VSC_UNSAVED if the handle has unsaved
+ * changes; SCM_E_POLICY if the policy forbids exporting a VSC whose
+ * private or secret area holds objects. */
+int scm_vsc_export(struct scm_vsc *v, const char *path, bool force, struct scm_detail *d);
 
 /* The consistency check as a command: the whole file; with a password
  * also every MAC and tag. */

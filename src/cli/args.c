@@ -32,6 +32,7 @@ enum {
     OPT_SERIAL,
     OPT_INIT,
     OPT_THEME,
+    OPT_FORCE,
     OPT_REQUIRE_VERIFIED,
 };
 
@@ -62,6 +63,7 @@ static const struct option long_opts[] = {
     {"serial", required_argument, NULL, OPT_SERIAL},
     {"theme", required_argument, NULL, OPT_THEME},
     {"init", no_argument, NULL, OPT_INIT},
+    {"force", no_argument, NULL, OPT_FORCE},
     {"require-verified", no_argument, NULL, OPT_REQUIRE_VERIFIED},
     {NULL, 0, NULL, 0},
 };
@@ -78,6 +80,7 @@ static const struct {
     {CLI_OPT_DST_PIN_FD, "--dst-pin-fd"}, {CLI_OPT_DST_PW_FD, "--dst-password-fd"},
     {CLI_OPT_FORCE_LAST_TRY, "--force-last-try"}, {CLI_OPT_TO, "--to"},
     {CLI_OPT_SERIAL, "--serial"},     {CLI_OPT_INIT, "--init"},
+    {CLI_OPT_FORCE, "--force"},
     {CLI_OPT_REQUIRE_VERIFIED, "--require-verified"},
 };
 
@@ -222,6 +225,9 @@ int cli_parse(int argc, char **argv, struct cli_args *a, struct scm_detail *d)
             break;
         case OPT_INIT:
             a->init = true, a->seen |= CLI_OPT_INIT;
+            break;
+        case OPT_FORCE:
+            a->force = true, a->seen |= CLI_OPT_FORCE;
             break;
         case OPT_REQUIRE_VERIFIED:
             a->require_verified = true, a->seen |= CLI_OPT_REQUIRE_VERIFIED;

@@ -33,6 +33,7 @@ enum cli_opt {
     CLI_OPT_SERIAL = 1u << 14,
     CLI_OPT_INIT = 1u << 15,
     CLI_OPT_REQUIRE_VERIFIED = 1u << 16,
+    CLI_OPT_FORCE = 1u << 17,
 };
 /* Every option that gives a card's secret. */
 #define CLI_OPT_SECRETS (CLI_OPT_PW_FD | CLI_OPT_PIN_FD | CLI_OPT_FORCE_LAST_TRY)
@@ -51,7 +52,7 @@ struct cli_args {
     bool version;
     /* per-command options; `seen` has a bit for each one given */
     unsigned seen;
-    bool json, yes, replace, force_last_try, init, require_verified;
+    bool json, yes, replace, force_last_try, init, require_verified, force;
     const char *label, *output, *area, *type, *to, *serial;
     int pw_fd, new_pw_fd, pin_fd, dst_pin_fd, dst_pw_fd; /* -1 when not given */
     /* the command words and operands, in order */
@@ -98,6 +99,10 @@ const char *cli_clean(const char *s, char *buf, size_t len);
  * a new one is asked twice on the terminal. */
 int cli_password(struct cli *c, int fd, const char *what, struct scm_secret *out);
 int cli_new_password(struct cli *c, int fd, const char *what, struct scm_secret *out);
+/* rc of a secret read from fd, with the sentence for what went wrong
+ * (empty, a directory, nothing in time, too long); what is "PIN" or
+ * "password". */
+int cli_secret_result(struct cli *c, int fd, const char *what, int rc);
 /* "2024-05-01T12:00:00Z" */
 void cli_time_iso(int64_t t, char *buf, size_t len);
 /* Is standard input a terminal we may ask questions on? */

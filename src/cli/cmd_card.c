@@ -274,6 +274,7 @@ int cli_cmd_backup(struct cli *c)
     struct scm_store *st;
     struct scm_vsc_source src;
     char uid[SCM_VSC_UID_MAX + 1], name[SCM_VSC_UID_MAX + 8];
+    bool created = false;
     int rc = cli_check(&c->a, "backup",
                        CLI_OPT_TO | CLI_OPT_PIN_FD | CLI_OPT_PW_FD | CLI_OPT_FORCE_LAST_TRY, 2, 2,
                        &c->d);
@@ -309,6 +310,7 @@ int cli_cmd_backup(struct cli *c)
         rc = scm_vsc_create(st, uid, NULL, &src, pw.buf, pw.len, &v, &c->d);
         if (rc == SCM_OK) {
             scm_vsc_close(v);
+            created = true;
             printf("Created %s \"VSC %s\".\n", name, uid);
             if ((rc = cli_open_card(c, name, &vsc)) == SCM_OK)
                 rc = scm_card_unlock(vsc, pw.buf, pw.len, &c->d);
@@ -323,6 +325,10 @@ int cli_cmd_backup(struct cli *c)
 out:
     scm_card_close(vsc);
     scm_card_close(real);
+    /* A failed first backup leaves nothing: the VSC made for it goes again
+     * unless the copy saved something into it. */
+    if (rc < 0 && created && scm_store_discard_new(st, uid, NULL) == SCM_OK)
+        printf("Removed %s again: nothing was backed up into it.\n", name);
     return rc;
 }
 

@@ -1,7 +1,6 @@
 /* scmgr ls / get / put / rm: objects on a card, through the card API. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,62 +173,6 @@ static int find_obj(struct cli *c, struct scm_card *card, const char *label, uin
     return rc;
 }
 
-/* Write data to path, 0600, atomically: a temporary file in the same
- * directory, fsync, rename. A failed get never leaves half a file. */
-static int write_file_atomic(struct cli *c, const char *path, const uint8_t *data, size_t len)
-{
-    char *tmp = NULL, *dcopy = NULL;
-    int fd = -1, rc;
-    if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-        tmp = NULL;
-        rc = SCM_E_NOMEM;
-        goto out;
-    }
-    fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        rc = scm_fail(&c->d, SCM_E_IO, "%s: cannot create a file there (%s).", path,
-                      strerror(errno));
-        free(tmp);
-        tmp = NULL;
-        goto out;
-    }
-    /* mkostemp makes 0600 already; fchmod guards against an odd umask. */
-    if (fchmod(fd, 0600) != 0 || cli_write_all(fd, data, len) < 0 || fsync(fd) != 0) {
-        rc = scm_fail(&c->d, SCM_E_IO, "%s: cannot write (%s).", path, strerror(errno));
-        goto out;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        rc = scm_fail(&c->d, SCM_E_IO, "%s: cannot write (%s).", path, strerror(errno));
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        rc = scm_fail(&c->d, SCM_E_IO, "%s: cannot write (%s).", path, strerror(errno));
-        goto out;
-    }
-    free(tmp);
-    tmp = NULL;
-    /* The rename is durable once the directory is. */
-    if ((dcopy = strdup(path)) != NULL) {
-        int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            (void)fsync(dfd);
-            close(dfd);
-        }
-    }
-    rc = SCM_OK;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp) {
-        unlink(tmp);
-        free(tmp);
-    }
-    free(dcopy);
-    return rc;
-}
-
 /* Has the object's content been checked with the key (struct scm_obj_info,
  * verified)? An object the listing does not show counts as not verified. */
 static bool obj_verified(struct scm_card *card, uint32_t id)
@@ -284,8 +227,15 @@ int cli_cmd_get(struct cli *c)
     size_t len = 0;
     uint32_t id;
     int rc = cli_check(&c->a, "get",
-                       CLI_OPT_OUTPUT | CLI_OPT_REQUIRE_VERIFIED | CLI_OPT_SECRETS, 3, 3, &c->d);
+                       CLI_OPT_OUTPUT | CLI_OPT_FORCE | CLI_OPT_REQUIRE_VERIFIED | CLI_OPT_SECRETS,
+                       3, 3, &c->d);
     if (rc < 0)
+        return rc;
+    if (c->a.force && !c->a.output)
+        return scm_fail(&c->d, SCM_E_USAGE, "--force goes with -o FILE.");
+    /* The output path first: nothing is read from the card for a path
+     * that would be refused anyway. */
+    if (c->a.output && (rc = scm_outfile_check(c->a.output, c->a.force, &c->d)) < 0)
         return rc;
     if ((rc = open_card(c, c->a.pos[1], &card)) < 0 ||
         (rc = find_obj(c, card, c->a.pos[2], &id)) < 0)
@@ -297,7 +247,7 @@ int cli_cmd_get(struct cli *c)
         goto out;
     /* Raw bytes, as stored: get is for scripts and files, like cat. */
     if (c->a.output)
-        rc = write_file_atomic(c, c->a.output, data, len);
+        rc = scm_outfile_write(c->a.output, data, len, c->a.force, &c->d);
     else if ((rc = cli_write_all(STDOUT_FILENO, data, len)) < 0)
         rc = scm_fail(&c->d, rc, "Standard output could not be written (%s).", strerror(errno));
 out:

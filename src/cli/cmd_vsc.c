@@ -295,13 +295,15 @@ static int vsc_show(struct cli *c)
 
 /* UID or FILE: anything with a '/' or that is no valid UID is a file; a
  * UID of the store wins over a file of the same name in the current
- * directory. path is malloc'd. */
-static int verify_target(struct cli *c, const char *arg, char **path)
+ * directory. path is malloc'd; *uid is arg for a VSC of the store, else
+ * NULL. */
+static int verify_target(struct cli *c, const char *arg, char **path, const char **uid)
 {
     struct scm_store *st;
     struct stat sb;
     int rc;
     *path = NULL;
+    *uid = NULL;
     if (!strchr(arg, '/') && scm_vsc_uid_valid(arg)) {
         if ((rc = cli_store(c, &st)) < 0)
             return rc;
@@ -309,8 +311,10 @@ static int verify_target(struct cli *c, const char *arg, char **path)
             *path = NULL;
             return SCM_E_NOMEM;
         }
-        if (stat(*path, &sb) == 0)
+        if (lstat(*path, &sb) == 0) {
+            *uid = arg;
             return SCM_OK;
+        }
         free(*path);
         *path = NULL;
         if (stat(arg, &sb) != 0)
@@ -321,12 +325,29 @@ static int verify_target(struct cli *c, const char *arg, char **path)
     return *path ? SCM_OK : SCM_E_NOMEM;
 }
 
+/* Temp files of killed saves: not damage, but worth knowing (they hold a
+ * whole copy of the VSC until the next save or open removes them). */
+static void report_stale(struct cli *c, const char *uid)
+{
+    struct scm_store *st;
+    char first[300], clean[CLEAN_MAX];
+    unsigned n;
+    if (cli_store(c, &st) < 0 || (n = scm_store_stale_temps(st, uid, first, sizeof(first))) == 0)
+        return;
+    printf("vsc:%s: %u left-over temporary %s of an interrupted save (%s%s); the next save or "
+           "open of the VSC removes %s.\n",
+           uid, n, n == 1 ? "file" : "files", cli_clean(first, clean, sizeof(clean)),
+           n > 1 ? " and others" : "", n == 1 ? "it" : "them");
+}
+
 static int vsc_verify(struct cli *c)
 {
     struct scm_secret pw = {0};
-    char *path = NULL;
+    struct scm_store *st;
+    char *path = NULL, clean[CLEAN_MAX];
+    const char *uid = NULL;
     bool with_pw = false;
-    int rc = verify_target(c, c->a.pos[2], &path);
+    int rc = verify_target(c, c->a.pos[2], &path, &uid);
     if (rc < 0)
         goto out;
     /* The MACs need the password; without --password-fd it is asked only
@@ -344,15 +365,21 @@ static int vsc_verify(struct cli *c)
             goto out;
         with_pw = c->a.pw_fd >= 0 || pw.len > 0;
     }
-    rc = scm_vsc_verify_file(path, &c->cfg.policy, with_pw ? pw.buf : NULL, with_pw ? pw.len : 0,
-                             &c->d);
+    if (uid && (rc = cli_store(c, &st)) == SCM_OK)
+        rc = scm_store_verify(st, uid, with_pw ? pw.buf : NULL, with_pw ? pw.len : 0, &c->d);
+    else if (!uid)
+        rc = scm_vsc_verify_file(path, &c->cfg.policy, with_pw ? pw.buf : NULL,
+                                 with_pw ? pw.len : 0, &c->d);
+    if (uid)
+        report_stale(c, uid);
     if (rc < 0)
         goto out;
+    cli_clean(path, clean, sizeof(clean));
     if (with_pw)
-        printf("%s: intact; the password, every MAC and tag check out.\n", path);
+        printf("%s: intact; the password, every MAC and tag check out.\n", clean);
     else
         printf("%s: intact (structure and checksums); give the password to check the MACs.\n",
-               path);
+               clean);
 out:
     scm_secret_free(&pw);
     free(path);
@@ -442,10 +469,11 @@ static int vsc_export(struct cli *c)
     const char *uid = c->a.pos[2], *file = c->a.pos[3];
     struct scm_vsc *v;
     char clean[CLEAN_MAX];
-    int rc = open_vsc(c, uid, &v);
-    if (rc < 0)
+    int rc = scm_outfile_check(file, c->a.force, &c->d);
+    if (rc < 0 || (rc = open_vsc(c, uid, &v)) < 0)
         return rc;
-    if ((rc = scm_vsc_export(v, file, &c->d)) == SCM_OK)
+    /* With "-" the VSC is the output; the sentence would corrupt it. */
+    if ((rc = scm_vsc_export(v, file, c->a.force, &c->d)) == SCM_OK && strcmp(file, "-") != 0)
         printf("Exported vsc:%s to %s.\n", uid, cli_clean(file, clean, sizeof(clean)));
     scm_vsc_close(v);
     return rc;
@@ -522,7 +550,7 @@ int cli_cmd_vsc(struct cli *c)
         {"disable", vsc_disable, CLI_OPT_PW_FD, 3},
         {"enable", vsc_enable, CLI_OPT_PW_FD, 3},
         {"passwd", vsc_passwd, CLI_OPT_PW_FD | CLI_OPT_NEW_PW_FD, 3},
-        {"export", vsc_export, 0, 4},
+        {"export", vsc_export, CLI_OPT_FORCE, 4},
         {"import", vsc_import, 0, 3},
         {"rm", vsc_rm, CLI_OPT_YES, 3},
     };

@@ -22,7 +22,7 @@ static const char usage_text[] =
     "  scmgr vsc disable UID [--password-fd N]\n"
     "  scmgr vsc enable UID [--password-fd N]\n"
     "  scmgr vsc passwd UID [--password-fd N] [--new-password-fd M]\n"
-    "  scmgr vsc export UID FILE\n"
+    "  scmgr vsc export UID FILE [--force]\n"
     "  scmgr vsc import FILE\n"
     "  scmgr vsc rm UID [--yes]\n"
     "\n"
@@ -36,7 +36,8 @@ static const char usage_text[] =
     "\n"
     "Objects on a card (CARD is vsc:UID or READER):\n"
     "  scmgr ls CARD [--json] [--password-fd N | --pin-fd N]\n"
-    "  scmgr get CARD LABEL [-o FILE] [--require-verified] [--password-fd N | --pin-fd N]\n"
+    "  scmgr get CARD LABEL [-o FILE [--force]] [--require-verified]\n"
+    "            [--password-fd N | --pin-fd N]\n"
     "  scmgr put CARD LABEL FILE [--area public|private|secret] [--type TYPE]\n"
     "            [--replace] [--password-fd N | --pin-fd N]  (FILE - is standard input)\n"
     "  scmgr rm CARD LABEL [--password-fd N | --pin-fd N]\n"
@@ -131,9 +132,7 @@ int cli_unlock(struct cli *c, struct scm_card *card, int fd)
         else
             snprintf(prompt, sizeof(prompt), "PIN for the card in '%s': ",
                      cli_clean(ci.name, clean, sizeof(clean)));
-        rc = scm_secret_read(fd, prompt, &s);
-        if (rc == SCM_E_CANCELLED && fd >= 0)
-            return scm_fail(&c->d, rc, "No PIN on file descriptor %d (the input was empty).", fd);
+        rc = cli_secret_result(c, fd, "PIN", scm_secret_read(fd, prompt, &s));
     }
     if (rc < 0)
         return rc;
@@ -165,12 +164,17 @@ int cli_report(struct cli *c, int err)
 
 /* An empty stream on --password-fd is most likely a script mistake (the
  * wrong descriptor, an empty file): say which descriptor. */
-static int secret_result(struct cli *c, int fd, int rc)
+int cli_secret_result(struct cli *c, int fd, const char *what, int rc)
 {
     if (rc == SCM_E_CANCELLED && fd >= 0)
-        return scm_fail(&c->d, rc, "No password on file descriptor %d (the input was empty).", fd);
+        return scm_fail(&c->d, rc, "No %s on file descriptor %d (the input was empty).", what, fd);
+    if (rc == SCM_E_INVAL && fd >= 0)
+        return scm_fail(&c->d, rc, "File descriptor %d is a directory, not a %s.", fd, what);
+    if (rc == SCM_E_TIMEOUT && fd >= 0)
+        return scm_fail(&c->d, rc, "No %s arrived on file descriptor %d within %d seconds.", what,
+                        fd, SCM_SECRET_FD_TIMEOUT_S);
     if (rc == SCM_E_LIMIT)
-        return scm_fail(&c->d, rc, "The password is longer than %d bytes.", SCM_SECRET_MAX);
+        return scm_fail(&c->d, rc, "The %s is longer than %d bytes.", what, SCM_SECRET_MAX);
     return rc;
 }
 
@@ -178,7 +182,7 @@ int cli_password(struct cli *c, int fd, const char *what, struct scm_secret *out
 {
     char prompt[256];
     snprintf(prompt, sizeof(prompt), "Password for %s: ", what);
-    return secret_result(c, fd, scm_secret_read(fd, prompt, out));
+    return cli_secret_result(c, fd, "password", scm_secret_read(fd, prompt, out));
 }
 
 int cli_new_password(struct cli *c, int fd, const char *what, struct scm_secret *out)
@@ -186,7 +190,7 @@ int cli_new_password(struct cli *c, int fd, const char *what, struct scm_secret 
     char p1[256], p2[256];
     snprintf(p1, sizeof(p1), "New password for %s: ", what);
     snprintf(p2, sizeof(p2), "Repeat the new password for %s: ", what);
-    return secret_result(c, fd, scm_secret_read_new(fd, p1, p2, out));
+    return cli_secret_result(c, fd, "password", scm_secret_read_new(fd, p1, p2, out));
 }
 
 void cli_time_iso(int64_t t, char *buf, size_t len)

@@ -446,8 +446,10 @@ void ui_act_save(struct ui *ui)
     ui_slots_refresh(ui);
 }
 
-/* Open (or create) the VSC a backup of the open real card goes into, unlocked. */
-static int backup_target(struct ui *ui, struct scm_card **out, struct scm_detail *d)
+/* Open (or create) the VSC a backup of the open real card goes into,
+ * unlocked; created names it when this made it (else ""). */
+static int backup_target(struct ui *ui, struct scm_card **out, char created[SCM_VSC_UID_MAX + 1],
+                         struct scm_detail *d)
 {
     char uid[SCM_VSC_UID_MAX + 1], name[SCM_VSC_UID_MAX + 8];
     struct scm_vsc_source src;
@@ -466,6 +468,8 @@ static int backup_target(struct ui *ui, struct scm_card **out, struct scm_detail
         busy(ui, "Creating the VSC...");
         rc = scm_vsc_create(ui->cctx.store, uid, NULL, &src, pw.buf, pw.len, &v, d);
         scm_vsc_close(v);
+        if (rc == SCM_OK)
+            snprintf(created, SCM_VSC_UID_MAX + 1, "%s", uid);
         if (rc == SCM_OK && (rc = scm_card_open(&ui->cctx, name, out, d)) == SCM_OK)
             rc = scm_card_unlock(*out, pw.buf, pw.len, d);
     } else if (rc == SCM_OK) {
@@ -517,6 +521,7 @@ void ui_act_backup(struct ui *ui)
     struct scm_vsc_source src;
     struct ui_progress p;
     char uid[SCM_VSC_UID_MAX + 1], name[SCM_VSC_UID_MAX + 8], q[700];
+    char created[SCM_VSC_UID_MAX + 1] = "";
     int at = backup_source(ui);
     if (at == -2) {
         ui_status(ui, false, "Backup cancelled.");
@@ -555,7 +560,7 @@ void ui_act_backup(struct ui *ui)
     rc = ui_unlock(ui);
     if (rc < 0)
         return;
-    rc = backup_target(ui, &vsc, &d);
+    rc = backup_target(ui, &vsc, created, &d);
     if (rc == SCM_E_CANCELLED) {
         ui_status(ui, false, "Backup cancelled.");
         return;
@@ -565,6 +570,8 @@ void ui_act_backup(struct ui *ui)
         return;
     }
     if (rc < 0) {
+        if (created[0])
+            (void)scm_store_discard_new(ui->cctx.store, created, NULL);
         ui_status_err(ui, rc, &d, "Backup failed");
         ui_slots_refresh(ui);
         return;
@@ -577,6 +584,10 @@ void ui_act_backup(struct ui *ui)
     scm_card_get_info(vsc, &vi);
     scm_card_close(vsc);
     ui_report(ui, "Result", &rep);
+    /* A failed first backup leaves nothing: the VSC made for it goes again
+     * unless the copy saved something into it. */
+    if (rc < 0 && created[0])
+        (void)scm_store_discard_new(ui->cctx.store, created, NULL);
     if (rc < 0)
         card_error(ui, rc, &d, "Backup incomplete");
     else
@@ -590,6 +601,8 @@ void ui_act_help(struct ui *ui)
 {
     char **lines = NULL;
     size_t n = 0;
+    char **wrapped = NULL;
+    size_t nw = 0;
     if (ui_keys_help(&lines, &n) == SCM_OK) {
         ui_lines_add(&lines, &n, "%s", "");
         ui_lines_add(&lines, &n, "%s", "Menus (F9, then the menu's first letter; or Alt+letter):");
@@ -598,7 +611,13 @@ void ui_act_help(struct ui *ui)
         ui_lines_add(&lines, &n, "%s", "Marks in the Card pane: * marked (Space); ? not verified:");
         ui_lines_add(&lines, &n, "%s", "  a VSC's public object, until the password checks its MAC");
     }
-    ui_lines(ui, "Help", lines, n, NULL, NULL);
+    /* Wrapped to the viewer's width, continuations under the descriptions. */
+    if (ui_text_help(lines, n, ui->utf8, UI_LINES_WIDTH(COLS), UI_HELP_INDENT, &wrapped, &nw) ==
+        SCM_OK)
+        ui_lines(ui, "Help", wrapped, nw, NULL, NULL);
+    else
+        ui_lines(ui, "Help", lines, n, NULL, NULL);
+    ui_lines_free(wrapped, nw);
     ui_lines_free(lines, n);
     ui_status(ui, false, "Help closed.");
 }
@@ -652,6 +671,15 @@ void ui_rescan(struct ui *ui)
         break;
     }
     free(e);
+}
+
+void ui_act_messages(struct ui *ui)
+{
+    char **lines = NULL;
+    size_t n = 0;
+    ui_msglog_lines(&ui->msgs, ui->utf8, UI_LINES_WIDTH(COLS), &lines, &n);
+    ui_lines(ui, "Messages", lines, n, NULL, NULL);
+    ui_lines_free(lines, n);
 }
 
 void ui_check_removed(struct ui *ui)
@@ -808,6 +836,7 @@ void ui_act(struct ui *ui, enum ui_action a)
     switch (a) {
     case UI_ACT_NONE: break;
     case UI_ACT_HELP: ui_act_help(ui); break;
+    case UI_ACT_MESSAGES: ui_act_messages(ui); break;
     case UI_ACT_SAVE: ui_act_save(ui); break;
     case UI_ACT_VIEW: ui_act_view(ui); break;
     case UI_ACT_COPY: ui_act_copy(ui, false); break;

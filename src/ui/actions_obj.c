@@ -33,12 +33,34 @@ struct view_arg {
     const uint8_t *data;
     size_t len;
     bool utf8;
+    const char *label;
 };
+
+/* A label too long for the viewer's title is shown whole above the bytes. */
+static void view_head(const struct view_arg *v, char ***lines, size_t *n)
+{
+    char clean[SCM_OBJ_LABEL_MAX * 4 + 16], head[SCM_OBJ_LABEL_MAX * 4 + 32];
+    char **body = *lines;
+    size_t nb = *n;
+    ui_text_clean(v->label, v->utf8, clean, sizeof(clean));
+    /* The title is " View: <label> " in the box's top border. */
+    if (ui_text_cols(clean, v->utf8) + 8 <= UI_LINES_WIDTH(COLS))
+        return;
+    snprintf(head, sizeof(head), "Label: %s", clean);
+    *lines = NULL;
+    *n = 0;
+    ui_text_wrap(head, v->utf8, UI_LINES_WIDTH(COLS), 7, 0, NULL, lines, n, NULL);
+    ui_lines_add(lines, n, "%s", "");
+    for (size_t i = 0; i < nb; i++)
+        ui_lines_add(lines, n, "%s", body[i]);
+    ui_lines_free(body, nb);
+}
 
 static void view_alt(void *arg, bool alt, char ***lines, size_t *n)
 {
     struct view_arg *v = arg;
-    ui_view_lines(v->data, v->len, alt, v->utf8, lines, n);
+    ui_view_lines(v->data, v->len, alt, v->utf8, UI_LINES_WIDTH(COLS), lines, n);
+    view_head(v, lines, n);
 }
 
 static bool looks_binary(const uint8_t *d, size_t len)
@@ -71,12 +93,13 @@ void ui_act_view(struct ui *ui)
         ui_status_err(ui, rc, &d, "Reading the object failed");
         return;
     }
-    struct view_arg va = {data, len, ui->utf8};
+    struct view_arg va = {data, len, ui->utf8, title + 6};
     bool hex = looks_binary(data, len);
     if (!ui_view_cert(data, len, ui->utf8, &lines, &n))
-        ui_view_lines(data, len, hex, ui->utf8, &lines, &n);
+        ui_view_lines(data, len, hex, ui->utf8, UI_LINES_WIDTH(COLS), &lines, &n);
     else
         hex = false;
+    view_head(&va, &lines, &n);
     ui_lines(ui, title, lines, n, view_alt, &va);
     ui_lines_free(lines, n);
     scm_secure_free(data, len);
@@ -220,38 +243,45 @@ void ui_act_export(struct ui *ui)
         ui_status(ui, false, "Export cancelled.");
         return;
     }
-    int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
-    if (access(path, F_OK) == 0) {
-        if (ui_yesno(ui, "Confirm", "The file exists. Overwrite it?") != 1) {
-            ui_status(ui, false, "Export cancelled.");
-            return;
-        }
-        flags = O_WRONLY | O_TRUNC | O_CLOEXEC;
-    }
+    bool force = false;
+    if (ui_outfile_ask(ui, path, sizeof(path), &force) != 1)
+        return;
     int rc = scm_card_read(ui->card, id, &data, &len, &d);
     if (rc < 0) {
         ui_status_err(ui, rc, &d, "Export failed");
         return;
     }
     ui_card_reload(ui);
-    int fd = open(path, flags, 0600);
-    size_t done = 0;
-    while (fd >= 0 && done < len) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        done += (size_t)w;
-    }
-    int err = errno;
-    if (fd >= 0 && close(fd) < 0 && done == len)
-        done = 0;
+    rc = scm_outfile_write(path, data, len, force, &d);
     scm_secure_free(data, len);
-    if (fd < 0 || done != len)
-        ui_status(ui, true, "Export failed: %s: %s", path, strerror(err));
+    if (rc < 0)
+        ui_status_err(ui, rc, &d, "Export failed");
     else
         ui_status(ui, false, "Exported %zu bytes to %s.", len, path);
+}
+
+int ui_outfile_ask(struct ui *ui, char *path, size_t cap, bool *force)
+{
+    struct scm_detail d = {{0}};
+    *force = false;
+    /* "-" is standard output for the CLI; here it is the curses screen. */
+    if (strcmp(path, "-") == 0)
+        snprintf(path, cap, "./-");
+    int rc = scm_outfile_check(path, false, &d);
+    if (rc == SCM_E_EXISTS) {
+        if (ui_yesno(ui, "Confirm", "The file exists. Overwrite it?") != 1) {
+            ui_status(ui, false, "Export cancelled.");
+            return 0;
+        }
+        *force = true;
+        d.text[0] = '\0';
+        rc = scm_outfile_check(path, true, &d);
+    }
+    if (rc < 0) {
+        ui_status_err(ui, rc, &d, "Export refused");
+        return 0;
+    }
+    return 1;
 }
 
 void ui_act_rename(struct ui *ui)

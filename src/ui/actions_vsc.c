@@ -220,13 +220,16 @@ static void vsc_export(struct ui *ui, const struct scm_store_entry *e)
     struct scm_vsc *v = NULL;
     char path[1024];
     snprintf(path, sizeof(path), "%s.vsc", e->info.uid);
+    bool force = false;
     if (ui_input(ui, "Export VSC", "Write to file:", path, sizeof(path)) != 1 || !path[0]) {
         ui_status(ui, false, "Export cancelled.");
         return;
     }
+    if (ui_outfile_ask(ui, path, sizeof(path), &force) != 1)
+        return;
     int rc = scm_vsc_open(ui->cctx.store, e->info.uid, &v, &d);
     if (rc == SCM_OK)
-        rc = scm_vsc_export(v, path, &d);
+        rc = scm_vsc_export(v, path, force, &d);
     scm_vsc_close(v);
     if (rc < 0)
         ui_status_err(ui, rc, &d, "Export failed");
@@ -307,7 +310,7 @@ void ui_act_vsc_manager(struct ui *ui)
 {
     struct ui_dlg d = {0};
     struct mgr m = {0};
-    int h = LINES - 4, w = COLS - 8;
+    int h = UI_BIG_DIALOG_H(LINES), w = COLS - 8;
     mgr_load(ui, &m);
     ui_dlg_open(ui, &d, h, w, "VSC Manager");
     ui_status(ui, false, "VSC Manager: %zu %s in the store.", m.n, ui_plural(m.n, "VSC", "VSCs"));
@@ -321,7 +324,7 @@ void ui_act_vsc_manager(struct ui *ui)
             k == KEY_F(10))
             break;
         if (k == UI_KEY_RESIZE) {
-            ui_dlg_restage(ui, &d, LINES - 4, COLS - 8);
+            ui_dlg_restage(ui, &d, UI_BIG_DIALOG_H(LINES), COLS - 8);
             continue;
         }
         const struct scm_store_entry *e = m.n ? &m.e[m.sel] : NULL;

@@ -69,37 +69,6 @@ static void show(struct ui_dlg *d, bool drawn)
     doupdate();
 }
 
-/* Word-wrap text into at most max lines of width w. */
-static size_t wrap(const char *text, int w, char lines[][256], size_t max)
-{
-    size_t n = 0;
-    const char *p = text;
-    while (*p && n < max) {
-        size_t len = strlen(p), cut = len;
-        const char *nl = strchr(p, '\n');
-        if (nl && (size_t)(nl - p) < cut)
-            cut = (size_t)(nl - p);
-        if (cut > (size_t)w) {
-            cut = (size_t)w;
-            while (cut > 0 && p[cut] != ' ')
-                cut--;
-            if (cut == 0)
-                cut = (size_t)w;
-        }
-        if (cut > 255)
-            cut = 255;
-        memcpy(lines[n], p, cut);
-        lines[n][cut] = '\0';
-        n++;
-        p += cut;
-        while (*p == ' ' || *p == '\n')
-            p++;
-    }
-    return n;
-}
-
-#define MAX_LINES 12
-
 static int text_width(void)
 {
     return COLS - 8 < 64 ? COLS - 8 : 64;
@@ -128,13 +97,16 @@ static void buttons(struct ui *ui, struct ui_dlg *d, const char *const *b, int n
 static int ask(struct ui *ui, const char *title, const char *text, const char *const *b, int n,
                int sel)
 {
-    char lines[MAX_LINES][256], clean[2048];
+    char **lines = NULL, clean[4096];
+    size_t nl = 0;
     struct ui_dlg d = {0};
-    int result = -1;
+    int result = -1, h, w, bw = 2;
+    for (int i = 0; i < n; i++)
+        bw += (int)strlen(b[i]) + 6;
     ui_text_clean(text, ui->utf8, clean, sizeof(clean));
-    int tw = text_width();
-    size_t nl = wrap(clean, tw, lines, MAX_LINES);
-    int h = (int)nl + 4, w = tw + 4;
+    /* Sized to the text and the buttons: every word of it is shown. */
+    if (ui_text_dialog(clean, ui->utf8, COLS, LINES, bw + 2, &lines, &nl, &h, &w) < 0)
+        return -1;
     ui_dlg_open(ui, &d, h, w, title);
     for (;;) {
         bool drawn = frame(ui, &d);
@@ -168,6 +140,7 @@ static int ask(struct ui *ui, const char *title, const char *text, const char *c
     }
 out:
     ui_dlg_close(ui, &d);
+    ui_lines_free(lines, nl);
     return result;
 }
 
@@ -202,21 +175,30 @@ static int input(struct ui *ui, const char *title, const char *prompt, char *buf
     size_t len = strlen(buf);
     int result = 0;
     int w = text_width() + 4;
-    int h = 7;
+    /* The prompt wrapped (a long reader name must not hide the tries left),
+     * then the field two rows under it. */
+    char clean_prompt[2048], **pl = NULL;
+    size_t np = 0;
+    ui_text_clean(prompt, ui->utf8, clean_prompt, sizeof(clean_prompt));
+    if (ui_text_wrap(clean_prompt, ui->utf8, text_width(), 0, 3, NULL, &pl, &np, NULL) < 0)
+        return SCM_E_NOMEM;
+    int fy = 2 + (int)np;
+    int h = fy + 4;
     ui_dlg_open(ui, &d, h, w, title);
     curs_set(1);
     for (;;) {
         bool drawn = frame(ui, &d);
         int fw = d.wd - 6;
         if (drawn) {
-            ui_put(ui, d.w, 1, 2, d.wd - 4, prompt);
+            for (size_t i = 0; i < np; i++)
+                ui_put(ui, d.w, 1 + (int)i, 2, d.wd - 4, pl[i]);
             wattron(d.w, A_REVERSE);
-            mvwhline(d.w, 3, 2, ' ', fw + 2);
+            mvwhline(d.w, fy, 2, ' ', fw + 2);
             if (masked) {
                 size_t stars = len < (size_t)fw ? len : (size_t)fw;
                 for (size_t i = 0; i < stars; i++)
-                    mvwaddch(d.w, 3, 3 + (int)i, '*');
-                wmove(d.w, 3, 3 + (int)stars);
+                    mvwaddch(d.w, fy, 3 + (int)i, '*');
+                wmove(d.w, fy, 3 + (int)stars);
             } else {
                 /* Show the end of a long answer. */
                 char clean[1024], fit[1024];
@@ -225,12 +207,12 @@ static int input(struct ui *ui, const char *title, const char *prompt, char *buf
                 while (start > 0 && ((unsigned char)clean[start] & 0xC0) == 0x80)
                     start++;
                 int used = ui_text_fit(clean + start, ui->utf8, fw, fit, sizeof(fit));
-                mvwaddstr(d.w, 3, 3, fit);
-                wmove(d.w, 3, 3 + used);
+                mvwaddstr(d.w, fy, 3, fit);
+                wmove(d.w, fy, 3 + used);
             }
             wattroff(d.w, A_REVERSE);
             wattron(d.w, HINT_ATTR);
-            mvwaddstr(d.w, 5, 2, "Enter OK   Esc Cancel");
+            mvwaddstr(d.w, fy + 2, 2, "Enter OK   Esc Cancel");
             wattroff(d.w, HINT_ATTR);
         }
         show(&d, drawn);
@@ -262,6 +244,7 @@ static int input(struct ui *ui, const char *title, const char *prompt, char *buf
     }
     curs_set(0);
     ui_dlg_close(ui, &d);
+    ui_lines_free(pl, np);
     return result;
 }
 

@@ -8,7 +8,7 @@
 
 static void big(struct ui *ui, struct ui_dlg *d, const char *title)
 {
-    ui_dlg_open(ui, d, LINES - 4, COLS - 6, title);
+    ui_dlg_open(ui, d, UI_BIG_DIALOG_H(LINES), COLS - 6, title);
 }
 
 void ui_lines(struct ui *ui, const char *title, char **lines, size_t n, ui_lines_fn alt_fn,
@@ -72,7 +72,9 @@ void ui_lines(struct ui *ui, const char *title, char **lines, size_t n, ui_lines
 int ui_pick(struct ui *ui, const char *title, const char *const *items, size_t n, int sel)
 {
     struct ui_dlg d = {0};
-    int w = 20, result = -1, top = 0;
+    static const char hint[] = "Enter choose  Esc cancel";
+    /* Wide enough for the hint under the items, inside the border. */
+    int w = (int)sizeof(hint) - 1 + 4, result = -1, top = 0;
     for (size_t i = 0; i < n; i++)
         if ((int)strlen(items[i]) + 6 > w)
             w = (int)strlen(items[i]) + 6;
@@ -94,7 +96,7 @@ int ui_pick(struct ui *ui, const char *title, const char *const *items, size_t n
                 ui_put(ui, d.w, 1 + i, 2, d.wd - 4, items[top + i]);
                 wattroff(d.w, a);
             }
-            mvwaddstr(d.w, d.h - 2, 2, "Enter choose  Esc cancel");
+            ui_put(ui, d.w, d.h - 2, 2, d.wd - 4, hint);
             wnoutrefresh(d.w);
         }
         doupdate();
@@ -138,8 +140,12 @@ void ui_report(struct ui *ui, const char *title, const struct scm_copy_report *r
         const struct scm_copy_item *it = &r->items[i];
         ui_lines_add(&lines, &n, "%-10s %-8s %s", result_name(it->result), scm_area_name(it->area),
                      it->label);
-        if (it->why[0])
-            ui_lines_add(&lines, &n, "           %s", it->why);
+        if (it->why[0]) {
+            /* The reason whole, wrapped under itself. */
+            char why[sizeof(it->why) + 16];
+            snprintf(why, sizeof(why), "           %s", it->why);
+            ui_text_wrap(why, ui->utf8, UI_LINES_WIDTH(COLS), 11, 0, NULL, &lines, &n, NULL);
+        }
     }
     ui_lines(ui, title, lines, n, NULL, NULL);
     ui_lines_free(lines, n);

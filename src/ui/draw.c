@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 void ui_dirty(struct ui *ui, enum ui_win w)
 {
@@ -19,6 +20,8 @@ void ui_status(struct ui *ui, bool err, const char *fmt, ...)
     vsnprintf(ui->status, sizeof(ui->status), fmt, ap);
     va_end(ap);
     ui->status_err = err;
+    /* Kept whole for Ctrl-O: the status line may have to end it with "...". */
+    ui_msglog_add(&ui->msgs, ui->status, err, time(NULL));
     ui_dirty(ui, UI_W_STATUS);
     scm_log(err ? SCM_LOG_WARN : SCM_LOG_INFO, "ui: %s", ui->status);
 }
@@ -52,7 +55,7 @@ static void draw_readers(struct ui *ui)
     WINDOW *w = ui->win[UI_W_READERS];
     int h = ui->lay.readers.h - 2, wd = ui->lay.readers.w - 2;
     bool focus = ui->focus == UI_PANE_READERS;
-    char buf[1400], st[700];
+    char buf[3000], st[700];
     werase(w);
     ui_box(ui, w, "Readers", focus ? ui_attr(ui, UI_ROLE_FOCUS) : ui_attr(ui, UI_ROLE_PANE));
     int y = 1;
@@ -60,8 +63,14 @@ static void draw_readers(struct ui *ui)
         wattron(w, ui_attr(ui, UI_ROLE_ERROR));
         ui_put(ui, w, y++, 1, wd, "No PC/SC service");
         wattroff(w, ui_attr(ui, UI_ROLE_ERROR));
-        ui_put(ui, w, y++, 1, wd, scm_strerror(ui->pcsc_err));
-        h -= 2;
+        /* The reason, wrapped: it is the one thing to read here. */
+        char **why = NULL;
+        size_t nwhy = 0;
+        ui_text_wrap(scm_strerror(ui->pcsc_err), ui->utf8, wd, 0, 3, NULL, &why, &nwhy, NULL);
+        for (size_t i = 0; i < nwhy; i++)
+            ui_put(ui, w, y++, 1, wd, why[i]);
+        ui_lines_free(why, nwhy);
+        h -= 1 + (int)nwhy;
     }
     if (ui->n_slots == 0 && y <= h) {
         ui_put(ui, w, y, 1, wd, "(no readers and no VSCs)");
@@ -84,7 +93,12 @@ static void draw_readers(struct ui *ui)
         ui_put(ui, w, y, 2, wd - 1, s->kind == SCM_CARD_VSC ? "Virtual Smart Card" : s->title);
         /* A disabled VSC is an empty virtual reader with a mark (Fig. 3W). */
         mvwaddch(w, y + 1, 1, s->kind == SCM_CARD_VSC && s->disabled ? 'x' : ' ');
-        snprintf(buf, sizeof(buf), "%s%s", slot_state(s, st, sizeof(st)), open ? "  [open]" : "");
+        /* A long label gives way to the ellipsis, never "[open]". */
+        char clean[sizeof(st) * 4], fit[sizeof(st) * 4];
+        const char *open_tag = open ? "  [open]" : "";
+        ui_text_clean(slot_state(s, st, sizeof(st)), ui->utf8, clean, sizeof(clean));
+        ui_text_fit_ell(clean, ui->utf8, wd - 2 - (int)strlen(open_tag), fit, sizeof(fit));
+        snprintf(buf, sizeof(buf), "%s%s", fit, open_tag);
         ui_put(ui, w, y + 1, 3, wd - 2, buf);
         wattroff(w, a);
         y += 2;
@@ -93,11 +107,18 @@ out:
     wnoutrefresh(w);
 }
 
+/* "Key:     value"; a long value (a card type, a reader name) goes on
+ * under itself on a second row, and only then ends with the ellipsis. */
 static void draw_detail(struct ui *ui, WINDOW *w, int *y, int wd, const char *k, const char *v)
 {
-    char buf[600];
+    char buf[600], clean[2400], **lines = NULL;
+    size_t n = 0;
     snprintf(buf, sizeof(buf), "%-8s %s", k, v);
-    ui_put(ui, w, (*y)++, 2, wd - 2, buf);
+    ui_text_clean(buf, ui->utf8, clean, sizeof(clean));
+    ui_text_wrap(clean, ui->utf8, wd - 2, 9, 2, NULL, &lines, &n, NULL);
+    for (size_t i = 0; i < n; i++)
+        ui_put(ui, w, (*y)++, 2, wd - 2, lines[i]);
+    ui_lines_free(lines, n);
 }
 
 static int card_details(struct ui *ui, WINDOW *w, int wd)
@@ -188,7 +209,8 @@ static void draw_card(struct ui *ui)
             bool marked = ui_marked(ui, o->id);
             int lw = wd - 3 - 29 > 8 ? wd - 3 - 29 : 8;
             ui_text_clean(o->label, ui->utf8, label, sizeof(label));
-            int used = ui_text_fit(label, ui->utf8, lw, fit, sizeof(fit));
+            /* A cut label ends with the ellipsis; F3 shows it whole. */
+            int used = ui_text_fit_ell(label, ui->utf8, lw, fit, sizeof(fit));
             if (o->sealed)
                 snprintf(size, sizeof(size), "%s", "sealed");
             else
@@ -208,7 +230,7 @@ static void draw_card(struct ui *ui)
         mvwhline(w, y, 1, ' ', wd);
         /* buf holds clean text already (labels went through ui_text_clean). */
         char fit2[700];
-        ui_text_fit(buf, ui->utf8, wd - 3, fit2, sizeof(fit2));
+        ui_text_fit_ell(buf, ui->utf8, wd - 3, fit2, sizeof(fit2));
         mvwaddstr(w, y, r->kind == UI_ROW_AREA ? 2 : 3, fit2);
         if (sel)
             mvwaddch(w, y, 1, '>'); /* visible without colours, and to screen readers */
@@ -273,7 +295,15 @@ static void draw_status(struct ui *ui)
     else
         wbkgdset(w, ' ');
     werase(w);
-    ui_put(ui, w, 0, 1, ui->lay.status.w - 2, ui->status);
+    /* Wrapped over the status rows; what does not fit ends with the
+     * ellipsis and the messages key (ui_status_wrap). */
+    char clean[sizeof(ui->status) * 4], **lines = NULL;
+    size_t n = 0;
+    ui_text_clean(ui->status, ui->utf8, clean, sizeof(clean));
+    ui_status_wrap(clean, ui->utf8, ui->lay.status.w - 2, &lines, &n, NULL);
+    for (size_t i = 0; i < n && (int)i < ui->lay.status.h; i++)
+        ui_put(ui, w, (int)i, 1, ui->lay.status.w - 2, lines[i]);
+    ui_lines_free(lines, n);
     wnoutrefresh(w);
 }
 

@@ -35,6 +35,7 @@ static const struct menu_item edit_items[] = {
 };
 static const struct menu_item view_items[] = {
     {"View object", UI_ACT_VIEW, 'v'},
+    {"Messages", UI_ACT_MESSAGES, 'm'},
     {"Redraw", UI_ACT_REDRAW, 'r'},
 };
 static const struct menu_item tools_items[] = {

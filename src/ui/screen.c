@@ -159,7 +159,7 @@ void ui_box(const struct ui *ui, WINDOW *w, const char *title, attr_t a)
     if (title && wd > 4) {
         char clean[512], fit[512];
         ui_text_clean(title, ui->utf8, clean, sizeof(clean));
-        ui_text_fit(clean, ui->utf8, wd - 4, fit, sizeof(fit));
+        ui_text_fit_ell(clean, ui->utf8, wd - 4, fit, sizeof(fit));
         mvwaddstr(w, 0, 1, fit);
     }
     wattroff(w, a);
@@ -187,6 +187,6 @@ void ui_put(const struct ui *ui, WINDOW *w, int y, int x, int width, const char 
     if (width <= 0)
         return;
     ui_text_clean(s, ui->utf8, clean, sizeof(clean));
-    ui_text_fit(clean, ui->utf8, width, fit, sizeof(fit));
+    ui_text_fit_ell(clean, ui->utf8, width, fit, sizeof(fit));
     mvwaddstr(w, y, x, fit);
 }

@@ -39,8 +39,60 @@ size_t ui_text_clean(const char *in, bool utf8, char *out, size_t cap);
 int ui_text_fit(const char *in, bool utf8, int width, char *out, size_t cap);
 /* one when n is 1, else many: "1 object", "2 objects". */
 const char *ui_plural(size_t n, const char *one, const char *many);
+/* The same, but text that does not fit ends with the ellipsis ("\u2026" in
+ * UTF-8, "..." otherwise) within width: a cut is always visible. */
+int ui_text_fit_ell(const char *in, bool utf8, int width, char *out, size_t cap);
+/* The columns clean text takes on the screen. */
+int ui_text_cols(const char *s, bool utf8);
+const char *ui_text_ellipsis(bool utf8);
+/* The longest line ui_text_wrap builds (bytes). */
+#define UI_TEXT_LINE_MAX 1024
+/* Word-wrap clean text into lines of at most width columns, appended to
+ * *lines / *n (ui_lines_add). Breaks at spaces (the spaces inside a line
+ * are kept, so aligned tables stay aligned) and at '\n'; continuation
+ * lines start with indent spaces; a word longer than a line is split.
+ * max > 0 keeps at most max lines: then the last ends with the ellipsis and
+ * `more` (a hint such as " Ctrl-O: all"), *cut (may be NULL) is set, and
+ * only whole words stand before the ellipsis. SCM_OK or SCM_E_NOMEM. */
+int ui_text_wrap(const char *in, bool utf8, int width, int indent, size_t max, const char *more,
+                 char ***lines, size_t *n, bool *cut);
+/* The status line: UI_STATUS_ROWS rows at the bottom; a message longer
+ * than that ends with the ellipsis and UI_STATUS_MORE (the messages key). */
+#define UI_STATUS_ROWS 2
+#define UI_STATUS_MORE " Ctrl-O: all"
+/* *lines / *n are set (not appended to). */
+int ui_status_wrap(const char *msg, bool utf8, int width, char ***lines, size_t *n, bool *cut);
+/* A message or question dialog sized to its text: width and height of
+ * the box (border, margins and the button row included) on a cols x rows
+ * screen, and the text's lines (wrapped to fit, the ellipsis only when
+ * the screen itself is too small). */
+int ui_text_dialog(const char *text, bool utf8, int cols, int rows, int min_w, char ***lines,
+                   size_t *n, int *h, int *w);
+/* Help lines wrapped to width, each continuation under the description
+ * (indent columns in). */
+int ui_text_help(char **in, size_t n_in, bool utf8, int width, int indent, char ***lines,
+                 size_t *n);
 /* "512 B", "1.5 KiB" */
 void ui_fmt_size(size_t n, char *out, size_t cap);
+
+/* ---- msglog.c: the last status messages, in full (pure) ------------------ */
+#define UI_MSGLOG_MAX 64
+struct ui_msglog {
+    char *text[UI_MSGLOG_MAX]; /* ring; malloc'd */
+    bool err[UI_MSGLOG_MAX];
+    time_t when[UI_MSGLOG_MAX];
+    size_t next, count;
+};
+/* Keep a copy of msg (the oldest is dropped when full); a repeat of the
+ * newest message is not stored twice. SCM_OK or SCM_E_NOMEM. */
+int ui_msglog_add(struct ui_msglog *m, const char *msg, bool err, time_t when);
+size_t ui_msglog_count(const struct ui_msglog *m);
+/* i = 0 is the oldest kept; NULL past the end. */
+const char *ui_msglog_at(const struct ui_msglog *m, size_t i, bool *err, time_t *when);
+void ui_msglog_free(struct ui_msglog *m);
+/* The history as lines for the viewer, newest first, each message wrapped
+ * to width under its time. */
+int ui_msglog_lines(const struct ui_msglog *m, bool utf8, int width, char ***lines, size_t *n);
 
 /* ---- keys.c: the one key table (pure) ---------------------------------------- */
 enum ui_action {
@@ -76,6 +128,7 @@ enum ui_action {
     UI_ACT_UNLOCK,
     UI_ACT_CLEAR_CLIP,
     UI_ACT_ABOUT,
+    UI_ACT_MESSAGES,
     UI_ACT_MENU_FILE,
     UI_ACT_MENU_EDIT,
     UI_ACT_MENU_VIEW,
@@ -193,8 +246,9 @@ struct ui {
     size_t n_clip_marks;
 
     enum ui_pane focus;
-    char status[320];
+    char status[1024];
     bool status_err;
+    struct ui_msglog msgs;
 
     struct ui_theme theme;
     attr_t attr[UI_ROLE_COUNT];
@@ -229,7 +283,8 @@ attr_t ui_attr(const struct ui *ui, enum ui_role r);
 void ui_box(const struct ui *ui, WINDOW *w, const char *title, attr_t a);
 /* A horizontal line at row y inside a boxed window. */
 void ui_hline(const struct ui *ui, WINDOW *w, int y, attr_t a);
-/* Clean text from a card or file at y,x, cut to width columns. */
+/* Clean text from a card or file at y,x in width columns; cut text ends
+ * with the ellipsis. */
 void ui_put(const struct ui *ui, WINDOW *w, int y, int x, int width, const char *s);
 
 /* ---- draw.c: the main screen ---------------------------------------------------- */
@@ -274,6 +329,10 @@ int ui_yesno(struct ui *ui, const char *title, const char *question);
 int ui_yesnocancel(struct ui *ui, const char *title, const char *question);
 /* Text input; buf holds the default and receives the answer. 1 ok, 0 cancel. */
 int ui_input(struct ui *ui, const char *title, const char *prompt, char *buf, size_t cap);
+/* Before an export reads anything: may path be written? Asks before
+ * replacing a regular file (then *force), refuses anything else at path
+ * with the sentence on the status line. 1 go on, 0 not (status shown). */
+int ui_outfile_ask(struct ui *ui, char *path, size_t cap, bool *force);
 
 /* A secret typed into a masked field, in secure memory. */
 struct ui_secret {
@@ -300,8 +359,17 @@ void ui_progress_close(struct ui_progress *p);
 /* Scrolling list of text lines (help, result, viewer); tab_cb toggles a
  * second rendering (the viewer's hex/text). Returns the last key. */
 typedef void (*ui_lines_fn)(void *arg, bool alt, char ***lines, size_t *n);
+/* The text columns of ui_lines on a screen cols wide (its box is cols - 6
+ * wide with two columns of margin each side). */
+#define UI_LINES_WIDTH(cols) ((cols) - 10)
+/* Help lines: "KEYS (22 columns) description"; continuations start under
+ * the description. */
+#define UI_HELP_INDENT 23
 void ui_lines(struct ui *ui, const char *title, char **lines, size_t n, ui_lines_fn alt_fn,
               void *alt_arg);
+/* The height of the big dialogs (lists, the viewer, the VSC Manager): they
+ * leave the status rows free, so a message a key produced is read there. */
+#define UI_BIG_DIALOG_H(lines) ((lines) - 3 - UI_STATUS_ROWS)
 /* Pick one of n items: index, or -1 on Esc. */
 int ui_pick(struct ui *ui, const char *title, const char *const *items, size_t n, int sel);
 /* The report of a copy or paste. */
@@ -357,13 +425,19 @@ void ui_act_help(struct ui *ui);
 /* List readers and VSCs again, and show the open VSC as it is on disk if
  * another process saved it (Tab and Ctrl-L call this). */
 void ui_rescan(struct ui *ui);
+/* Ctrl-O: every kept status message, whole. */
+void ui_act_messages(struct ui *ui);
 /* Check card removal after the slots changed. */
 void ui_check_removed(struct ui *ui);
 void ui_idle_expired(struct ui *ui);
 
 /* ---- view.c: object viewer ------------------------------------------------------- */
-/* Lines for an object's bytes: text (sanitised) or hex dump. */
-int ui_view_lines(const uint8_t *data, size_t len, bool hex, bool utf8, char ***lines, size_t *n);
+/* Lines for an object's bytes: text (sanitised) or hex dump in width
+ * columns (ui_view_hex_per_row bytes a row). */
+int ui_view_lines(const uint8_t *data, size_t len, bool hex, bool utf8, int width, char ***lines,
+                  size_t *n);
+/* Bytes per hex row that fit in width columns: 16, 8 or 4. */
+size_t ui_view_hex_per_row(int width);
 /* Certificate details (subject, issuer, validity, SHA-256); 0 if not X.509. */
 int ui_view_cert(const uint8_t *data, size_t len, bool utf8, char ***lines, size_t *n);
 

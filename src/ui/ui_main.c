@@ -227,6 +227,7 @@ int scm_ui_run(const struct scm_ui_opts *o)
 out:
     sig_fd = -1;
     scm_clip_free(ui.clip); /* wiped */
+    ui_msglog_free(&ui.msgs);
     scm_slots_free(ui.slotstate);
     scm_rd_close(ui.cctx.readers);
     free(ui.slots);

@@ -10,14 +10,26 @@
 #include <string.h>
 #include <time.h>
 
-int ui_view_lines(const uint8_t *data, size_t len, bool hex, bool utf8, char ***lines, size_t *n)
+size_t ui_view_hex_per_row(int width)
+{
+    /* "offset(8)  " + 3 columns per byte + " " + 1 per byte: whole rows of
+     * 16, 8 or 4 bytes, so that the ASCII column is never cut. */
+    for (size_t per = 16; per > 4; per /= 2)
+        if (11 + 4 * (int)per <= width)
+            return per;
+    return 4;
+}
+
+int ui_view_lines(const uint8_t *data, size_t len, bool hex, bool utf8, int width, char ***lines,
+                  size_t *n)
 {
     *lines = NULL;
     *n = 0;
     if (hex) {
-        for (size_t off = 0; off < len; off += 16) {
+        size_t per = ui_view_hex_per_row(width);
+        for (size_t off = 0; off < len; off += per) {
             char h[16 * 3 + 1] = "", t[17] = "";
-            for (size_t i = 0; i < 16; i++) {
+            for (size_t i = 0; i < per; i++) {
                 if (off + i < len) {
                     uint8_t c = data[off + i];
                     snprintf(h + i * 3, 4, "%02x ", c);
@@ -27,7 +39,7 @@ int ui_view_lines(const uint8_t *data, size_t len, bool hex, bool utf8, char ***
                     t[i] = ' ';
                 }
             }
-            t[16] = '\0';
+            t[per] = '\0';
             if (ui_lines_add(lines, n, "%08zx  %s %s", off, h, t) < 0)
                 return SCM_E_NOMEM;
         }

@@ -33,6 +33,7 @@ static const struct err_row rows[] = {
     {SCM_E_NO_TTY, 2, "No terminal to ask for the secret: use --password-fd or --pin-fd."},
     {SCM_E_BAD_LABEL, 2, "The label is empty, too long or not valid UTF-8."},
     {SCM_E_AMBIGUOUS, 2, "The name matches more than one item."},
+    {SCM_E_TIMEOUT, 1, "Nothing arrived in time."},
 
     {SCM_E_VSC_NOT_FOUND, 5, "No such virtual smart card."},
     {SCM_E_VSC_EXISTS, 1, "A virtual smart card with this identifier already exists."},

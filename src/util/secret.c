@@ -4,7 +4,10 @@
  * other users (ps, /proc/PID/environ) and end up in shell history. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -27,6 +30,39 @@ static volatile sig_atomic_t caught_signal;
 static void note_signal(int sig)
 {
     caught_signal = sig;
+}
+
+static int fd_timeout_ms;
+
+void scm_secret_test_set_fd_timeout(int ms)
+{
+    fd_timeout_ms = ms > 0 ? ms : 0;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd has a byte (or EOF) before deadline: a descriptor that
+ * never gives anything must not hold the program forever. */
+static int wait_readable(int fd, long long deadline)
+{
+    for (;;) {
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            return SCM_E_TIMEOUT;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return SCM_E_IO;
+        if (r > 0)
+            return SCM_OK; /* data, EOF (POLLHUP) or an error for read() to say */
+    }
 }
 
 static void secret_clear(struct scm_secret *s)
@@ -62,9 +98,18 @@ void scm_secret_free(struct scm_secret *s)
 static int read_line(int fd, struct scm_secret *s, bool stop_on_signal)
 {
     bool got_any = false;
+    /* The terminal waits for the user as long as it takes; a descriptor
+     * has SCM_SECRET_FD_TIMEOUT_S for the whole line. */
+    long long deadline =
+        stop_on_signal
+            ? 0
+            : now_ms() + (fd_timeout_ms ? fd_timeout_ms : SCM_SECRET_FD_TIMEOUT_S * 1000);
     s->len = 0;
     for (;;) {
         char c;
+        int w = stop_on_signal ? SCM_OK : wait_readable(fd, deadline);
+        if (w < 0)
+            return w;
         ssize_t r = read(fd, &c, 1);
         if (r < 0) {
             if (errno == EINTR && !(stop_on_signal && caught_signal))
@@ -170,7 +215,10 @@ int scm_secret_read(int fd, const char *prompt, struct scm_secret *out)
     int rc = secret_alloc(out);
     if (rc < 0)
         return rc;
-    if (fd >= 0)
+    struct stat sb;
+    if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode))
+        rc = SCM_E_INVAL; /* read() would only say EISDIR */
+    else if (fd >= 0)
         rc = read_line(fd, out, false);
     else
         rc = read_tty(prompt, out);

@@ -7,7 +7,6 @@
  * save leaves the store byte-identical. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +40,7 @@ static int make_backup(struct scm_vsc *v, const char *name, const char *bak, str
         return SCM_OK;
     rc = vsc_read_all_at(v->dfd, name, v->path, &buf, &len, d);
     if (rc == SCM_OK)
-        rc = vsc_write_atomic(v->dfd, bak, buf, len, false, v->path, d);
+        rc = scm_file_write_atomic(v->dfd, bak, buf, len, true, v->path, d);
     free(buf);
     return rc;
 }
@@ -84,9 +83,9 @@ static int read_back(struct scm_vsc *v, const char *name, const uint8_t *want, s
 static int commit(struct scm_vsc *v, const char *name, const char *bak, const uint8_t *buf,
                   size_t len, struct scm_detail *d)
 {
-    char tmp[SCM_VSC_UID_MAX + 16];
+    char tmp[SCM_VSC_UID_MAX + 40];
     bool have_old = v->hdr.generation != 0, renamed = false;
-    int fd = -1, rc = vsc_temp_name(name, tmp, sizeof(tmp));
+    int fd = -1, rc = scm_file_temp_name(name, tmp, sizeof(tmp));
     if (rc < 0) {
         scm_fail(d, rc, "%s: cannot make a temporary name", v->path);
         goto out;
@@ -159,6 +158,9 @@ int scm_vsc_save(struct scm_vsc *v, struct scm_detail *d)
         rc = scm_fail(d, SCM_E_VSC_BUSY, "%s: cannot take the lock: %s", v->path, strerror(errno));
         goto out;
     }
+    /* A save killed with SIGKILL left its full-size temp file: with the
+     * lock held, those of processes that are gone can go. */
+    vsc_stale_temps(v->dfd, v->hdr.uid, true, NULL, 0);
     /* Step 2: nobody saved since this handle loaded its generation. */
     rc = vsc_read_header_at(v->dfd, name, v->path, false, &disk, count, &size, &dd);
     if (v->hdr.generation == 0 && rc != SCM_E_VSC_NOT_FOUND) {
@@ -208,11 +210,9 @@ out:
     return rc;
 }
 
-int scm_vsc_export(struct scm_vsc *v, const char *path, struct scm_detail *d)
+int scm_vsc_export(struct scm_vsc *v, const char *path, bool force, struct scm_detail *d)
 {
     size_t priv = 0;
-    char *dcopy = NULL, *bcopy = NULL;
-    int dfd = -1, rc;
     for (size_t i = 0; i < v->nobj; i++)
         priv += v->objs[i].s.area != SCM_AREA_PUBLIC;
     if (v->dirty)
@@ -223,23 +223,6 @@ int scm_vsc_export(struct scm_vsc *v, const char *path, struct scm_detail *d)
     if (!v->pol.allow_private_export && priv)
         return scm_fail(d, SCM_E_POLICY, "%s: the security policy does not allow exporting a "
                         "VSC with private or secret objects", v->path);
-    dcopy = strdup(path);
-    bcopy = strdup(path);
-    if (!dcopy || !bcopy) {
-        rc = scm_fail(d, SCM_E_NOMEM, "%s: out of memory", path);
-        goto out;
-    }
-    dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) {
-        rc = scm_fail(d, SCM_E_IO, "%s: cannot open its directory: %s", path, strerror(errno));
-        goto out;
-    }
     /* v->raw is the saved file exactly: no second read, no race. */
-    rc = vsc_write_atomic(dfd, basename(bcopy), v->raw, v->raw_len, false, path, d);
-out:
-    if (dfd >= 0)
-        close(dfd);
-    free(dcopy);
-    free(bcopy);
-    return rc;
+    return scm_outfile_write(path, v->raw, v->raw_len, force, d);
 }

@@ -37,15 +37,31 @@ static int open_vsc(int dfd, const char *name, const char *path, struct stat *st
 {
     /* Inside the store a symlink is never followed; a path the user gave
      * (verify, import, open_file) may be one. */
-    int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | (dfd == AT_FDCWD ? 0 : O_NOFOLLOW));
+    int nofollow = dfd == AT_FDCWD ? 0 : O_NOFOLLOW;
+    struct stat pre;
+    /* Look before opening: open() of a FIFO waits for a writer forever, and
+     * opening a device may do things (rewind a tape, raise a modem line).
+     * O_NONBLOCK covers what is swapped in between; the fstat after the
+     * open is the check that counts. */
+    if (fstatat(dfd, name, &pre, nofollow ? AT_SYMLINK_NOFOLLOW : 0) == 0 &&
+        !S_ISREG(pre.st_mode) && !S_ISLNK(pre.st_mode))
+        return scm_fail(d, SCM_E_IO, "%s is not a regular file (%s); a VSC is always one", path,
+                        S_ISDIR(pre.st_mode)    ? "a directory"
+                        : S_ISFIFO(pre.st_mode) ? "a FIFO"
+                        : S_ISSOCK(pre.st_mode) ? "a socket"
+                                                : "a device");
+    int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | nofollow);
     if (fd < 0) {
         if (errno == ENOENT)
             return scm_fail(d, SCM_E_VSC_NOT_FOUND, "%s: no such VSC file", path);
+        if (errno == ELOOP && nofollow)
+            return scm_fail(d, SCM_E_IO, "%s is a symbolic link; the store never follows one",
+                            path);
         return scm_fail(d, SCM_E_IO, "%s: cannot open: %s", path, strerror(errno));
     }
     if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
         close(fd);
-        return scm_fail(d, SCM_E_IO, "%s: not a regular file", path);
+        return scm_fail(d, SCM_E_IO, "%s is not a regular file; a VSC is always one", path);
     }
     return fd;
 }
@@ -144,82 +160,87 @@ int vsc_write_all(int fd, const uint8_t *buf, size_t len)
     return 0;
 }
 
-int vsc_lock_uid(int dfd, const char *uid)
+/* The lock is flock() on ".UID.lock". A process may unlink that file while
+ * it holds the lock (vsc rm does), so a lock taken on a file that is no
+ * longer the one the name points to is worthless: a newcomer would create
+ * a new file and lock it alongside. Hence the check after each flock, and
+ * another round when it fails. */
+static int lock_uid(int dfd, const char *uid, int how)
 {
     char name[SCM_VSC_UID_MAX + 8];
     snprintf(name, sizeof(name), ".%s.lock", uid);
-    int fd = openat(dfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return -1;
-    while (flock(fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
-            close(fd);
+    for (;;) {
+        struct stat a, b;
+        int fd = openat(dfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
             return -1;
+        while (flock(fd, how) < 0) {
+            if (errno != EINTR) {
+                close(fd);
+                return -1;
+            }
         }
-    }
-    return fd;
-}
-
-int vsc_temp_name(const char *base, char *out, size_t outlen)
-{
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    uint8_t r[6];
-    char suf[7];
-    int rc = vsc_random(r, sizeof(r), false);
-    if (rc < 0)
-        return rc;
-    for (size_t i = 0; i < 6; i++)
-        suf[i] = al[r[i] % (sizeof(al) - 1)];
-    suf[6] = '\0';
-    if ((size_t)snprintf(out, outlen, ".%s.%s", base, suf) >= outlen)
-        return SCM_E_INVAL;
-    return SCM_OK;
-}
-
-int vsc_write_atomic(int dfd, const char *name, const uint8_t *buf, size_t len, bool no_clobber,
-                     const char *path, struct scm_detail *d)
-{
-    char tmp[NAME_MAX + 1];
-    int fd = -1, rc = vsc_temp_name(name, tmp, sizeof(tmp));
-    bool made = false;
-    if (rc < 0) {
-        scm_fail(d, rc, "%s: the file name is too long", path);
-        goto out;
-    }
-    fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = scm_fail(d, SCM_E_IO, "%s: cannot create a temporary file: %s", path,
-                      strerror(errno));
-        goto out;
-    }
-    made = true;
-    if (vsc_write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
-        rc = scm_fail(d, SCM_E_IO, "%s: write error: %s", path, strerror(errno));
-        goto out;
-    }
-    /* link() refuses to replace an existing name, which makes "only if it
-     * does not exist yet" atomic; rename() replaces it atomically. */
-    if (no_clobber) {
-        if (linkat(dfd, tmp, dfd, name, 0) < 0) {
-            rc = errno == EEXIST ? scm_fail(d, SCM_E_VSC_EXISTS, "%s: already exists", path)
-                                 : scm_fail(d, SCM_E_IO, "%s: cannot create: %s", path,
-                                            strerror(errno));
-            goto out;
-        }
-    } else if (renameat(dfd, tmp, dfd, name) < 0) {
-        rc = scm_fail(d, SCM_E_IO, "%s: cannot replace: %s", path, strerror(errno));
-        goto out;
-    } else {
-        made = false;
-    }
-    (void)fsync(dfd);
-    rc = SCM_OK;
-out:
-    if (fd >= 0)
+        if (fstat(fd, &a) == 0 && fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+            a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+            return fd;
         close(fd);
-    if (made)
-        unlinkat(dfd, tmp, 0);
-    return rc;
+    }
+}
+
+void vsc_unlock_remove(int dfd, const char *uid, int fd)
+{
+    char name[SCM_VSC_UID_MAX + 8];
+    snprintf(name, sizeof(name), ".%s.lock", uid);
+    (void)unlinkat(dfd, name, 0);
+    close(fd);
+}
+
+int vsc_lock_uid(int dfd, const char *uid) { return lock_uid(dfd, uid, LOCK_EX); }
+
+int vsc_lock_uid_try(int dfd, const char *uid) { return lock_uid(dfd, uid, LOCK_EX | LOCK_NB); }
+
+unsigned vsc_stale_temps(int dfd, const char *uid, bool remove, char *first, size_t firstlen)
+{
+    char base[SCM_VSC_UID_MAX + 8], bak[SCM_VSC_UID_MAX + 12];
+    unsigned n = 0;
+    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    struct dirent *de;
+    if (first && firstlen)
+        first[0] = '\0';
+    if (!dir) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    snprintf(base, sizeof(base), "%s.vsc", uid);
+    snprintf(bak, sizeof(bak), "%s.vsc.bak", uid);
+    while ((de = readdir(dir)) != NULL) {
+        if (!scm_file_temp_stale(de->d_name, base) && !scm_file_temp_stale(de->d_name, bak))
+            continue;
+        if (remove && unlinkat(dfd, de->d_name, 0) < 0)
+            continue;
+        if (n++ == 0 && first && firstlen)
+            snprintf(first, firstlen, "%s", de->d_name);
+    }
+    closedir(dir);
+    return n;
+}
+
+int vsc_check_name(const char *path, const char *name, const char *uid, struct scm_detail *d)
+{
+    char stem[SCM_VSC_UID_MAX + 1];
+    size_t n = strlen(name);
+    if (n < 5 || n - 4 > SCM_VSC_UID_MAX || strcmp(name + n - 4, ".vsc") != 0)
+        return SCM_OK;
+    memcpy(stem, name, n - 4);
+    stem[n - 4] = '\0';
+    if (!scm_vsc_uid_valid(stem) || strcmp(stem, uid) == 0)
+        return SCM_OK;
+    return scm_fail(d, SCM_E_VSC_CORRUPT,
+                    "%s holds vsc:%s but its name says vsc:%s; a VSC file is named by its UID "
+                    "(a damaged store entry, or a renamed copy: rename it %s.vsc)",
+                    path, uid, stem, uid);
 }
 
 /* ---- The store ------------------------------------------------------------- */
@@ -260,15 +281,36 @@ int scm_store_open(const char *dir, const struct scm_policy *pol, struct scm_sto
     }
     st->dfd = -1;
     st->pol = *pol;
-    (void)mkdir_p(dir);
-    st->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* Only what scmgr creates gets its mode; an existing directory is
+     * checked and never changed (chmod of a shared directory such as /tmp
+     * would break it for everybody else). */
+    if (lstat(dir, &sb) < 0 && errno == ENOENT)
+        (void)mkdir_p(dir);
+    st->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (st->dfd < 0 && (errno == ELOOP || errno == ENOTDIR) && lstat(dir, &sb) == 0 &&
+        S_ISLNK(sb.st_mode)) {
+        rc = scm_fail(d, SCM_E_IO, "%s: the VSC store is a symbolic link; give the directory "
+                      "it points to", dir);
+        goto out;
+    }
     if (st->dfd < 0 || fstat(st->dfd, &sb) < 0) {
         rc = scm_fail(d, SCM_E_IO, "%s: cannot open the VSC store: %s", dir, strerror(errno));
         goto out;
     }
-    /* The store holds everyone's cards of this user: nobody else may list it. */
-    if ((sb.st_mode & 077) && sb.st_uid == geteuid())
-        (void)fchmod(st->dfd, 0700);
+    /* Whoever may write the directory may swap a VSC for their own file or
+     * delete it; whoever owns it may change that at will. */
+    if (sb.st_uid != geteuid()) {
+        rc = scm_fail(d, SCM_E_IO, "%s: the VSC store belongs to another user (uid %lu); use a "
+                      "directory of your own", dir, (unsigned long)sb.st_uid);
+        goto out;
+    }
+    if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+        rc = scm_fail(d, SCM_E_IO, "%s: the VSC store may be written by %s (mode %04o); use a "
+                      "directory only you can write (chmod 700)", dir,
+                      sb.st_mode & S_IWOTH ? "every user" : "its group",
+                      (unsigned)(sb.st_mode & 07777));
+        goto out;
+    }
     *out = st;
     st = NULL;
     rc = SCM_OK;
@@ -394,10 +436,75 @@ int scm_store_remove(struct scm_store *st, const char *uid, struct scm_detail *d
     (void)fsync(st->dfd);
     rc = SCM_OK;
 out:
-    /* The lock file stays: removing it while another process waits on it
-     * would let a third one lock a new file and run alongside. */
-    close(lk);
+    /* The VSC is gone, so is its lock file: still held here, and whoever
+     * waits on it sees the name gone and takes a new one (lock_uid). */
+    if (rc == SCM_OK)
+        vsc_unlock_remove(st->dfd, uid, lk);
+    else
+        close(lk);
     return rc;
+}
+
+/* Is path (last part name) an entry of some store rather than a copy the
+ * user named? A store keeps a lock file per UID beside its files (see
+ * vsc_lock_uid), so ".STEM.lock" or ".UID.lock" beside it says so. An
+ * exported copy may be called anything; a store entry must be called by
+ * its UID, or it is a damaged one. */
+static bool is_store_entry(const char *path, const char *name, const char *uid)
+{
+    char stem[SCM_VSC_UID_MAX + 1], lock[PATH_MAX];
+    size_t n = strlen(name), dlen = (size_t)(name - path);
+    if (n < 5 || n - 4 > SCM_VSC_UID_MAX || strcmp(name + n - 4, ".vsc") != 0)
+        return false;
+    memcpy(stem, name, n - 4);
+    stem[n - 4] = '\0';
+    const char *ids[] = {stem, uid};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(lock, sizeof(lock), "%.*s.%s.lock", (int)dlen, path, ids[i]);
+        if (faccessat(AT_FDCWD, lock, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+            return true;
+    }
+    return false;
+}
+
+int scm_store_discard_new(struct scm_store *st, const char *uid, struct scm_detail *d)
+{
+    char name[SCM_VSC_UID_MAX + 8], path[PATH_MAX];
+    struct vsc_hdr h;
+    size_t count[SCM_AREA_COUNT];
+    uint64_t size;
+    int rc, lk;
+    if (!scm_vsc_uid_valid(uid))
+        return scm_fail(d, SCM_E_BAD_UID, "%s: not a valid VSC identifier", uid ? uid : "");
+    snprintf(name, sizeof(name), "%s.vsc", uid);
+    snprintf(path, sizeof(path), "%s/%s", st->dir, name);
+    if ((lk = vsc_lock_uid(st->dfd, uid)) < 0)
+        return scm_fail(d, SCM_E_IO, "%s: cannot take the lock: %s", path, strerror(errno));
+    /* Under the lock: only the file exactly as scm_vsc_create left it (the
+     * first generation, no object) goes; anything saved since stays. */
+    rc = vsc_read_header_at(st->dfd, name, path, false, &h, count, &size, d);
+    if (rc == SCM_OK && (h.generation != 1 || strcmp(h.uid, uid) != 0 ||
+                         count[SCM_AREA_PUBLIC] + count[SCM_AREA_PRIVATE] +
+                                 count[SCM_AREA_SECRET] != 0))
+        rc = scm_fail(d, SCM_E_VSC_CONFLICT, "%s: changed since it was created; it is kept",
+                      path);
+    if (rc == SCM_OK && unlinkat(st->dfd, name, 0) < 0)
+        rc = scm_fail(d, SCM_E_IO, "%s: cannot remove: %s", path, strerror(errno));
+    if (rc == SCM_OK) {
+        (void)fsync(st->dfd);
+        vsc_unlock_remove(st->dfd, uid, lk);
+    } else {
+        close(lk);
+    }
+    return rc;
+}
+
+unsigned scm_store_stale_temps(struct scm_store *st, const char *uid, char *first,
+                               size_t firstlen)
+{
+    if (first && firstlen)
+        first[0] = '\0';
+    return scm_vsc_uid_valid(uid) ? vsc_stale_temps(st->dfd, uid, false, first, firstlen) : 0;
 }
 
 int scm_store_import(struct scm_store *st, const char *path, char uid_out[SCM_VSC_UID_MAX + 1],
@@ -407,6 +514,7 @@ int scm_store_import(struct scm_store *st, const char *path, char uid_out[SCM_VS
     size_t len = 0;
     struct vsc_file f;
     char name[SCM_VSC_UID_MAX + 8], dst[PATH_MAX];
+    const char *base;
     int lk = -1, rc = vsc_read_all_at(AT_FDCWD, path, path, &buf, &len, d);
     if (rc == SCM_E_VSC_NOT_FOUND)
         rc = scm_fail(d, SCM_E_IO, "%s: no such file", path);
@@ -416,6 +524,13 @@ int scm_store_import(struct scm_store *st, const char *path, char uid_out[SCM_VS
     rc = vsc_parse_file(path, buf, len, &f, d);
     if (rc < 0)
         goto out;
+    base = strrchr(path, '/');
+    if (is_store_entry(path, base ? base + 1 : path, f.hdr.uid))
+        rc = vsc_check_name(path, base ? base + 1 : path, f.hdr.uid, d);
+    if (rc < 0) {
+        vsc_file_free(&f);
+        goto out;
+    }
     snprintf(name, sizeof(name), "%s.vsc", f.hdr.uid);
     snprintf(dst, sizeof(dst), "%s/%s", st->dir, name);
     if (uid_out)
@@ -426,9 +541,10 @@ int scm_store_import(struct scm_store *st, const char *path, char uid_out[SCM_VS
         rc = scm_fail(d, SCM_E_IO, "%s: cannot take the lock: %s", dst, strerror(errno));
         goto out;
     }
-    rc = vsc_write_atomic(st->dfd, name, buf, len, true, dst, d);
-    if (rc == SCM_E_VSC_EXISTS)
-        scm_fail(d, rc, "%s: a VSC with the UID of %s already exists in the store", dst, path);
+    rc = scm_file_write_atomic(st->dfd, name, buf, len, false, dst, d);
+    if (rc == SCM_E_EXISTS)
+        rc = scm_fail(d, SCM_E_VSC_EXISTS, "%s: a VSC with the UID of %s already exists in the "
+                      "store", dst, path);
 out:
     if (lk >= 0)
         close(lk);

@@ -205,8 +205,10 @@ void scm_vsc_lock(struct scm_vsc *v)
         vsc_objs_clear(v);
 }
 
-static int open_common(const char *path, int dfd, const char *name, const struct scm_policy *pol,
-                       struct scm_vsc **out, struct scm_detail *d)
+/* entry: a store entry, whose name must say its UID (not so for a file
+ * the user named: an export may be called anything). */
+static int open_common(const char *path, int dfd, const char *name, bool entry,
+                       const struct scm_policy *pol, struct scm_vsc **out, struct scm_detail *d)
 {
     struct scm_vsc *v = NULL;
     int rc = handle_new(path, dfd, pol, &v);
@@ -217,6 +219,10 @@ static int open_common(const char *path, int dfd, const char *name, const struct
     rc = vsc_read_all_at(dfd >= 0 ? dfd : AT_FDCWD, name, path, &v->raw, &v->raw_len, d);
     if (rc == SCM_OK)
         rc = vsc_load_raw(v, d);
+    /* Saves go to the header's UID: opening BBB.vsc holding AAA as vsc:BBB
+     * would write into AAA.vsc. */
+    if (rc == SCM_OK && entry)
+        rc = vsc_check_name(path, name, v->hdr.uid, d);
 out:
     if (rc < 0) {
         scm_vsc_close(v);
@@ -235,14 +241,24 @@ int scm_vsc_open(struct scm_store *st, const char *uid, struct scm_vsc **out, st
                         uid ? uid : "");
     snprintf(name, sizeof(name), "%s.vsc", uid);
     snprintf(path, sizeof(path), "%s/%s", st->dir, name);
-    return open_common(path, st->dfd, name, &st->pol, out, d);
+    int rc = open_common(path, st->dfd, name, true, &st->pol, out, d);
+    if (rc == SCM_OK) {
+        /* Temp files of killed saves go now, under the lock (not waiting
+         * for it: a save running now is alive, and its file is not stale). */
+        int lk = vsc_lock_uid_try(st->dfd, uid);
+        if (lk >= 0) {
+            vsc_stale_temps(st->dfd, uid, true, NULL, 0);
+            close(lk);
+        }
+    }
+    return rc;
 }
 
 int scm_vsc_open_file(const char *path, const struct scm_policy *pol, struct scm_vsc **out,
                       struct scm_detail *d)
 {
     *out = NULL;
-    return open_common(path, -1, path, pol, out, d);
+    return open_common(path, -1, path, false, pol, out, d);
 }
 
 static int check_source(const struct scm_vsc_source *s)
@@ -427,6 +443,23 @@ out:
 int scm_vsc_unlock(struct scm_vsc *v, const char *pw, size_t pwlen, struct scm_detail *d)
 {
     return unlock(v, pw, pwlen, false, d);
+}
+
+int scm_store_verify(struct scm_store *st, const char *uid, const char *pw, size_t pwlen,
+                     struct scm_detail *d)
+{
+    char name[SCM_VSC_UID_MAX + 8], path[PATH_MAX];
+    struct scm_vsc *v = NULL;
+    if (!scm_vsc_uid_valid(uid))
+        return scm_fail(d, SCM_E_BAD_UID, "\"%.40s\" is not a valid VSC identifier",
+                        uid ? uid : "");
+    snprintf(name, sizeof(name), "%s.vsc", uid);
+    snprintf(path, sizeof(path), "%s/%s", st->dir, name);
+    int rc = open_common(path, st->dfd, name, true, &st->pol, &v, d);
+    if (rc == SCM_OK && pw)
+        rc = unlock(v, pw, pwlen, true, d);
+    scm_vsc_close(v);
+    return rc;
 }
 
 int scm_vsc_verify_file(const char *path, const struct scm_policy *pol, const char *pw,

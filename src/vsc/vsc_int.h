@@ -222,12 +222,19 @@ int vsc_read_header_at(int dfd, const char *name, const char *path, bool section
 int vsc_write_all(int fd, const uint8_t *buf, size_t len);
 /* Take the exclusive per-VSC lock; returns the fd to close, or < 0. */
 int vsc_lock_uid(int dfd, const char *uid);
-/* Write buf atomically as name in the directory dfd (temp, fsync, rename
- * or, with no_clobber, link), 0600. */
-int vsc_write_atomic(int dfd, const char *name, const uint8_t *buf, size_t len, bool no_clobber,
-                     const char *path, struct scm_detail *d);
-/* ".NAME.XXXXXX" with a random suffix. */
-int vsc_temp_name(const char *base, char *out, size_t outlen);
+/* The same without waiting: < 0 if another process holds it. */
+int vsc_lock_uid_try(int dfd, const char *uid);
+/* Remove the lock file and release the lock fd (the VSC was deleted). */
+void vsc_unlock_remove(int dfd, const char *uid, int fd);
+/* Temporary files of UID.vsc and UID.vsc.bak left by processes that are
+ * gone (a save killed with SIGKILL): count them, and with remove delete
+ * them. Call with the UID's lock held when removing. The first one's name
+ * goes to first (may be NULL). */
+unsigned vsc_stale_temps(int dfd, const char *uid, bool remove, char *first, size_t firstlen);
+/* A file name that says UID.vsc must hold that UID: a file BBB.vsc with
+ * UID AAA inside is a damaged store entry, never VSC BBB. name is the last
+ * part of path; a name that is not "<valid UID>.vsc" passes. */
+int vsc_check_name(const char *path, const char *name, const char *uid, struct scm_detail *d);
 
 /* ---- vsc.c / save.c ------------------------------------------------------ */
 struct scm_vsc {

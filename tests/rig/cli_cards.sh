@@ -174,6 +174,18 @@ expect 0 scm restore 00001079 1 --replace --pin-fd 3 3<<<"$PIN" --password-fd 4 
 has "$OUT" "5 copied"
 [ "$(objects 1 --pin-fd 3 3<<<"$PIN")" = "$card0" ] || fail "restore --replace differs"
 
+# ---- a first backup that fails leaves no VSC behind ---------------------------------
+# The card is pulled out while it is read, after the new VSC was made.
+rig_card_fuse 1 20
+expect 1 scm backup 1 --to 00009999 --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
+has "$OUT" "Created vsc:00009999"
+has "$OUT" "Removed vsc:00009999 again"
+[ ! -e "$SCMGR_STORE/00009999.vsc" ] || fail "a failed first backup left a VSC in the store"
+[ -z "$(cd "$SCMGR_STORE" && ls -A | grep 00009999)" ] || fail "a failed first backup left files"
+expect 5 scm vsc show 00009999
+rig_card_kill 1
+rig_card_start 1
+
 # ---- one reader, cards swapped in turn: copy 0 0 ----------------------------------
 # scmgr reads card 0 into memory, asks for the swap, waits for the card to
 # leave and a blank one to arrive, lays it out (--init) and writes.

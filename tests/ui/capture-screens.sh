@@ -100,6 +100,25 @@ shot "The VSC after Paste" \
 ui_keys F2
 ui_wait_for 'Saved vsc:00001079'
 
+ui_keys F7
+ui_wait_for 'Identifier \(UID\):'
+ui_keys C-u
+ui_type 4242
+ui_keys Enter
+ui_wait_for 'New password for vsc:'
+ui_secret abc
+ui_wait_for 'Repeat the new password:'
+ui_secret abc
+ui_wait_for 'security policy'
+shot "A long message" \
+    "The status line has two rows: a sentence longer than one is wrapped, never cut mid-word; a longer one ends with \`…\` and \`Ctrl-O: all\`."
+ui_keys C-o
+ui_wait_for ' Messages '
+shot "Messages (Ctrl-O)" \
+    "Ctrl-O (View > Messages): the last status messages in full, with their time; \`!\` marks an error."
+ui_keys Escape
+ui_wait_gone ' Messages '
+
 ui_resize 60 20
 ui_wait_for 'terminal too small'
 shot "Too small" "At 60x20 (anything under 80x24) only this notice is drawn; the screen returns when the terminal grows."

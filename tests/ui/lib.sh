@@ -355,6 +355,7 @@ ui_menu() {
     "Edit/Clear clipboard") key=l ;;
     "Edit/Back up card to VSC") key=b ;;
     "View/View object") key=v ;;
+    "View/Messages") key=m ;;
     "View/Redraw") key=r ;;
     "Tools/VSC Manager") key=v ;;
     "Tools/New VSC...") key=n ;;

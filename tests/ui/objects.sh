@@ -14,6 +14,8 @@ ui_rig --demo # the second reader holds a card with no layout at all
 select_row() {
     local i
     ui_keys Home
+    # The screen may still show the selection from before Home.
+    ui_wait_for '│>Public'
     for ((i = 0; i < 20; i++)); do
         ui_screen | grep -Eq -- "│>[[:space:]]*$1" && return 0
         ui_keys Down
@@ -74,6 +76,28 @@ ui_type "$T/out.txt"
 ui_keys Enter
 ui_wait_for 'Exported'
 cmp "$T/in.txt" "$T/out.txt" || ui_fail "exported bytes differ"
+# Onto an existing file: asked first, then a new 0600 file; onto a FIFO:
+# refused, and it stays a FIFO.
+printf 'old' >"$T/old.txt"
+chmod 644 "$T/old.txt"
+ui_menu File "Export object..."
+ui_wait_for 'Write to file:'
+ui_keys C-u
+ui_type "$T/old.txt"
+ui_keys Enter
+ui_wait_for 'The file exists. Overwrite it?'
+ui_keys y
+ui_wait_for "Exported 15 bytes to $T/old.txt"
+cmp "$T/in.txt" "$T/old.txt" || ui_fail "the replaced file has other bytes"
+[ "$(stat -c %a "$T/old.txt")" = 600 ] || ui_fail "the replaced file kept mode $(stat -c %a "$T/old.txt")"
+mkfifo "$T/fifo"
+ui_menu File "Export object..."
+ui_wait_for 'Write to file:'
+ui_keys C-u
+ui_type "$T/fifo"
+ui_keys Enter
+ui_wait_for 'Export refused: .*is a FIFO'
+[ -p "$T/fifo" ] || ui_fail "the FIFO was replaced"
 
 # Delete, confirmed.
 select_row 'Renamed note'

@@ -52,8 +52,8 @@ orig=$(objects "$RIG_READER_0")
 restored=$(objects "$RIG_READER_1")
 [ "$restored" = "$orig" ] || fail "the restored card differs: $restored"
 for label in Certificate "Login-Object" "Private Info"; do
-    expect 0 scm get "$RIG_READER_0" "$label" -o "$T/a" --pin-fd 3 3<<<"$PIN"
-    expect 0 scm get "$RIG_READER_1" "$label" -o "$T/b" --pin-fd 3 3<<<"$PIN"
+    expect 0 scm get "$RIG_READER_0" "$label" -o "$T/a" --force --pin-fd 3 3<<<"$PIN"
+    expect 0 scm get "$RIG_READER_1" "$label" -o "$T/b" --force --pin-fd 3 3<<<"$PIN"
     cmp "$T/a" "$T/b" || fail "'$label' differs on the restored card"
 done
 echo "ui_restore: ok"

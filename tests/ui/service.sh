@@ -22,6 +22,8 @@ ui_assert 'VSC 00000042'
 rig_pcscd_kill
 ui_wait_for 'No PC/SC service'
 ui_refute "Mike's card"
+# The reason is wrapped in the pane, not cut ("...is runnin").
+ui_assert 'running \(pcscd\)\.'
 ui_assert 'VSC 00000042' # the store does not depend on pcscd
 rig_pcscd_start
 rig_card_start 0

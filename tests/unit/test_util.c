@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -311,6 +313,41 @@ static void test_secret_limits(void **state)
     close(fd);
 }
 
+/* A descriptor that never gives anything ends with SCM_E_TIMEOUT (a pipe
+ * whose writer stays open and silent, as a FIFO opened read-write), a
+ * directory is refused at once, and a line that arrives in time still
+ * reads. The timeout is shortened for the test; the default is
+ * SCM_SECRET_FD_TIMEOUT_S. */
+static void test_secret_fd_never_answers(void **state)
+{
+    (void)state;
+    struct scm_secret s;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    scm_secret_test_set_fd_timeout(200);
+    assert_int_equal(scm_secret_read(p[0], NULL, &s), SCM_E_TIMEOUT);
+    assert_null(s.buf);
+    /* Part of a line, then silence: the deadline is for the whole line. */
+    assert_int_equal(write(p[1], "pass", 4), 4);
+    assert_int_equal(scm_secret_read(p[0], NULL, &s), SCM_E_TIMEOUT);
+    assert_int_equal(write(p[1], "word\n", 5), 5);
+    assert_int_equal(scm_secret_read(p[0], NULL, &s), SCM_OK);
+    assert_string_equal(s.buf, "word");
+    scm_secret_free(&s);
+    scm_secret_test_set_fd_timeout(0);
+    close(p[0]);
+    close(p[1]);
+
+    char *dir = tu_mkdtemp();
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    assert_true(fd >= 0);
+    assert_int_equal(scm_secret_read(fd, NULL, &s), SCM_E_INVAL);
+    assert_null(s.buf);
+    close(fd);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 static void test_secret_bad_fd(void **state)
 {
     (void)state;
@@ -356,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_strerror_sentences), cmocka_unit_test(test_fail_detail), cmocka_unit_test(test_hex),
         cmocka_unit_test(test_secret_read_table),  cmocka_unit_test(test_secret_read_leaves_rest),
         cmocka_unit_test(test_secret_limits),      cmocka_unit_test(test_secret_bad_fd),
+        cmocka_unit_test(test_secret_fd_never_answers),
         cmocka_unit_test(test_secure_alloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

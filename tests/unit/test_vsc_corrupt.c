@@ -367,7 +367,7 @@ static int make_golden(const char *out)
     if (rc == SCM_OK)
         rc = scm_vsc_save(v, &d);
     if (rc == SCM_OK)
-        rc = scm_vsc_export(v, out, &d);
+        rc = scm_vsc_export(v, out, false, &d);
     fprintf(stderr, "make golden: %d %s\n", rc, d.text);
     tu_rmtree(dir);
     free(dir);

@@ -305,10 +305,29 @@ static void test_store_perms(void **state)
     assert_int_equal(stat(sub, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0700);
     scm_store_close(st);
+    /* An existing directory keeps its mode: readable by others is allowed,
+     * writable by others is refused, and neither is ever changed. */
     chmod(sub, 0755);
     assert_int_equal(scm_store_open(sub, &f->pol, &st, &d), SCM_OK);
     assert_int_equal(stat(sub, &sb), 0);
-    assert_int_equal(sb.st_mode & 0777, 0700);
+    assert_int_equal(sb.st_mode & 07777, 0755);
+    scm_store_close(st);
+    static const mode_t bad[] = {0770, 0777, 01777, 0702};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        chmod(sub, bad[i]);
+        assert_int_equal(scm_store_open(sub, &f->pol, &st, &d), SCM_E_IO);
+        assert_null(st);
+        assert_non_null(strstr(d.text, "may be written by"));
+        assert_int_equal(stat(sub, &sb), 0);
+        assert_int_equal(sb.st_mode & 07777, bad[i]);
+    }
+    chmod(sub, 0700);
+    char *link = file_in(f, "a/link");
+    assert_int_equal(symlink("b/store", link), 0);
+    assert_int_equal(scm_store_open(link, &f->pol, &st, &d), SCM_E_IO);
+    assert_non_null(strstr(d.text, "symbolic link"));
+    free(link);
+    assert_int_equal(scm_store_open(sub, &f->pol, &st, &d), SCM_OK);
     assert_int_equal(scm_store_remove(st, "nope", &d), SCM_E_VSC_NOT_FOUND);
     assert_int_equal(scm_store_remove(st, "../x", &d), SCM_E_BAD_UID);
     struct scm_vsc *v;

@@ -13,7 +13,9 @@ static void check_tiles(const struct ui_layout *l)
 {
     assert_int_equal(l->menu.y, 0);
     assert_int_equal(l->fbar.y, l->rows - 1);
-    assert_int_equal(l->status.y, l->rows - 2);
+    assert_int_equal(l->status.y, l->rows - 3);
+    assert_int_equal(l->status.h, 2); /* a long sentence wraps, not cut */
+    assert_int_equal(l->status.y + l->status.h, l->fbar.y);
     assert_int_equal(l->readers.y, 1);
     assert_int_equal(l->readers.y + l->readers.h, l->clip.y);
     assert_int_equal(l->clip.y + l->clip.h, l->status.y);
@@ -21,6 +23,7 @@ static void check_tiles(const struct ui_layout *l)
     assert_int_equal(l->readers.w, l->clip.w);
     assert_int_equal(l->card.x, l->readers.w);
     assert_int_equal(l->card.x + l->card.w, l->cols);
+    assert_int_equal((l->readers.h - 2) % 2, 0); /* two rows per entry */
 }
 
 static void test_80x24(void **state)
@@ -32,9 +35,9 @@ static void test_80x24(void **state)
     check_tiles(&l);
     assert_int_equal(l.readers.w, 28);
     assert_int_equal(l.card.w, 52);
-    assert_int_equal(l.readers.h, 11);
+    assert_int_equal(l.readers.h, 10); /* 4 entries of 2 rows, none wasted */
     assert_int_equal(l.clip.h, 10);
-    assert_int_equal(l.card.h, 21);
+    assert_int_equal(l.card.h, 20);
 }
 
 static void test_200x60(void **state)
@@ -46,7 +49,7 @@ static void test_200x60(void **state)
     check_tiles(&l);
     assert_int_equal(l.readers.w, 60); /* capped */
     assert_int_equal(l.card.w, 140);
-    assert_int_equal(l.card.h, 57);
+    assert_int_equal(l.card.h, 56);
 }
 
 static void test_too_small(void **state)
