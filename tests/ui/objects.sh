@@ -81,6 +81,8 @@ cmp "$T/in.txt" "$T/out.txt" || ui_fail "exported bytes differ"
 printf 'old' >"$T/old.txt"
 chmod 644 "$T/old.txt"
 ui_menu File "Export object..."
+ui_wait_for 'Export in clear'
+ui_keys y
 ui_wait_for 'Write to file:'
 ui_keys C-u
 ui_type "$T/old.txt"
@@ -92,6 +94,8 @@ cmp "$T/in.txt" "$T/old.txt" || ui_fail "the replaced file has other bytes"
 [ "$(stat -c %a "$T/old.txt")" = 600 ] || ui_fail "the replaced file kept mode $(stat -c %a "$T/old.txt")"
 mkfifo "$T/fifo"
 ui_menu File "Export object..."
+ui_wait_for 'Export in clear'
+ui_keys y
 ui_wait_for 'Write to file:'
 ui_keys C-u
 ui_type "$T/fifo"
