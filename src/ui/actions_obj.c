@@ -299,6 +299,9 @@ void ui_act_rename(struct ui *ui)
         return;
     }
     struct scm_obj_info keep = *o;
+    /* keep.label points into the listing, which the rename replaces. */
+    char old_label[SCM_OBJ_LABEL_MAX + 1];
+    snprintf(old_label, sizeof(old_label), "%s", o->label);
     char src_path[SCM_SRC_PATH_MAX];
     snprintf(src_path, sizeof(src_path), "%s", o->src_path ? o->src_path : "");
     snprintf(label, sizeof(label), "%s", o->label);
@@ -322,7 +325,7 @@ void ui_act_rename(struct ui *ui)
     }
     ui_card_reload(ui);
     /* The cursor follows the object to its new place in the list. */
-    ui_card_select_label(ui, rc == SCM_OK ? label : keep.label);
+    ui_card_select_label(ui, rc == SCM_OK ? label : old_label);
     if (rc < 0)
         ui_status_err(ui, rc, &d, "Rename failed");
     else
