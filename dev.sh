@@ -53,18 +53,36 @@ configure() {
 # With arguments: a plain scmgr (the system's pcscd, the user's store).
 # Without: the demo (tests/rig/demo.sh), a throwaway store and a private
 # pcscd with an emulated card pre-loaded with example objects.
+# Arguments that are all options of the UI itself (--theme mono, --log F)
+# still mean the demo, with those options; a command, or --store (the
+# user's own store), means plain scmgr.
+demo_args() {
+    while [ $# -gt 0 ]; do
+        case "$1" in
+        --theme | --log | --log-level | --config | --policy)
+            [ $# -ge 2 ] || return 1
+            shift 2
+            ;;
+        --theme=* | --log=* | --log-level=* | --config=* | --policy=*) shift ;;
+        *) return 1 ;;
+        esac
+    done
+}
+
 cmd_run() {
-    if [ $# -gt 0 ]; then
+    local demo=""
+    demo_args "$@" && demo=1
+    if [ -z "$demo" ]; then
         install_missing "${build_pkgs[@]}"
     else
         install_missing "${build_pkgs[@]}" "${rig_pkgs[@]}"
     fi
     configure build -Dtests=false
     ninja -C build >/dev/null
-    if [ $# -gt 0 ]; then
+    if [ -z "$demo" ]; then
         exec ./build/src/scmgr "$@"
     fi
-    exec tests/rig/demo.sh ./build/src/scmgr ./build/rigwait
+    exec tests/rig/demo.sh ./build/src/scmgr ./build/rigwait "$@"
 }
 
 cmd_test() {

@@ -167,16 +167,28 @@ void scm_copy_report_free(struct scm_copy_report *r);
  * NOT_TRIED). May be NULL. */
 typedef bool (*scm_copy_progress_fn)(void *arg, size_t done, size_t total, const char *label);
 
+/* Objects to write whose label the destination already has: what to do.
+ * The callback is asked once, before anything is written, with every such
+ * label (as stored: sanitise before display); arg is the progress arg. A
+ * NULL callback means SCM_CONFLICT_REPLACE. */
+enum scm_conflict {
+    SCM_CONFLICT_REPLACE = 0, /* overwrite them (same area, same type) */
+    SCM_CONFLICT_SKIP = 1,    /* keep the destination's: reported SKIPPED */
+    SCM_CONFLICT_CANCEL = 2,  /* write nothing: SCM_E_EXISTS, the sentence names them */
+};
+typedef enum scm_conflict (*scm_conflict_fn)(void *arg, const char *const *labels, size_t n);
+
 /* Copy objects from src to dst: every accessible object, or those whose
  * label is in labels[0..nlabels). Everything is read first (through a
  * clipboard of its own), then written: a source that fails half-way (a
- * card pulled out mid-backup) writes nothing. An object with the same label
- * on dst is replaced; a VSC is committed once at the end. Returns SCM_OK
+ * card pulled out mid-backup) writes nothing. Objects with a label dst
+ * already has go as conflict says (NULL: replaced); a VSC is committed once
+ * at the end. Returns SCM_OK
  * when every object was copied or skipped by design, else the first error,
  * with the report saying what was and was not copied. progress is called
  * before each object read, and again before each written. */
 int scm_card_copy(struct scm_card *src, struct scm_card *dst, const char *const *labels,
-                  size_t nlabels, scm_copy_progress_fn progress, void *arg,
+                  size_t nlabels, scm_conflict_fn conflict, scm_copy_progress_fn progress, void *arg,
                   struct scm_copy_report *rep, struct scm_detail *d);
 
 /* ---- The clipboard: objects held between cards ------------------------------
@@ -204,13 +216,14 @@ const struct scm_clip_item *scm_clip_item(const struct scm_clip *clip, size_t i)
 int scm_clip_copy(struct scm_clip *clip, struct scm_card *src, const char *const *labels,
                   size_t nlabels, scm_copy_progress_fn progress, void *arg,
                   struct scm_copy_report *rep, struct scm_detail *d);
-/* Write every item (or those named) to dst, replacing objects with the same
- * label: into area (the patent's "paste into the selected area"), or, with
+/* Write every item (or those named) to dst, objects with a label dst
+ * already has as conflict says (NULL: replaced): into area (the patent's "paste into the selected area"), or, with
  * area < 0, each into the area it came from. A VSC keeps the changes until scm_card_commit (the UI's File >
  * Save); a real card writes through. Writing goes on after an object the
  * card refuses, and stops when the card is gone. */
 int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
-                   size_t nlabels, int area, scm_copy_progress_fn progress, void *arg,
+                   size_t nlabels, int area, scm_conflict_fn conflict,
+                   scm_copy_progress_fn progress, void *arg,
                    struct scm_copy_report *rep, struct scm_detail *d);
 /* Remove item i (wiped); SCM_E_NOT_FOUND past the end. */
 int scm_clip_remove(struct scm_clip *clip, size_t i);

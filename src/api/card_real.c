@@ -106,6 +106,11 @@ void card_real_info(const struct scm_card *c, struct scm_card_info *out)
     snprintf(out->source.label, sizeof(out->source.label), "%s", c->ainfo.label);
 }
 
+/* What a user can do about a blocked PIN: scmgr has no PUK command, and
+ * guessing on is impossible. */
+#define UNBLOCK_HOW                                                                              \
+    "Unblock it with its PUK or admin PIN (with the card's own tools), or ask the card's issuer."
+
 /* The PIN rules the API enforces whatever the card does: a blocked PIN is
  * not tried, the last try is spent only when the caller confirmed it. */
 int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm_detail *d)
@@ -117,8 +122,8 @@ int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm
     if (c->ops->pin_tries && c->ops->pin_tries(c->state, &tries, NULL) == SCM_OK) {
         c->ainfo.pin_tries = tries;
         if (tries == 0)
-            return scm_fail(d, SCM_E_PIN_BLOCKED, "The PIN of the card in '%s' is blocked.",
-                            c->name);
+            return scm_fail(d, SCM_E_PIN_BLOCKED, "The PIN of the card in '%s' is blocked. %s",
+                            c->name, UNBLOCK_HOW);
         if (tries == 1 && !c->allow_last_try)
             return scm_fail(d, SCM_E_PIN_LAST_TRY,
                             "Only one PIN try is left on the card in '%s': confirm to use it "
@@ -131,7 +136,8 @@ int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm
         return scm_fail(d, rc, "Wrong PIN for the card in '%s': %d %s left.", c->name, tries,
                         tries == 1 ? "try" : "tries");
     if (rc == SCM_E_PIN_BLOCKED)
-        return scm_fail(d, rc, "Wrong PIN: the PIN of the card in '%s' is now blocked.", c->name);
+        return scm_fail(d, rc, "Wrong PIN: the PIN of the card in '%s' is now blocked. %s",
+                        c->name, UNBLOCK_HOW);
     if (rc < 0)
         return rc;
     c->pin_ok = true;

@@ -288,8 +288,68 @@ out:
     return rc;
 }
 
+/* The labels among the picked items that dst already has; the user (or
+ * the caller's policy) says what happens to them before anything is
+ * written. SCM_OK to go on (skipped ones marked), SCM_E_EXISTS on cancel. */
+static int resolve_conflicts(struct scm_clip *clip, struct scm_card *dst, const size_t *pick,
+                             size_t k, scm_conflict_fn conflict, void *arg,
+                             struct scm_copy_report *rep, struct scm_detail *d)
+{
+    const char **clash = calloc(k ? k : 1, sizeof(*clash));
+    size_t *at = calloc(k ? k : 1, sizeof(*at));
+    char names[320];
+    size_t n = 0, used = 0;
+    uint32_t id;
+    int rc = SCM_OK;
+
+    if (!clash || !at) {
+        rc = SCM_E_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < k; i++)
+        if (scm_card_find(dst, clip->v[pick[i]].info.label, &id) == SCM_OK) {
+            at[n] = i;
+            clash[n++] = clip->v[pick[i]].info.label;
+        }
+    if (n == 0)
+        goto out;
+    switch (conflict(arg, clash, n)) {
+    case SCM_CONFLICT_REPLACE: break;
+    case SCM_CONFLICT_SKIP:
+        for (size_t j = 0; j < n; j++) {
+            struct scm_copy_item *it = &rep->items[at[j]];
+            it->result = SCM_COPY_SKIPPED;
+            snprintf(it->why, sizeof(it->why), "Kept the object %s already had.", dst->name);
+        }
+        break;
+    case SCM_CONFLICT_CANCEL:
+        /* The names, as many as fit; the sentence's end must survive. */
+        names[0] = '\0';
+        for (size_t j = 0; j < n; j++) {
+            int w = snprintf(names + used, sizeof(names) - used, "%s'%s'", j ? ", " : "", clash[j]);
+            if (w < 0 || used + (size_t)w >= sizeof(names) - 16) {
+                names[used] = '\0';
+                snprintf(names + used, sizeof(names) - used, "%s...", j ? ", " : "");
+                break;
+            }
+            used += (size_t)w;
+        }
+        for (size_t i = 0; i < rep->n; i++)
+            snprintf(rep->items[i].why, sizeof(rep->items[i].why), "%s",
+                     "Not written: the paste was cancelled over labels the card already has.");
+        rc = scm_fail(d, SCM_E_EXISTS, "%s already has %s labelled %s: nothing was written.",
+                      dst->name, n == 1 ? "an object" : "objects", names);
+        break;
+    }
+out:
+    free(clash);
+    free(at);
+    return rc;
+}
+
 int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
-                   size_t nlabels, int area, scm_copy_progress_fn progress, void *arg,
+                   size_t nlabels, int area, scm_conflict_fn conflict,
+                   scm_copy_progress_fn progress, void *arg,
                    struct scm_copy_report *rep_out, struct scm_detail *d)
 {
     struct scm_copy_report rep = {0};
@@ -308,6 +368,8 @@ int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *cons
                        area >= 0 ? (enum scm_area)area : clip->v[i].info.area,
                        clip->v[i].info.size);
         }
+    if (conflict && (rc = resolve_conflicts(clip, dst, pick, k, conflict, arg, &rep, d)) < 0)
+        goto out;
 
     for (size_t i = 0; i < k; i++) {
         const struct clip_obj *o = &clip->v[pick[i]];
@@ -323,6 +385,8 @@ int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *cons
             .src_attrs = o->attrs_len ? o->attrs : NULL,
             .src_attrs_len = o->attrs_len,
         };
+        if (it->result == SCM_COPY_SKIPPED)
+            continue;
         if (progress && !progress(arg, i, k, it->label)) {
             first_error(&first, d, SCM_E_CANCELLED, &od);
             break;
@@ -355,7 +419,7 @@ out:
  * has every object of the source: skipped ones from the reading, the
  * others with what the writing did. A VSC is saved once at the end. */
 int scm_card_copy(struct scm_card *src, struct scm_card *dst, const char *const *labels,
-                  size_t nlabels, scm_copy_progress_fn progress, void *arg,
+                  size_t nlabels, scm_conflict_fn conflict, scm_copy_progress_fn progress, void *arg,
                   struct scm_copy_report *rep, struct scm_detail *d)
 {
     struct scm_copy_report wr = {0};
@@ -368,7 +432,7 @@ int scm_card_copy(struct scm_card *src, struct scm_card *dst, const char *const 
     rc = scm_clip_copy(clip, src, labels, nlabels, progress, arg, rep, d);
     if (rc < 0)
         goto out;
-    rc = scm_clip_paste(clip, dst, NULL, 0, -1, progress, arg, &wr, d);
+    rc = scm_clip_paste(clip, dst, NULL, 0, -1, conflict, progress, arg, &wr, d);
     for (size_t i = 0; i < rep->n; i++) {
         struct scm_copy_item *it = &rep->items[i];
         if (it->result != SCM_COPY_DONE)

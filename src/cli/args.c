@@ -37,7 +37,7 @@ static const struct cli_option opts[] = {
     VALUE("type", CLI_OPT_TYPE, type, "TYPE",
           "certificate, private-key, public-key, secret-key, data (the default), business-card, "
           "url, login or note"),
-    FLAG("replace", CLI_OPT_REPLACE, replace, "replace the data of an object with the same label"),
+    FLAG("replace", CLI_OPT_REPLACE, replace, "replace the data of objects with the same labels (put, copy, restore)"),
     FLAG("init", CLI_OPT_INIT, init, "lay out a blank destination card first (its PIN stays)"),
     {"output", 'o', CLI_OPT_OUTPUT, CLI_KIND_STRING, OFF(output), "FILE",
      "write to FILE (mode 0600) instead of standard output; - is standard output", false},

@@ -132,6 +132,14 @@ int cli_cmd_card_init(struct cli *c)
     return SCM_OK;
 }
 
+/* After a refused conflict: the way to overwrite. */
+static void hint_replace(struct cli *c)
+{
+    size_t len = strlen(c->d.text);
+    snprintf(c->d.text + len, sizeof(c->d.text) - len, "%s",
+             " Give --replace to overwrite them.");
+}
+
 /* ---- The copy report ------------------------------------------------------------- */
 
 static const char *result_word(enum scm_copy_result r)
@@ -186,17 +194,59 @@ static int unlock_for_copy(struct cli *c, struct scm_card *src, struct scm_card 
     return SCM_OK;
 }
 
+/* Labels the destination already has: without --replace, asked on a
+ * terminal (replace, skip or cancel), refused without one. */
+struct conflict_ctx {
+    struct cli *c;
+    const char *dst;
+    bool refused;
+};
+
+static enum scm_conflict ask_conflict(void *arg, const char *const *labels, size_t n)
+{
+    struct conflict_ctx *x = arg;
+    char line[16];
+    x->refused = true;
+    if (!cli_interactive())
+        return SCM_CONFLICT_CANCEL;
+    /* Labels and the card's name come from a card: cli_eprint makes them inert. */
+    cli_eprint("%s already has %s labelled", x->dst, n == 1 ? "an object" : "objects");
+    for (size_t i = 0; i < n; i++)
+        cli_eprint("%s '%s'", i ? "," : "", labels[i]);
+    fputs(".\nReplace them, skip them, or cancel? [r/s/C] ", stderr);
+    fflush(stderr);
+    if (!fgets(line, sizeof(line), stdin))
+        return SCM_CONFLICT_CANCEL;
+    line[strcspn(line, "\r\n")] = '\0';
+    if (strcmp(line, "r") == 0 || strcmp(line, "R") == 0 || strcmp(line, "replace") == 0) {
+        x->refused = false;
+        return SCM_CONFLICT_REPLACE;
+    }
+    if (strcmp(line, "s") == 0 || strcmp(line, "S") == 0 || strcmp(line, "skip") == 0) {
+        x->refused = false;
+        return SCM_CONFLICT_SKIP;
+    }
+    return SCM_CONFLICT_CANCEL;
+}
+
+/* replace: overwrite objects dst has already (backup, --replace); else
+ * ask_conflict decides. */
 static int run_copy(struct cli *c, struct scm_card *src, struct scm_card *dst,
-                    const char *const *labels, size_t nlabels)
+                    const char *const *labels, size_t nlabels, bool replace)
 {
     struct scm_copy_report rep;
     struct scm_card_info si, di;
-    int rc = scm_card_copy(src, dst, labels, nlabels, NULL, NULL, &rep, &c->d);
+    struct conflict_ctx x = {c, NULL, false};
     scm_card_get_info(src, &si);
     scm_card_get_info(dst, &di);
+    x.dst = di.name;
+    int rc = scm_card_copy(src, dst, labels, nlabels, replace ? NULL : ask_conflict, NULL, &x,
+                           &rep, &c->d);
     if (rep.n || rc == SCM_OK)
         print_report(&rep, si.name, di.name);
     scm_copy_report_free(&rep);
+    if (rc == SCM_E_EXISTS && x.refused)
+        hint_replace(c);
     return rc;
 }
 
@@ -253,7 +303,7 @@ int cli_cmd_backup(struct cli *c)
     } else if (rc < 0 || (rc = cli_unlock(c, vsc, c->a.pw_fd)) < 0) {
         goto out;
     }
-    rc = run_copy(c, real, vsc, NULL, 0);
+    rc = run_copy(c, real, vsc, NULL, 0, true);
 out:
     scm_card_close(vsc);
     scm_card_close(real);
@@ -328,7 +378,7 @@ int cli_cmd_restore(struct cli *c)
     if ((rc = open_dst(c, c->a.pos[2], vi.source.label, vi.source.serial[0] ? vi.source.serial : vi.serial,
                        c->a.pin_fd, &real)) < 0)
         goto out;
-    rc = run_copy(c, vsc, real, NULL, 0);
+    rc = run_copy(c, vsc, real, NULL, 0, c->a.replace);
 out:
     scm_card_close(real);
     scm_card_close(vsc);
@@ -369,9 +419,13 @@ static int copy_swap(struct cli *c, const char *const *labels, size_t nlabels)
     if ((rc = scm_card_wait_swap(&ctx, si.name, 120000, &c->d)) < 0 ||
         (rc = open_dst(c, si.name, si.label, si.serial, c->a.dst_pin_fd, &dst)) < 0)
         goto out;
-    rc = scm_clip_paste(clip, dst, NULL, 0, -1, NULL, NULL, &rep, &c->d);
+    struct conflict_ctx x = {c, si.name, false};
+    rc = scm_clip_paste(clip, dst, NULL, 0, -1, c->a.replace ? NULL : ask_conflict, NULL, &x, &rep,
+                        &c->d);
     print_report(&rep, "memory", si.name);
     scm_copy_report_free(&rep);
+    if (rc == SCM_E_EXISTS && x.refused)
+        hint_replace(c);
 out:
     scm_card_close(dst);
     scm_card_close(src);
@@ -390,7 +444,7 @@ int cli_cmd_copy(struct cli *c)
     if ((rc = cli_open_card(c, c->a.pos[1], &src)) < 0 ||
         (rc = cli_open_card(c, c->a.pos[2], &dst)) < 0 || (rc = unlock_for_copy(c, src, dst)) < 0)
         goto out;
-    rc = run_copy(c, src, dst, labels, nlabels);
+    rc = run_copy(c, src, dst, labels, nlabels, c->a.replace);
 out:
     scm_card_close(dst);
     scm_card_close(src);

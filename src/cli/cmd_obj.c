@@ -104,8 +104,11 @@ static void ls_human(const struct scm_card_info *ci, const struct scm_obj_info *
         cli_print("No objects%s.\n", ci->locked ? " in the public area" : "");
     }
     if (ci->locked && (ci->count[SCM_AREA_PRIVATE] || ci->count[SCM_AREA_SECRET]))
-        cli_print("Locked: %zu private and %zu secret objects not shown (give the password).\n",
-                  ci->count[SCM_AREA_PRIVATE], ci->count[SCM_AREA_SECRET]);
+        cli_print("Locked: %zu private %s and %zu secret %s not shown (give the %s).\n",
+                  ci->count[SCM_AREA_PRIVATE],
+                  ci->count[SCM_AREA_PRIVATE] == 1 ? "object" : "objects",
+                  ci->count[SCM_AREA_SECRET], ci->count[SCM_AREA_SECRET] == 1 ? "key" : "keys",
+                  ci->kind == SCM_CARD_REAL ? "PIN" : "password");
     if (unverified)
         cli_print("? = not verified: checksums only; give the password to check the MACs.\n");
 }
@@ -321,8 +324,11 @@ int cli_cmd_put(struct cli *c)
     if ((rc = scm_card_write(card, &o, c->a.replace, NULL, &c->d)) < 0 ||
         (rc = scm_card_commit(card, &c->d)) < 0)
         goto out;
-    cli_print("Stored '%s' (%zu bytes) in the %s area of %s.\n", o.label, len,
-              scm_area_name(o.area), c->a.pos[1]);
+    /* The card's own name ("vsc:UID", the reader's name), not what was typed ("0"). */
+    struct scm_card_info ci;
+    scm_card_get_info(card, &ci);
+    cli_print("Stored '%s' (%zu %s) in the %s area of %s.\n", o.label, len,
+              len == 1 ? "byte" : "bytes", scm_area_name(o.area), ci.name);
 out:
     if (data)
         scm_secure_free(data, SCM_OBJ_SIZE_MAX + 1);
@@ -342,7 +348,9 @@ int cli_cmd_rm(struct cli *c)
     if ((rc = find_obj(c, card, c->a.pos[2], &id)) < 0 ||
         (rc = scm_card_delete(card, id, &c->d)) < 0 || (rc = scm_card_commit(card, &c->d)) < 0)
         goto out;
-    cli_print("Deleted '%s' from %s.\n", c->a.pos[2], c->a.pos[1]);
+    struct scm_card_info ci;
+    scm_card_get_info(card, &ci);
+    cli_print("Deleted '%s' from %s.\n", c->a.pos[2], ci.name);
 out:
     scm_card_close(card);
     return rc;

@@ -62,6 +62,20 @@ bool ui_close_card(struct ui *ui, bool asking)
     return true;
 }
 
+static void pin_blocked(struct ui *ui)
+{
+    char msg[400];
+    snprintf(msg, sizeof(msg),
+             "The PIN of the card in %s is blocked: scmgr asks for no PIN. Unblock it with the "
+             "card's PUK or admin PIN (with the card's own tools), or ask the card's issuer. Its "
+             "public area can still be read and copied.",
+             ui->ci.name);
+    ui_msg(ui, "PIN blocked", msg);
+    ui_status(ui, true, "The PIN of %s is blocked: unblock it with the PUK or admin PIN.",
+              ui->ci.name);
+    ui_dirty(ui, UI_W_CARD);
+}
+
 int ui_unlock(struct ui *ui)
 {
     struct scm_detail d = {{0}};
@@ -76,6 +90,11 @@ int ui_unlock(struct ui *ui)
         return SCM_OK;
     scm_card_get_info(ui->card, &ui->ci);
     bool real = ui->ci.kind == SCM_CARD_REAL;
+    if (real && ui->ci.pin_tries == 0) {
+        /* No dialog for a PIN that cannot be tried: say what can be done. */
+        pin_blocked(ui);
+        return SCM_E_PIN_BLOCKED;
+    }
     if (real && ui->ci.pin_tries >= 0)
         snprintf(prompt, sizeof(prompt), "PIN for %s (%d %s left):", ui->ci.name, ui->ci.pin_tries,
                  ui->ci.pin_tries == 1 ? "try" : "tries");
@@ -112,7 +131,9 @@ int ui_unlock(struct ui *ui)
     }
     if (rc < 0) {
         scm_card_get_info(ui->card, &ui->ci);
-        if (rc == SCM_E_BAD_PIN && ui->ci.pin_tries >= 0)
+        if (rc == SCM_E_PIN_BLOCKED)
+            pin_blocked(ui);
+        else if (rc == SCM_E_BAD_PIN && ui->ci.pin_tries >= 0)
             ui_status(ui, true, "Wrong PIN: %d %s left.", ui->ci.pin_tries,
                       ui->ci.pin_tries == 1 ? "try" : "tries");
         else if (rc == SCM_E_BAD_PASSWORD)
@@ -125,8 +146,9 @@ int ui_unlock(struct ui *ui)
     size_t cnt[SCM_AREA_COUNT] = {0};
     for (size_t i = 0; i < ui->n_objs; i++)
         cnt[ui->objs[i].area]++;
-    ui_status(ui, false, "Unlocked %s: %zu private objects, %zu secret keys.", ui->ci.name,
-              cnt[SCM_AREA_PRIVATE], cnt[SCM_AREA_SECRET]);
+    ui_status(ui, false, "Unlocked %s: %zu private %s, %zu secret %s.", ui->ci.name,
+              cnt[SCM_AREA_PRIVATE], ui_plural(cnt[SCM_AREA_PRIVATE], "object", "objects"),
+              cnt[SCM_AREA_SECRET], ui_plural(cnt[SCM_AREA_SECRET], "key", "keys"));
     return SCM_OK;
 }
 
@@ -183,8 +205,12 @@ void ui_act_open(struct ui *ui)
     size_t pub = 0;
     for (size_t i = 0; i < ui->n_objs; i++)
         pub += ui->objs[i].area == SCM_AREA_PUBLIC;
-    ui_status(ui, false, "Opened %s: %zu public objects. Enter on Private unlocks.", ui->ci.name,
-              pub);
+    if (ui->ci.kind == SCM_CARD_REAL && ui->ci.pin_tries == 0)
+        ui_status(ui, true, "Opened %s: %zu public %s; its PIN is blocked.", ui->ci.name, pub,
+                  ui_plural(pub, "object", "objects"));
+    else
+        ui_status(ui, false, "Opened %s: %zu public %s. Enter on Private unlocks.", ui->ci.name,
+                  pub, ui_plural(pub, "object", "objects"));
 }
 
 static void report_if_needed(struct ui *ui, const char *title, const struct scm_copy_report *r,
@@ -224,6 +250,7 @@ void ui_act_copy(struct ui *ui, bool all)
         }
     }
     bool locked = scm_card_needs_unlock(ui->card);
+    size_t before = scm_clip_count(ui->clip);
     ui_progress_open(ui, &p, "Copying");
     int rc = scm_clip_copy(ui->clip, ui->card, labels, n, ui_progress_cb, &p, &rep, &d);
     ui_progress_close(&p);
@@ -239,19 +266,81 @@ void ui_act_copy(struct ui *ui, bool all)
     } else {
         report_if_needed(ui, "Result", &rep, false);
         ui_marks_clear(ui);
+        ui_clip_marks_clear(ui);
         ui_dirty(ui, UI_W_CARD);
-        ui_status(ui, false, "Copied %zu objects to the clipboard%s%s.", rep.done,
-                  rep.skipped ? " (keys the card keeps were skipped)" : "",
-                  all && locked ? "; unlock the card to copy its private objects too" : "");
+        /* The clipboard's rule: a copy adds to it; an item with the same
+         * label is replaced. Say which, and what it holds now. */
+        size_t now = scm_clip_count(ui->clip);
+        size_t added = now - before, replaced = rep.done - added;
+        char how[64];
+        if (replaced == 0)
+            snprintf(how, sizeof(how), "added");
+        else if (added == 0)
+            snprintf(how, sizeof(how), "replacing the same %s", ui_plural(replaced, "label", "labels"));
+        else
+            snprintf(how, sizeof(how), "%zu added, %zu replaced", added, replaced);
+        ui_status(ui, false, "Copied %zu %s (%s); the clipboard holds %zu%s%s.", rep.done,
+                  ui_plural(rep.done, "object", "objects"), how, now,
+                  rep.skipped ? "; keys the card keeps were skipped" : "",
+                  all && locked ? "; unlock to copy private objects too" : "");
     }
     scm_copy_report_free(&rep);
+}
+
+/* A paste's progress dialog opens with its first object, so that the
+ * conflict question, asked before anything is written, is not drawn over
+ * an empty progress box. */
+struct paste_run {
+    struct ui *ui;
+    const char *title;
+    struct ui_progress p;
+    bool open;
+};
+
+static bool paste_progress(void *arg, size_t done, size_t total, const char *label)
+{
+    struct paste_run *x = arg;
+    if (!x->open) {
+        ui_progress_open(x->ui, &x->p, x->title);
+        x->open = true;
+    }
+    return ui_progress_cb(&x->p, done, total, label);
+}
+
+static void paste_run_close(struct paste_run *x)
+{
+    if (x->open)
+        ui_progress_close(&x->p);
+    x->open = false;
+}
+
+/* Objects with labels the card already has: replace, skip or cancel. */
+static enum scm_conflict paste_conflict(void *arg, const char *const *labels, size_t n)
+{
+    struct paste_run *x = arg;
+    struct ui *ui = x->ui;
+    char q[1000], names[640] = "", clean[SCM_OBJ_LABEL_MAX * 4 + 1], fit[124];
+    size_t used = 0;
+    /* At most four names, each cut to 30 columns: the question must fit. */
+    for (size_t i = 0; i < n && i < 4; i++) {
+        ui_text_clean(labels[i], ui->utf8, clean, sizeof(clean));
+        ui_text_fit(clean, ui->utf8, 30, fit, sizeof(fit));
+        used += (size_t)snprintf(names + used, sizeof(names) - used, "%s '%s'", i ? "," : "", fit);
+    }
+    if (n > 4)
+        snprintf(names + used, sizeof(names) - used, " and %zu more", n - 4);
+    snprintf(q, sizeof(q),
+             "%s already has %s labelled%s. Replace them? (Yes: replace, No: keep them and paste "
+             "the rest, Cancel: paste nothing)",
+             ui->ci.name, n == 1 ? "an object" : "objects", names);
+    int r = ui_yesnocancel(ui, "Labels already there", q);
+    return r == 1 ? SCM_CONFLICT_REPLACE : r == 0 ? SCM_CONFLICT_SKIP : SCM_CONFLICT_CANCEL;
 }
 
 void ui_act_paste(struct ui *ui)
 {
     struct scm_detail d = {{0}};
     struct scm_copy_report rep = {0};
-    struct ui_progress p;
     if (!ui->card) {
         ui_status(ui, true, "Open the card to paste into first (select it in Readers, Enter).");
         return;
@@ -267,10 +356,19 @@ void ui_act_paste(struct ui *ui)
      * any other pane each object goes back to the area it came from. */
     const struct ui_row *r = ui->focus == UI_PANE_CARD ? ui_row_selected(ui) : NULL;
     int area = r ? (int)r->area : -1;
+    /* The items marked in the Clipboard pane, or all of them. */
+    size_t nclip = scm_clip_count(ui->clip), nlab = 0;
+    const char **labels = calloc(nclip ? nclip : 1, sizeof(*labels));
+    if (!labels)
+        return;
+    for (size_t i = 0; i < nclip; i++)
+        if (ui_clip_marked(ui, i))
+            labels[nlab++] = scm_clip_item(ui->clip, i)->label;
     /* Private objects never land in the readable area by accident. */
     size_t priv = 0;
-    for (size_t i = 0; i < scm_clip_count(ui->clip); i++)
-        priv += scm_clip_item(ui->clip, i)->area != SCM_AREA_PUBLIC;
+    for (size_t i = 0; i < nclip; i++)
+        priv += scm_clip_item(ui->clip, i)->area != SCM_AREA_PUBLIC &&
+                (nlab == 0 || ui_clip_marked(ui, i));
     if (area == SCM_AREA_PUBLIC && priv > 0) {
         char q[200];
         snprintf(q, sizeof(q),
@@ -279,25 +377,43 @@ void ui_act_paste(struct ui *ui)
                  priv, priv == 1 ? "" : "s");
         int yes = ui_yesno(ui, "Public area", q);
         if (yes < 0) {
+            free(labels);
             ui_status(ui, false, "Nothing was pasted.");
             return;
         }
         if (yes != 1)
             area = -1;
     }
-    ui_progress_open(ui, &p, "Pasting");
-    int rc = scm_clip_paste(ui->clip, ui->card, NULL, 0, area, ui_progress_cb, &p, &rep, &d);
-    ui_progress_close(&p);
+    struct paste_run x = {ui, "Pasting", {0}, false};
+    int rc = scm_clip_paste(ui->clip, ui->card, nlab ? labels : NULL, nlab, area, paste_conflict,
+                            paste_progress, &x, &rep, &d);
+    paste_run_close(&x);
+    free(labels);
     ui_card_reload(ui);
+    char where[64];
+    if (area >= 0)
+        snprintf(where, sizeof(where), "the %s area of", scm_area_name((enum scm_area)area));
+    else
+        snprintf(where, sizeof(where), "%s", rep.n == 1 ? "its own area of" : "their own areas of");
+    if (rc == SCM_E_EXISTS && rep.done == 0 && rep.failed == 0) {
+        ui_status(ui, false, "Nothing was pasted: %s", d.text);
+        scm_copy_report_free(&rep);
+        return;
+    }
     /* Writing onto a real card is a restore: always say what got there. */
     report_if_needed(ui, "Result", &rep, real);
     if (rc < 0 && !(ui->card && rep.done)) {
         card_error(ui, rc, &d, "Pasting failed");
     } else if (rc < 0) {
-        ui_status(ui, true, "Pasted %zu of %zu objects into %s; %zu failed, %zu not tried.",
-                  rep.done, rep.n, ui->ci.name, rep.failed, rep.not_tried);
+        ui_status(ui, true, "Pasted %zu of %zu %s into %s %s; %zu failed, %zu not tried.",
+                  rep.done, rep.n, ui_plural(rep.n, "object", "objects"), where, ui->ci.name,
+                  rep.failed, rep.not_tried);
     } else {
-        ui_status(ui, false, "Pasted %zu objects into %s%s.", rep.done, ui->ci.name,
+        char kept[64] = "";
+        if (rep.skipped)
+            snprintf(kept, sizeof(kept), ", kept %zu already there", rep.skipped);
+        ui_status(ui, false, "Pasted %zu %s into %s %s%s%s.", rep.done,
+                  ui_plural(rep.done, "object", "objects"), where, ui->ci.name, kept,
                   ui->ci.dirty ? " (unsaved: F2 saves)" : "");
     }
     scm_copy_report_free(&rep);
@@ -346,7 +462,7 @@ static int backup_target(struct ui *ui, struct scm_card **out, char created[SCM_
     rc = scm_card_open(&ui->cctx, name, out, d);
     if (rc == SCM_E_VSC_NOT_FOUND) {
         d->text[0] = '\0';
-        rc = ui_secret_ask_new(ui, name, &pw);
+        rc = ui_new_password(ui, name, &pw);
         if (rc != 1)
             return rc == 0 ? SCM_E_CANCELLED : rc;
         busy(ui, "Creating the VSC...");
@@ -374,22 +490,74 @@ static int backup_target(struct ui *ui, struct scm_card **out, char created[SCM_
     return rc;
 }
 
+/* The card a backup is of: the one selected in Readers, else the open
+ * real card, else the only card present, else the user picks. -1: none. */
+static int backup_source(struct ui *ui)
+{
+    const struct scm_slot *s = ui_slot_selected(ui);
+    const char *items[64];
+    int at[64], n = 0;
+    if (s && s->kind == SCM_CARD_REAL && s->state == SCM_SLOT_CARD)
+        return ui->rd_sel;
+    for (size_t i = 0; i < ui->n_slots; i++)
+        if (ui->card && ui->ci.kind == SCM_CARD_REAL && strcmp(ui->slots[i].name, ui->card_slot) == 0)
+            return (int)i;
+    for (size_t i = 0; i < ui->n_slots && n < 64; i++)
+        if (ui->slots[i].kind == SCM_CARD_REAL && ui->slots[i].state == SCM_SLOT_CARD) {
+            at[n] = (int)i;
+            items[n++] = ui->slots[i].title;
+        }
+    if (n <= 1)
+        return n ? at[0] : -1;
+    int k = ui_pick(ui, "Back up which card?", items, (size_t)n, 0);
+    return k < 0 ? -2 : at[k];
+}
+
 void ui_act_backup(struct ui *ui)
 {
     struct scm_detail d = {{0}};
     struct scm_copy_report rep = {0};
     struct scm_card *vsc = NULL;
+    struct scm_vsc_source src;
     struct ui_progress p;
+    char uid[SCM_VSC_UID_MAX + 1], name[SCM_VSC_UID_MAX + 8], q[700];
     char created[SCM_VSC_UID_MAX + 1] = "";
-    const struct scm_slot *s = ui_slot_selected(ui);
-    if ((!ui->card || ui->ci.kind != SCM_CARD_REAL) && s && s->kind == SCM_CARD_REAL &&
-        s->state == SCM_SLOT_CARD)
-        ui_act_open(ui);
-    if (!ui->card || ui->ci.kind != SCM_CARD_REAL) {
-        ui_status(ui, true, "Open a real card first (select its reader, Enter), then back it up.");
+    int at = backup_source(ui);
+    if (at == -2) {
+        ui_status(ui, false, "Backup cancelled.");
         return;
     }
-    int rc = ui_unlock(ui);
+    if (at < 0) {
+        ui_status(ui, true, "There is no real card to back up: insert one into a reader.");
+        return;
+    }
+    if (!ui->card || strcmp(ui->card_slot, ui->slots[at].name) != 0) {
+        ui->rd_sel = at;
+        ui_act_open(ui);
+        if (!ui->card || strcmp(ui->card_slot, ui->slots[at].name) != 0)
+            return; /* ui_act_open said why */
+    }
+    int rc = scm_card_backup_target(ui->card, uid, &src, &d);
+    if (rc < 0) {
+        ui_status_err(ui, rc, &d, "Backup impossible");
+        return;
+    }
+    /* Name both sides before anything is asked or written. */
+    snprintf(name, sizeof(name), "vsc:%s", uid);
+    bool exists = false;
+    for (size_t i = 0; i < ui->n_slots; i++)
+        exists = exists || strcmp(ui->slots[i].name, name) == 0;
+    char label[SCM_VSC_LABEL_MAX * 4 + 1];
+    ui_text_clean(ui->ci.label, ui->utf8, label, sizeof(label));
+    snprintf(q, sizeof(q), "Back up the card '%s' (serial %s) in %s into %s%s?", label,
+             ui->ci.serial, ui->ci.name, name,
+             exists ? " (objects with the same labels are replaced)"
+                    : ", which will be created (you choose its password)");
+    if (ui_yesno(ui, "Back up card to VSC", q) != 1) {
+        ui_status(ui, false, "Backup cancelled.");
+        return;
+    }
+    rc = ui_unlock(ui);
     if (rc < 0)
         return;
     rc = backup_target(ui, &vsc, created, &d);
@@ -409,7 +577,7 @@ void ui_act_backup(struct ui *ui)
         return;
     }
     ui_progress_open(ui, &p, "Backing up");
-    rc = scm_card_copy(ui->card, vsc, NULL, 0, ui_progress_cb, &p, &rep, &d);
+    rc = scm_card_copy(ui->card, vsc, NULL, 0, NULL, ui_progress_cb, &p, &rep, &d);
     ui_progress_close(&p);
     ui_card_reload(ui);
     struct scm_card_info vi;
@@ -423,8 +591,8 @@ void ui_act_backup(struct ui *ui)
     if (rc < 0)
         card_error(ui, rc, &d, "Backup incomplete");
     else
-        ui_status(ui, false, "Backed up %zu objects of %s into %s (saved).", rep.done, ui->ci.name,
-                  vi.name);
+        ui_status(ui, false, "Backed up %zu %s of %s into %s (saved).", rep.done,
+                  ui_plural(rep.done, "object", "objects"), ui->ci.name, vi.name);
     scm_copy_report_free(&rep);
     ui_slots_refresh(ui);
 }
@@ -452,6 +620,57 @@ void ui_act_help(struct ui *ui)
     ui_lines_free(wrapped, nw);
     ui_lines_free(lines, n);
     ui_status(ui, false, "Help closed.");
+}
+
+/* The open VSC as it is on disk now, when another process saved it: its
+ * public area at once, the rest after unlocking again. */
+static void reopen_vsc(struct ui *ui, uint64_t gen)
+{
+    struct scm_detail d = {{0}};
+    struct scm_card *card = NULL;
+    char name[160];
+    int sel = ui->card_sel;
+    bool was_unlocked = !scm_card_needs_unlock(ui->card);
+    memcpy(name, ui->card_slot, sizeof(name));
+    ui_card_drop(ui);
+    int rc = scm_card_open(&ui->cctx, name, &card, &d);
+    if (rc < 0) {
+        ui_status_err(ui, rc, &d, "Another process changed the open VSC, and opening it again failed");
+        return;
+    }
+    ui->card = card;
+    memcpy(ui->card_slot, name, sizeof(ui->card_slot));
+    ui->card_sel = sel;
+    ui_card_reload(ui);
+    ui->dirty = UI_DIRTY_ALL;
+    ui_status(ui, false, "%s was saved by another process (generation %llu): shown as it is now%s.",
+              name, (unsigned long long)gen, was_unlocked ? "; Enter on Private unlocks it again" : "");
+}
+
+void ui_rescan(struct ui *ui)
+{
+    struct scm_store_entry *e = NULL;
+    size_t n = 0;
+    ui_slots_refresh(ui);
+    if (!ui->card || ui->ci.kind != SCM_CARD_VSC || !ui->cctx.store ||
+        scm_store_list(ui->cctx.store, &e, &n) < 0)
+        return;
+    scm_card_get_info(ui->card, &ui->ci);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(e[i].info.uid, ui->ci.serial) != 0 || e[i].err < 0 ||
+            e[i].info.generation == ui->ci.generation)
+            continue;
+        if (ui->ci.dirty)
+            /* Our changes are not thrown away; saving them will say conflict. */
+            ui_status(ui, true,
+                      "%s was saved by another process (generation %llu); your changes here are "
+                      "not saved.",
+                      ui->ci.name, (unsigned long long)e[i].info.generation);
+        else
+            reopen_vsc(ui, e[i].info.generation);
+        break;
+    }
+    free(e);
 }
 
 void ui_act_messages(struct ui *ui)
@@ -488,10 +707,17 @@ void ui_idle_expired(struct ui *ui)
     /* The policy wants nothing unlocked left on an unattended screen. */
     ui_card_drop(ui);
     scm_clip_clear(ui->clip);
+    ui_clip_marks_clear(ui);
     ui->clip_sel = 0;
     ui->dirty = UI_DIRTY_ALL;
     ui_status(ui, true, "Idle for %u s: the card was closed and the clipboard wiped (policy).",
               ui->pol->idle_timeout);
+}
+
+/* A key in the Card pane with no card open: say how to get one. */
+static void no_card_here(struct ui *ui)
+{
+    ui_status(ui, false, "No card open: Tab to Readers, select a reader or VSC, press Enter.");
 }
 
 static void act_enter(struct ui *ui)
@@ -500,31 +726,59 @@ static void act_enter(struct ui *ui)
         ui_act_open(ui);
     } else if (ui->focus == UI_PANE_CARD) {
         const struct ui_row *r = ui_row_selected(ui);
+        if (!ui->card) {
+            no_card_here(ui);
+            return;
+        }
         if (!r)
             return;
         if (r->kind == UI_ROW_AREA) {
             if (r->area != SCM_AREA_PUBLIC && scm_card_needs_unlock(ui->card))
                 ui_unlock(ui);
             else
-                ui_status(ui, false, "%s area: %zu objects.", scm_area_name(r->area),
-                          ui->ci.count[r->area]);
+                ui_status(ui, false, "%s area: %zu %s.%s", scm_area_name(r->area),
+                          ui->ci.count[r->area], ui_plural(ui->ci.count[r->area], "object", "objects"),
+                          scm_clip_count(ui->clip) ? " F6 pastes the clipboard here." : "");
         } else {
             ui_act_view(ui);
         }
     }
 }
 
+/* Space in the Clipboard pane: the marked items are what F6 pastes. */
+static void act_mark_clip(struct ui *ui)
+{
+    if (scm_clip_count(ui->clip) == 0) {
+        ui_status(ui, false, "The clipboard is empty: F5 in the Card pane copies objects into it.");
+        return;
+    }
+    ui_clip_mark_toggle(ui, (size_t)ui->clip_sel);
+    ui_move(ui, 1);
+    size_t k = ui_clip_marks_count(ui);
+    if (k)
+        ui_status(ui, false, "%zu clipboard %s marked; F6 pastes only %s.", k,
+                  ui_plural(k, "item", "items"), ui_plural(k, "it", "them"));
+    else
+        ui_status(ui, false, "No clipboard item marked; F6 pastes all %zu.",
+                  scm_clip_count(ui->clip));
+}
+
 static void act_mark(struct ui *ui)
 {
+    if (ui->focus == UI_PANE_CLIP) {
+        act_mark_clip(ui);
+        return;
+    }
     const struct scm_obj_info *o = ui->focus == UI_PANE_CARD ? ui_obj_selected(ui) : NULL;
     if (!o) {
-        ui_status(ui, false, "Space marks objects in the Card pane.");
+        ui_status(ui, false, "Space marks objects in the Card pane and items in the Clipboard pane.");
         return;
     }
     ui_mark_toggle(ui, o->id);
     ui_move(ui, 1);
     ui_dirty(ui, UI_W_CARD);
-    ui_status(ui, false, "%zu objects marked; F5 copies them to the clipboard.", ui->n_marks);
+    ui_status(ui, false, "%zu %s marked; F5 copies %s to the clipboard.", ui->n_marks,
+              ui_plural(ui->n_marks, "object", "objects"), ui_plural(ui->n_marks, "it", "them"));
 }
 
 /* F8 in the Clipboard pane: the selected item goes (wiped). */
@@ -538,6 +792,7 @@ static void act_remove_clip(struct ui *ui)
     }
     ui_text_clean(it->label, ui->utf8, label, sizeof(label));
     scm_clip_remove(ui->clip, (size_t)ui->clip_sel);
+    ui_clip_marks_clear(ui);
     if (ui->clip_sel > 0 && (size_t)ui->clip_sel >= scm_clip_count(ui->clip))
         ui->clip_sel--;
     ui_dirty(ui, UI_W_CLIP);
@@ -555,6 +810,7 @@ static void act_clear_clip(struct ui *ui)
         return;
     }
     scm_clip_clear(ui->clip);
+    ui_clip_marks_clear(ui);
     ui->clip_sel = 0;
     ui_dirty(ui, UI_W_CLIP);
     ui_status(ui, false, "The clipboard is empty.");
@@ -563,6 +819,9 @@ static void act_clear_clip(struct ui *ui)
 static void act_pane(struct ui *ui, int delta)
 {
     ui->focus = (enum ui_pane)(((int)ui->focus + UI_PANE_COUNT + delta) % UI_PANE_COUNT);
+    /* Another scmgr may have made, removed or saved VSCs meanwhile (the
+     * store is not watched): look again whenever the focus moves. */
+    ui_rescan(ui);
     ui_dirty(ui, UI_W_READERS), ui_dirty(ui, UI_W_CARD), ui_dirty(ui, UI_W_CLIP);
 }
 
@@ -601,13 +860,19 @@ void ui_act(struct ui *ui, enum ui_action a)
     case UI_ACT_PGUP:
     case UI_ACT_PGDN:
     case UI_ACT_HOME:
-    case UI_ACT_END: ui_pane_nav(ui, a); break;
+    case UI_ACT_END:
+        if (ui->focus == UI_PANE_CARD && !ui->card)
+            no_card_here(ui);
+        else
+            ui_pane_nav(ui, a);
+        break;
     case UI_ACT_OPEN: act_enter(ui); break;
     case UI_ACT_MARK: act_mark(ui); break;
     case UI_ACT_REDRAW:
         clearok(curscr, TRUE);
         ui->dirty = UI_DIRTY_ALL;
-        ui_status(ui, false, "Screen redrawn.");
+        ui_status(ui, false, "Screen redrawn; readers and VSCs listed again.");
+        ui_rescan(ui);
         break;
     case UI_ACT_CLOSE:
         if (!ui->card)
@@ -615,8 +880,12 @@ void ui_act(struct ui *ui, enum ui_action a)
         else {
             char name[160];
             memcpy(name, ui->ci.name, sizeof(name));
-            if (ui_close_card(ui, true))
+            if (ui_close_card(ui, true)) {
+                /* Nothing is left to do in the Card pane: back to the card's reader. */
+                ui->focus = UI_PANE_READERS;
+                ui->dirty = UI_DIRTY_ALL;
                 ui_status(ui, false, "Closed %s. The clipboard is kept.", name);
+            }
         }
         break;
     case UI_ACT_RENAME: ui_act_rename(ui); break;

@@ -219,6 +219,22 @@ void ui_act_export(struct ui *ui)
         ui_status(ui, true, "'%s' is a key that never leaves the card.", o->label);
         return;
     }
+    if (o->area != SCM_AREA_PUBLIC) {
+        /* The card (or the VSC's encryption) protects it; the file will not. */
+        char q[SCM_OBJ_LABEL_MAX * 4 + 200], clean[SCM_OBJ_LABEL_MAX * 4 + 1];
+        ui_text_clean(o->label, ui->utf8, clean, sizeof(clean));
+        snprintf(q, sizeof(q),
+                 "'%s' is a private object: the file will hold its bytes in clear, readable by "
+                 "whoever can read the file. Export it in clear?",
+                 clean);
+        if (ui_yesno(ui, "Export in clear", q) != 1) {
+            ui_status(ui, false, "Export cancelled: nothing was written.");
+            return;
+        }
+        o = ui_obj_selected(ui); /* a nested dialog may have redrawn; the listing is unchanged */
+        if (!o)
+            return;
+    }
     uint32_t id = o->id;
     /* A file name from the label: only safe characters. */
     size_t k = 0;
@@ -288,6 +304,9 @@ void ui_act_rename(struct ui *ui)
         return;
     }
     struct scm_obj_info keep = *o;
+    /* keep.label points into the listing, which the rename replaces. */
+    char old_label[SCM_OBJ_LABEL_MAX + 1];
+    snprintf(old_label, sizeof(old_label), "%s", o->label);
     char src_path[SCM_SRC_PATH_MAX];
     snprintf(src_path, sizeof(src_path), "%s", o->src_path ? o->src_path : "");
     snprintf(label, sizeof(label), "%s", o->label);
@@ -310,6 +329,8 @@ void ui_act_rename(struct ui *ui)
             rc = scm_card_delete(ui->card, keep.id, &d);
     }
     ui_card_reload(ui);
+    /* The cursor follows the object to its new place in the list. */
+    ui_card_select_label(ui, rc == SCM_OK ? label : old_label);
     if (rc < 0)
         ui_status_err(ui, rc, &d, "Rename failed");
     else

@@ -14,6 +14,38 @@ static void select_slot(struct ui *ui, const char *name)
     ui_dirty(ui, UI_W_READERS);
 }
 
+int ui_new_password(struct ui *ui, const char *what, struct ui_secret *s)
+{
+    struct ui_secret again = {0};
+    unsigned min = ui->pol->min_password_len ? ui->pol->min_password_len : 1;
+    char prompt[320];
+    snprintf(prompt, sizeof(prompt), "New password for %s (at least %u characters):", what, min);
+    /* The policy is checked at the first entry: a short password is asked
+     * again at once, not after the repeat and the whole flow. */
+    for (;;) {
+        int r = ui_secret_ask(ui, "New password", prompt, s);
+        if (r != 1)
+            return r;
+        if (s->len >= min)
+            break;
+        snprintf(prompt, sizeof(prompt),
+                 "Too short (%zu): the policy wants at least %u characters. New password for %s:",
+                 s->len, min, what);
+        ui_secret_free(s);
+    }
+    int r = ui_secret_ask(ui, "New password", "Repeat the new password:", &again);
+    if (r != 1) {
+        ui_secret_free(s);
+        return r;
+    }
+    if (s->len != again.len || memcmp(s->buf, again.buf, s->len) != 0) {
+        ui_secret_free(s);
+        r = SCM_E_PW_MISMATCH;
+    }
+    ui_secret_free(&again);
+    return r;
+}
+
 void ui_act_new_vsc(struct ui *ui, bool quiet)
 {
     struct scm_detail d = {{0}};
@@ -37,7 +69,7 @@ void ui_act_new_vsc(struct ui *ui, bool quiet)
         return;
     }
     snprintf(name, sizeof(name), "vsc:%s", uid);
-    int rc = ui_secret_ask_new(ui, name, &pw);
+    int rc = ui_new_password(ui, name, &pw);
     if (rc == SCM_E_PW_MISMATCH) {
         ui_status(ui, true, "The two passwords differ; no VSC was created.");
         return;
@@ -351,7 +383,8 @@ void ui_act_vsc_manager(struct ui *ui)
     ui_list_forget(&m.list);
     mgr_load(ui, &m);
     ui_dlg_open(ui, &d, UI_BIG_DIALOG_H(LINES), COLS - 8, "VSC Manager");
-    ui_status(ui, false, "VSC Manager: %zu VSCs in the store.", m.n);
+    ui_status(ui, false, "VSC Manager: %zu %s in the store.", m.n,
+              ui_plural(m.n, "VSC", "VSCs"));
     ui_dlg_run(ui, &d, &ops, &m);
     free(m.e);
     ui_dlg_close(ui, &d);

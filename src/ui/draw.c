@@ -203,11 +203,17 @@ static void card_row(void *arg, int i, int row, bool sel)
             if (++listed > cnt)
                 cnt = listed;
         }
-        snprintf(buf, sizeof(buf), "%s  (%zu)%s", area_title(r->area), cnt,
-                 r->area != SCM_AREA_PUBLIC && scm_card_needs_unlock(ui->card)
-                     ? "  [locked: Enter to unlock]"
+        bool locked = r->area != SCM_AREA_PUBLIC && scm_card_needs_unlock(ui->card);
+        /* A blocked PIN cannot unlock: the header must not promise it. */
+        bool blocked = ui->ci.kind == SCM_CARD_REAL && ui->ci.pin_tries == 0;
+        /* Where F6 would paste: the area of the selected row. */
+        bool here = focus && scm_clip_count(ui->clip) > 0 && ui->card_sel >= 0 &&
+                    (size_t)ui->card_sel < ui->n_rows && ui->rows[ui->card_sel].area == r->area;
+        snprintf(buf, sizeof(buf), "%s  (%zu)%s%s", area_title(r->area), cnt,
+                 locked       ? (blocked ? "  [blocked]" : "  [locked: Enter to unlock]")
                  : unverified ? "  [? not verified]"
-                              : "");
+                              : "",
+                 here && !locked ? "  <- F6 pastes here" : "");
         a = A_BOLD;
         if (r->area == SCM_AREA_PRIVATE)
             a |= ui_attr(ui, UI_ROLE_PRIVATE);
@@ -286,12 +292,17 @@ static void clip_row(void *arg, int i, int row, bool sel)
     char buf[600];
     const struct scm_clip_item *it = scm_clip_item(ui->clip, (size_t)i);
     sel = sel && ui->focus == UI_PANE_CLIP;
-    attr_t a = sel ? ui_attr(ui, UI_ROLE_SELECTION)
-                   : it->area != SCM_AREA_PUBLIC ? ui_attr(ui, UI_ROLE_PRIVATE) : A_NORMAL;
+    bool marked = ui_clip_marked(ui, (size_t)i);
+    attr_t a = sel      ? ui_attr(ui, UI_ROLE_SELECTION)
+               : marked ? ui_attr(ui, UI_ROLE_MARKED)
+               : it->area != SCM_AREA_PUBLIC ? ui_attr(ui, UI_ROLE_PRIVATE)
+                                             : A_NORMAL;
     wattron(w, a);
     mvwhline(w, y, 1, ' ', wd);
     mvwhline(w, y + 1, 1, ' ', wd);
-    snprintf(buf, sizeof(buf), "%s  %s", it->label, scm_area_name(it->area));
+    /* '*' marks what F6 pastes, as in the Card pane (seen without colours). */
+    snprintf(buf, sizeof(buf), "%c%s  %s", marked ? '*' : ' ', it->label,
+             scm_area_name(it->area));
     ui_put(ui, w, y, 2, wd - 1, buf);
     if (sel)
         mvwaddch(w, y, 1, '>');
@@ -322,7 +333,15 @@ static void draw_clip(struct ui *ui, bool full)
     l->x = 1;
     l->w = wd;
     l->per = 2;
-    ui_list_draw(l, h / 2 > 0 ? h / 2 : 1, full, clip_row, ui);
+    int per = h / 2 > 0 ? h / 2 : 1;
+    ui_list_draw(l, per, full, clip_row, ui);
+    /* Items out of sight are announced on the border, like a pager would. */
+    if (full && wd > 14) {
+        if (ui->clip_top > 0)
+            mvwaddstr(w, 0, wd - 12, "more above");
+        if (ui->clip_top + per < l->n)
+            mvwaddstr(w, h + 1, wd - 12, "more below");
+    }
 out:
     wnoutrefresh(w);
 }

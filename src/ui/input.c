@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 /* After a bare Esc (curses already waited ESCDELAY for a sequence), how
@@ -54,6 +55,15 @@ static bool take_signals(struct ui *ui, bool *resized)
 static void drain(int fd)
 {
     char buf[64];
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+}
+
+/* inotify reads whole events only: a buffer smaller than one (with its
+ * name) fails with EINVAL and would leave the fd readable for ever. */
+static void drain_events(int fd)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     while (read(fd, buf, sizeof(buf)) > 0)
         ;
 }
@@ -107,17 +117,18 @@ int ui_getkey(struct ui *ui)
             ui->last_input = time(NULL);
             return k;
         }
-        struct pollfd p[3] = {
+        struct pollfd p[4] = {
             {ui->fd_sig, POLLIN, 0},
             {STDIN_FILENO, POLLIN, 0},
             {ui->fd_ev, POLLIN, 0},
+            {ui->fd_store, POLLIN, 0}, /* a negative fd is ignored by poll() */
         };
         int tmo = idle_left_ms(ui);
         if (tmo == 0) {
             ui->last_input = time(NULL);
             return UI_KEY_IDLE;
         }
-        int r = poll(p, ui->fd_ev >= 0 ? 3 : 2, tmo);
+        int r = poll(p, 4, tmo);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
@@ -158,6 +169,11 @@ int ui_getkey(struct ui *ui)
         if (ui->fd_ev >= 0 && (p[2].revents & POLLIN)) {
             drain(ui->fd_ev);
             ui->slots_pending = true;
+            return UI_KEY_SLOTS;
+        }
+        if (ui->fd_store >= 0 && (p[3].revents & POLLIN)) {
+            drain_events(ui->fd_store); /* one rescan for a burst (a save renames twice) */
+            ui->store_pending = true;
             return UI_KEY_SLOTS;
         }
     }

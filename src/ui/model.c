@@ -239,3 +239,51 @@ void ui_move(struct ui *ui, int delta)
     struct ui_list *l = ui_pane_list(ui, ui->focus);
     ui_pane_changed(ui, ui->focus, ui_list_set(l, *l->sel + delta));
 }
+
+bool ui_clip_marked(const struct ui *ui, size_t i)
+{
+    return i < ui->n_clip_marks && ui->clip_marks[i];
+}
+
+void ui_clip_mark_toggle(struct ui *ui, size_t i)
+{
+    size_t n = scm_clip_count(ui->clip);
+    if (i >= n)
+        return;
+    if (ui->n_clip_marks < n) {
+        bool *m = realloc(ui->clip_marks, n * sizeof(*m));
+        if (!m)
+            return;
+        memset(m + ui->n_clip_marks, 0, (n - ui->n_clip_marks) * sizeof(*m));
+        ui->clip_marks = m;
+        ui->n_clip_marks = n;
+    }
+    ui->clip_marks[i] = !ui->clip_marks[i];
+    ui_dirty(ui, UI_W_CLIP);
+}
+
+size_t ui_clip_marks_count(const struct ui *ui)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < ui->n_clip_marks; i++)
+        k += ui->clip_marks[i];
+    return k;
+}
+
+void ui_clip_marks_clear(struct ui *ui)
+{
+    free(ui->clip_marks);
+    ui->clip_marks = NULL;
+    ui->n_clip_marks = 0;
+    ui_dirty(ui, UI_W_CLIP);
+}
+
+void ui_card_select_label(struct ui *ui, const char *label)
+{
+    for (size_t i = 0; i < ui->n_rows; i++)
+        if (ui->rows[i].kind == UI_ROW_OBJ && strcmp(ui->objs[ui->rows[i].obj].label, label) == 0) {
+            ui->card_sel = (int)i;
+            ui_dirty(ui, UI_W_CARD);
+            return;
+        }
+}

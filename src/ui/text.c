@@ -291,6 +291,11 @@ void ui_fmt_size(size_t n, char *out, size_t cap)
         snprintf(out, cap, "%.1f MiB", (double)n / (1024.0 * 1024.0));
 }
 
+const char *ui_plural(size_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
 int ui_status_wrap(const char *msg, bool utf8, int width, char ***lines, size_t *n, bool *cut)
 {
     *lines = NULL;

@@ -40,6 +40,8 @@ size_t ui_text_clean(const char *in, bool utf8, char *out, size_t cap);
 size_t ui_text_backspace(char *buf, size_t len);
 /* Cut clean text to at most width columns; returns the columns used. */
 int ui_text_fit(const char *in, bool utf8, int width, char *out, size_t cap);
+/* one when n is 1, else many: "1 object", "2 objects". */
+const char *ui_plural(size_t n, const char *one, const char *many);
 /* The same, but text that does not fit ends with the ellipsis ("\u2026" in
  * UTF-8, "..." otherwise) within width: a cut is always visible. */
 int ui_text_fit_ell(const char *in, bool utf8, int width, char *out, size_t cap);
@@ -303,6 +305,8 @@ struct ui {
 
     struct scm_clip *clip;
     int clip_sel, clip_top;
+    bool *clip_marks; /* by clipboard index; dropped when the clipboard changes */
+    size_t n_clip_marks;
 
     enum ui_pane focus;
     char status[1024];
@@ -323,6 +327,8 @@ struct ui {
     bool no_mouse;                           /* --no-mouse or [ui] mouse = no */
 
     int fd_sig, fd_ev; /* read ends of the signal and slot-event pipes */
+    int fd_store;      /* inotify on the store directory, or -1 */
+    bool store_pending; /* another process changed the store: rescan */
     bool quit;         /* leave the main loop */
     bool hangup;       /* a signal: no questions, drop unsaved changes */
     bool slots_pending;
@@ -508,6 +514,8 @@ const struct scm_slot *ui_slot_selected(const struct ui *ui);
 /* Rebuild rows after the open card changed. */
 void ui_card_reload(struct ui *ui);
 void ui_card_drop(struct ui *ui); /* close without questions */
+/* Put the Card pane's selection on the object labelled label, if listed. */
+void ui_card_select_label(struct ui *ui, const char *label);
 const struct scm_obj_info *ui_obj_selected(const struct ui *ui);
 const struct ui_row *ui_row_selected(const struct ui *ui);
 bool ui_marked(const struct ui *ui, uint32_t id);
@@ -523,6 +531,12 @@ void ui_pane_nav(struct ui *ui, enum ui_action a);
 bool ui_pane_key(struct ui *ui, int key);
 /* Mark the pane's window after its list answered res (ui_list_res). */
 void ui_pane_changed(struct ui *ui, enum ui_pane p, int res);
+/* Marks in the Clipboard pane: which items F6 pastes (none: all). */
+bool ui_clip_marked(const struct ui *ui, size_t i);
+void ui_clip_mark_toggle(struct ui *ui, size_t i);
+size_t ui_clip_marks_count(const struct ui *ui);
+/* The clipboard changed (copy, remove, clear): its marks go. */
+void ui_clip_marks_clear(struct ui *ui);
 
 /* ---- actions*.c: the flows ------------------------------------------------------- */
 void ui_act(struct ui *ui, enum ui_action a);
@@ -541,8 +555,15 @@ void ui_act_rename(struct ui *ui);
 void ui_act_delete(struct ui *ui);
 void ui_act_init_card(struct ui *ui, const char *reader);
 void ui_act_new_vsc(struct ui *ui, bool quiet);
+/* A new VSC password: at least the policy's length (checked at the first
+ * entry, the minimum in the prompt), then repeated. 1 ok, 0 cancelled,
+ * SCM_E_PW_MISMATCH. */
+int ui_new_password(struct ui *ui, const char *what, struct ui_secret *s);
 void ui_act_vsc_manager(struct ui *ui);
 void ui_act_help(struct ui *ui);
+/* List readers and VSCs again, and show the open VSC as it is on disk if
+ * another process saved it (Tab and Ctrl-L call this). */
+void ui_rescan(struct ui *ui);
 /* Ctrl-O: every kept status message, whole. */
 void ui_act_messages(struct ui *ui);
 /* Check card removal after the slots changed. */

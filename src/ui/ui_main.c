@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t sig_fd = -1;
@@ -201,6 +202,23 @@ static void load_theme(struct ui *ui, char *msg, size_t cap)
         ui_theme_strip_color(&ui->theme);
 }
 
+/* VSCs made, removed or saved by another scmgr show up without a key
+ * (Tab and Ctrl-L rescan too, for a store inotify cannot watch). */
+static void store_watch(struct ui *ui)
+{
+    if (!ui->cctx.store)
+        return;
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (inotify_add_watch(fd, scm_store_dir(ui->cctx.store),
+                          IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE) < 0) {
+        close(fd);
+        return;
+    }
+    ui->fd_store = fd;
+}
+
 static void main_loop(struct ui *ui)
 {
     while (!ui->quit) {
@@ -212,6 +230,10 @@ static void main_loop(struct ui *ui)
         card_wait_done(ui);
         if (ui->quit)
             break;
+        if (ui->store_pending) {
+            ui->store_pending = false;
+            ui_rescan(ui);
+        }
         ui_draw(ui);
         int k = ui_getkey(ui);
         switch (k) {
@@ -258,7 +280,7 @@ int scm_ui_run(const struct scm_ui_opts *o)
     ui.opts = o;
     ui.pol = &o->cfg->policy;
     ui.no_mouse = o->no_mouse || o->cfg->no_mouse;
-    ui.fd_sig = ui.fd_ev = -1;
+    ui.fd_sig = ui.fd_ev = ui.fd_store = -1;
     ui.cctx.store = o->store;
     ui.cctx.policy = &o->cfg->policy;
     setlocale(LC_ALL, "");
@@ -283,6 +305,7 @@ int scm_ui_run(const struct scm_ui_opts *o)
         goto out;
     }
     watcher_start(&w, evp[1]);
+    store_watch(&ui);
     ui.last_input = time(NULL);
     if (theme_msg[0])
         ui_status(&ui, true, "%s", theme_msg);
@@ -315,6 +338,9 @@ out:
     free(ui.slots);
     free(ui.rows);
     free(ui.marks);
+    free(ui.clip_marks);
+    if (ui.fd_store >= 0)
+        close(ui.fd_store);
     for (int i = 0; i < 2; i++) {
         if (sigp[i] >= 0)
             close(sigp[i]);

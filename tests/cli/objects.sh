@@ -84,7 +84,7 @@ expect 0 scm ls $C
 has "$OUT" '^  AREA +TYPE +SIZE +PATH +LABEL$'
 has "$OUT" '^\? public +certificate +[0-9]+ +- +cert$'
 lacks "$OUT" 'note'
-has "$OUT" 'Locked: 3 private and 1 secret'
+has "$OUT" '^Locked: 3 private objects and 1 secret key not shown \(give the password\)\.$'
 expect 0 scm ls $C --json
 json_ok "$OUT"
 [ "$(json_get "$OUT" 'd["card"], d["locked"], len(d["objects"]), d["counts"]["private"]')" = \

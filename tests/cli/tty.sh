@@ -67,4 +67,33 @@ on_tty "y" "$SCMGR_BIN vsc rm 00000001; echo exit=\$?"
 has "$OUT" 'exit=0'
 [ ! -e "$(vsc_file 00000001)" ] || fail "vsc rm did not remove after yes"
 
+# copy onto labels the destination has: asked on a terminal. "s" keeps the
+# destination's object and copies the rest; "c" (or Enter) writes nothing.
+printf '%s\n' "$PW" >"$T/pw"
+for u in 00000011 00000012; do
+    expect 0 scm vsc new $u --password-fd 3 3<<<"$PW"
+done
+printf 'source bytes' >"$T/src"
+printf 'kept bytes' >"$T/kept"
+expect 0 scm put vsc:00000011 dup "$T/src" --password-fd 3 3<<<"$PW"
+expect 0 scm put vsc:00000011 extra "$T/src" --password-fd 3 3<<<"$PW"
+expect 0 scm put vsc:00000012 dup "$T/kept" --password-fd 3 3<<<"$PW"
+copy="$SCMGR_BIN copy vsc:00000011 vsc:00000012 --password-fd 3 --dst-password-fd 4 3<$T/pw 4<$T/pw; echo exit=\$?"
+on_tty "c" "$copy"
+has "$OUT" "vsc:00000012 already has an object labelled 'dup'"
+has "$OUT" 'Replace them, skip them, or cancel\? \[r/s/C\]'
+has "$OUT" 'nothing was written'
+has "$OUT" 'exit=1'
+expect 5 scm get vsc:00000012 extra --password-fd 3 3<<<"$PW"
+on_tty "s" "$copy"
+has "$OUT" 'exit=0'
+has "$OUT" '1 copied, 1 skipped'
+expect 0 scm get vsc:00000012 dup --password-fd 3 3<<<"$PW"
+[ "$(cat "$OUT")" = "kept bytes" ] || fail "skip overwrote the destination's object"
+expect 0 scm get vsc:00000012 extra --password-fd 3 3<<<"$PW"
+on_tty "r" "$copy"
+has "$OUT" 'exit=0'
+expect 0 scm get vsc:00000012 dup --password-fd 3 3<<<"$PW"
+[ "$(cat "$OUT")" = "source bytes" ] || fail "replace kept the old bytes"
+
 echo "tty: ok"

@@ -139,6 +139,41 @@ expect 0 scm get 1 "Please read"
 cmp "$T/note" "$OUT" || fail "card-to-card copy"
 expect 5 scm copy 0 1 "no such label" --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN"
 
+# ---- labels the destination has already: never overwritten silently ---------------
+# Card 1 holds the restored objects; one of them gets other bytes. Without
+# a terminal and without --replace, restore and copy refuse with a sentence
+# naming the labels, and write nothing.
+printf 'changed on card 1' >"$T/changed"
+expect 0 scm put 1 "Please read" "$T/changed" --replace --pin-fd 3 3<<<"$PIN"
+# The card by its own name, not the "1" that was typed.
+has "$OUT" "^Stored 'Please read' \(17 bytes\) in the public area of $RIG_READER_1\.$"
+# A locked real card wants its PIN, not a password.
+expect 0 scm ls 1
+has "$OUT" "^Locked: 2 private objects and 0 secret keys not shown \(give the PIN\)\.$"
+expect 1 scm restore 00001079 1 --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW" </dev/null
+has "$ERR" "already has objects labelled"
+has "$ERR" "'Please read'"
+has "$ERR" "'Login-Object'"
+has "$ERR" "nothing was written"
+has "$ERR" "Give --replace to overwrite them"
+one_error_line
+has "$OUT" "0 copied"
+expect 0 scm get 1 "Please read"
+cmp "$T/changed" "$OUT" || fail "a refused restore overwrote an object"
+expect 1 scm copy 0 1 "Please read" --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN" </dev/null
+has "$ERR" "already has an object labelled 'Please read': nothing was written"
+has "$ERR" "--replace"
+expect 0 scm get 1 "Please read"
+cmp "$T/changed" "$OUT" || fail "a refused copy overwrote an object"
+# --replace overwrites them, as before.
+expect 0 scm copy 0 1 "Please read" --replace --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN"
+has "$OUT" "1 copied"
+expect 0 scm get 1 "Please read"
+cmp "$T/note" "$OUT" || fail "copy --replace"
+expect 0 scm restore 00001079 1 --replace --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
+has "$OUT" "5 copied"
+[ "$(objects 1 --pin-fd 3 3<<<"$PIN")" = "$card0" ] || fail "restore --replace differs"
+
 # ---- a first backup that fails leaves no VSC behind ---------------------------------
 # The card is pulled out while it is read, after the new VSC was made.
 rig_card_fuse 1 20

@@ -7,9 +7,11 @@
 # it when the UI exits. Nothing of the user's store or the system's pcscd is
 # touched.
 #
-#   tests/rig/demo.sh SCMGR RIGWAIT
+#   tests/rig/demo.sh SCMGR RIGWAIT [UI OPTION...]
 #
-# SCMGR is the scmgr binary, RIGWAIT the rig's event waiter (build/rigwait).
+# SCMGR is the scmgr binary, RIGWAIT the rig's event waiter (build/rigwait);
+# the UI options (--theme mono, --log FILE: what `./dev.sh run` was given)
+# go to the UI.
 # When the rig cannot run here (not root and no user namespaces, or its
 # packages missing), it says so in one sentence and runs plain scmgr.
 set -euo pipefail
@@ -18,6 +20,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 scmgr=$(realpath "${1:?usage: demo.sh SCMGR RIGWAIT}")
 SCMGR_RIGWAIT=$(realpath "${2:?usage: demo.sh SCMGR RIGWAIT}")
 export SCMGR_RIGWAIT
+shift 2
+ui_opts=("$@")
 # shellcheck source=rig.sh
 . "$here/rig.sh"
 # shellcheck source=demo-card.sh
@@ -33,7 +37,7 @@ if ! why=$( (rig_require) 2>&1 >/dev/null); then
     esac
     echo "scmgr demo: no private PC/SC service can run here ($why), so this is plain scmgr" \
         "with the system's pcscd and your own store." >&2
-    exec "$scmgr"
+    exec "$scmgr" "${ui_opts[@]}"
 fi
 
 demo_dir=$(mktemp -d "${TMPDIR:-/tmp}/scmgr-demo-XXXXXX")
@@ -78,6 +82,6 @@ fi
 
 # A child, not exec: the traps above tear the rig down when it exits.
 rc=0
-PCSCLITE_CSOCK_NAME=$PCSCLITE_CSOCK_NAME "$scmgr" --store "$DEMO_STORE" || rc=$?
+PCSCLITE_CSOCK_NAME=$PCSCLITE_CSOCK_NAME "$scmgr" --store "$DEMO_STORE" "${ui_opts[@]}" || rc=$?
 echo "scmgr demo: over; removing the emulated cards, the private pcscd and the demo store." >&2
 exit "$rc"

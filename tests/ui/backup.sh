@@ -35,7 +35,7 @@ ui_refute '\[locked'
 # 3E/3F: copy all into the clipboard, then close the card: the clipboard stays.
 ui_menu Edit "Copy all"
 ui_wait_for 'Clipboard \(5\)'
-ui_wait_for 'Copied 5 objects to the clipboard'
+ui_wait_for 'Copied 5 objects \(added\); the clipboard holds 5'
 ui_assert 'Private Info +private'
 ui_assert "from .*(Mike's card|$(ui_re "$RIG_READER_0"))"
 ui_menu File "Close card"
@@ -49,7 +49,7 @@ ui_keys n
 ui_wait_for 'Identifier \(UID\):'
 ui_wait_for '00001079' # prefilled from the card selected in Readers
 ui_keys Enter
-ui_wait_for 'New password for vsc:00001079:'
+ui_wait_for 'New password for vsc:00001079 \(at least [0-9]+ characters\):'
 ui_secret "$VPW"
 ui_wait_for 'Repeat the new password:'
 ui_secret "$VPW"
@@ -73,7 +73,7 @@ ui_wait_gone '\[locked'
 # into the area selected there: the patent's "paste into the selected area").
 ui_focus Clipboard
 ui_keys F6
-ui_wait_for 'Pasted 5 objects into vsc:00001079'
+ui_wait_for 'Pasted 5 objects into their own areas of vsc:00001079'
 ui_assert 'Card: .*\[unsaved\]'
 ui_assert 'Private Info +data'
 ui_assert 'Login-Object +login'

@@ -76,7 +76,7 @@ ui_wait_for 'Identifier \(UID\):'
 shot "VSC Manager: New" \
     "Tools > VSC Manager > New: the identifier is prefilled with the serial of the selected card (Fig. 3I)."
 ui_keys Enter
-ui_wait_for 'New password for vsc:00001079:'
+ui_wait_for 'New password for vsc:00001079 \(at least [0-9]+ characters\):'
 ui_secret "$VPW"
 ui_wait_for 'Repeat the new password:'
 ui_secret "$VPW"

@@ -65,9 +65,11 @@ ui_keys Enter
 ui_wait_for 'Renamed note +note +15 B'
 ui_refute 'Imported note'
 
-# Export: the same bytes in a file.
+# Export: the same bytes in a file (a private object: asked first, in clear).
 select_row 'Renamed note'
 ui_menu File "Export object..."
+ui_wait_for 'Export in clear'
+ui_keys y
 ui_wait_for 'Write to file:'
 ui_keys C-u
 ui_type "$T/out.txt"
@@ -79,6 +81,8 @@ cmp "$T/in.txt" "$T/out.txt" || ui_fail "exported bytes differ"
 printf 'old' >"$T/old.txt"
 chmod 644 "$T/old.txt"
 ui_menu File "Export object..."
+ui_wait_for 'Export in clear'
+ui_keys y
 ui_wait_for 'Write to file:'
 ui_keys C-u
 ui_type "$T/old.txt"
@@ -90,6 +94,8 @@ cmp "$T/in.txt" "$T/old.txt" || ui_fail "the replaced file has other bytes"
 [ "$(stat -c %a "$T/old.txt")" = 600 ] || ui_fail "the replaced file kept mode $(stat -c %a "$T/old.txt")"
 mkfifo "$T/fifo"
 ui_menu File "Export object..."
+ui_wait_for 'Export in clear'
+ui_keys y
 ui_wait_for 'Write to file:'
 ui_keys C-u
 ui_type "$T/fifo"
@@ -110,7 +116,10 @@ expect 0 scm ls 0 --json --pin-fd 3 3<<<"$PIN"
 
 # The patent's method in one step: a new VSC named by the card's serial.
 ui_menu Edit "Back up card to VSC"
-ui_wait_for 'New password for vsc:00001079:'
+ui_wait_for "Back up the card 'Mike's card' \\(serial 00001079\\)"
+ui_wait_for 'into vsc:00001079, which will be created'
+ui_keys y
+ui_wait_for 'New password for vsc:00001079 \(at least [0-9]+ characters\):'
 ui_secret "$VPW"
 ui_wait_for 'Repeat the new password:'
 ui_secret "$VPW"

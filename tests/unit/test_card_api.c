@@ -281,7 +281,7 @@ static void test_copy_all(void **state)
     uint32_t id;
     fill(src);
 
-    assert_int_equal(scm_card_copy(src, dst, NULL, 0, count_progress, &calls, &r, NULL), SCM_OK);
+    assert_int_equal(scm_card_copy(src, dst, NULL, 0, NULL, count_progress, &calls, &r, NULL), SCM_OK);
     assert_int_equal(r.n, 3);
     assert_int_equal(r.done, 2);
     assert_int_equal(r.skipped, 1);
@@ -303,7 +303,7 @@ static void test_copy_all(void **state)
     assert_int_equal(scm_card_find(dst, "key", &id), SCM_E_NOT_FOUND);
 
     /* A second copy replaces, it does not duplicate or fail. */
-    assert_int_equal(scm_card_copy(src, dst, NULL, 0, NULL, NULL, &r, NULL), SCM_OK);
+    assert_int_equal(scm_card_copy(src, dst, NULL, 0, NULL, NULL, NULL, &r, NULL), SCM_OK);
     assert_int_equal(r.done, 2);
     scm_copy_report_free(&r);
     scm_card_close(dst);
@@ -318,7 +318,7 @@ static void test_copy_labels(void **state)
     const char *want[] = {"priv"};
     uint32_t id;
     fill(src);
-    assert_int_equal(scm_card_copy(src, dst, want, 1, NULL, NULL, &r, NULL), SCM_OK);
+    assert_int_equal(scm_card_copy(src, dst, want, 1, NULL, NULL, NULL, &r, NULL), SCM_OK);
     assert_int_equal(r.n, 1);
     assert_int_equal(r.done, 1);
     scm_copy_report_free(&r);
@@ -344,7 +344,7 @@ static void test_copy_failures(void **state)
     fill(src);
 
     /* A label that is not there: nothing is copied, one sentence says so. */
-    assert_int_equal(scm_card_copy(src, dst, missing, 2, NULL, NULL, &r, &d), SCM_E_NOT_FOUND);
+    assert_int_equal(scm_card_copy(src, dst, missing, 2, NULL, NULL, NULL, &r, &d), SCM_E_NOT_FOUND);
     assert_non_null(strstr(d.text, "'nope'"));
     assert_int_equal(scm_card_find(dst, "pub", &id), SCM_E_NOT_FOUND);
     scm_copy_report_free(&r);
@@ -354,7 +354,7 @@ static void test_copy_failures(void **state)
     struct scm_obj_new clash = {.label = "priv", .type = SCM_OBJ_NOTE, .area = SCM_AREA_PUBLIC,
                                 .data = (const uint8_t *)"x", .len = 1};
     assert_int_equal(scm_card_write(dst, &clash, false, NULL, NULL), SCM_OK);
-    assert_int_equal(scm_card_copy(src, dst, NULL, 0, NULL, NULL, &r, &d), SCM_E_EXISTS);
+    assert_int_equal(scm_card_copy(src, dst, NULL, 0, NULL, NULL, NULL, &r, &d), SCM_E_EXISTS);
     assert_int_equal(item(&r, "priv")->result, SCM_COPY_FAILED);
     assert_non_null(strstr(item(&r, "priv")->why, "public area"));
     assert_int_equal(item(&r, "pub")->result, SCM_COPY_DONE);
@@ -363,7 +363,7 @@ static void test_copy_failures(void **state)
 
     /* Cancelled after reading the first object: nothing is written. */
     struct scm_card *dst2 = open_second(f, "B5");
-    assert_int_equal(scm_card_copy(src, dst2, NULL, 0, cancel_at_one, NULL, &r, &d),
+    assert_int_equal(scm_card_copy(src, dst2, NULL, 0, NULL, cancel_at_one, NULL, &r, &d),
                      SCM_E_CANCELLED);
     assert_int_equal(r.done, 0);
     assert_int_equal(r.not_tried, 3);
@@ -402,7 +402,7 @@ static void test_clipboard(void **state)
     scm_card_close(src); /* the clipboard keeps its copies */
 
     dst = open_second(f, "C1");
-    assert_int_equal(scm_clip_paste(clip, dst, NULL, 0, -1, NULL, NULL, &r, NULL), SCM_OK);
+    assert_int_equal(scm_clip_paste(clip, dst, NULL, 0, -1, NULL, NULL, NULL, &r, NULL), SCM_OK);
     assert_int_equal(r.done, 2);
     scm_copy_report_free(&r);
     struct scm_card_info ci;
@@ -417,7 +417,7 @@ static void test_clipboard(void **state)
 
     /* Paste into a chosen area: "pub" lands in the private area of C2. */
     dst = open_second(f, "C2");
-    assert_int_equal(scm_clip_paste(clip, dst, one, 1, SCM_AREA_PRIVATE, NULL, NULL, &r, NULL),
+    assert_int_equal(scm_clip_paste(clip, dst, one, 1, SCM_AREA_PRIVATE, NULL, NULL, NULL, &r, NULL),
                      SCM_OK);
     assert_int_equal(r.n, 1);
     assert_int_equal(r.items[0].area, SCM_AREA_PRIVATE);
@@ -440,6 +440,92 @@ static void test_clipboard(void **state)
     scm_clip_free(NULL);
 }
 
+/* What the conflict callback saw, and what it answers. */
+struct clash {
+    enum scm_conflict answer;
+    size_t calls, n;
+    char first[32];
+};
+
+static enum scm_conflict on_clash(void *arg, const char *const *labels, size_t n)
+{
+    struct clash *c = arg;
+    c->calls++;
+    c->n = n;
+    snprintf(c->first, sizeof(c->first), "%s", n ? labels[0] : "");
+    return c->answer;
+}
+
+static bool clash_progress(void *arg, size_t done, size_t total, const char *label)
+{
+    return true;
+}
+
+/* Labels the destination has already: the callback is asked once, before
+ * anything is written, and its answer is kept to. */
+static void test_paste_conflicts(void **state)
+{
+    struct fx *f = *state;
+    struct scm_card *src = open_card(f, true), *dst = open_second(f, "D1");
+    struct scm_clip *clip;
+    struct scm_copy_report r;
+    struct scm_detail d = {{0}};
+    uint8_t *data;
+    size_t len;
+    uint32_t id;
+    fill(src);
+    add(dst, "pub", SCM_AREA_PUBLIC, "old bytes");
+    assert_int_equal(scm_clip_new(&clip), SCM_OK);
+    assert_int_equal(scm_clip_copy(clip, src, NULL, 0, NULL, NULL, NULL, NULL), SCM_OK);
+
+    /* Cancel: nothing at all is written, the sentence names the label. */
+    struct clash c = {SCM_CONFLICT_CANCEL, 0, 0, ""};
+    assert_int_equal(scm_clip_paste(clip, dst, NULL, 0, -1, on_clash, clash_progress, &c, &r, &d),
+                     SCM_E_EXISTS);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.first, "pub");
+    assert_non_null(strstr(d.text, "'pub'"));
+    assert_int_equal(r.done, 0);
+    assert_int_equal(r.not_tried, 2);
+    assert_int_equal(scm_card_find(dst, "priv", &id), SCM_E_NOT_FOUND);
+    scm_copy_report_free(&r);
+
+    /* Skip: the others go, the one there keeps its bytes. */
+    c = (struct clash){SCM_CONFLICT_SKIP, 0, 0, ""};
+    assert_int_equal(scm_clip_paste(clip, dst, NULL, 0, -1, on_clash, NULL, &c, &r, NULL), SCM_OK);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(item(&r, "pub")->result, SCM_COPY_SKIPPED);
+    assert_int_equal(item(&r, "priv")->result, SCM_COPY_DONE);
+    scm_copy_report_free(&r);
+    assert_int_equal(scm_card_find(dst, "pub", &id), SCM_OK);
+    assert_int_equal(scm_card_read(dst, id, &data, &len, NULL), SCM_OK);
+    assert_memory_equal(data, "old bytes", len);
+    scm_secure_free(data, len);
+
+    /* Replace: both are there now, and both are overwritten. */
+    c = (struct clash){SCM_CONFLICT_REPLACE, 0, 0, ""};
+    assert_int_equal(scm_clip_paste(clip, dst, NULL, 0, -1, on_clash, NULL, &c, &r, NULL), SCM_OK);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(r.done, 2);
+    scm_copy_report_free(&r);
+    assert_int_equal(scm_card_find(dst, "pub", &id), SCM_OK);
+    assert_int_equal(scm_card_read(dst, id, &data, &len, NULL), SCM_OK);
+    assert_memory_equal(data, "public bytes", len);
+    scm_secure_free(data, len);
+
+    /* The copy (backup, restore) asks the same way. */
+    c = (struct clash){SCM_CONFLICT_CANCEL, 0, 0, ""};
+    assert_int_equal(scm_card_copy(src, dst, NULL, 0, on_clash, NULL, &c, &r, &d), SCM_E_EXISTS);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(r.done, 0);
+    scm_copy_report_free(&r);
+
+    scm_clip_free(clip);
+    scm_card_close(dst);
+    scm_card_close(src);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +538,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_copy_labels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clipboard, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paste_conflicts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
