@@ -142,7 +142,9 @@ run 0 vsc rm hostile --yes
 run 0 vsc import "$T/exp$HB.vsc"
 head -c 300 "$T/exp$HB.vsc" >"$T/cut$HB.vsc"
 run ! vsc verify "$T/cut$HB.vsc"
-run 0 copy 0 vsc:hostile --pin-fd 3 3<<<"$PIN" --dst-password-fd 4 4<<<"$VPW"
+# The VSC has the card's labels already: the refusal names them, inert.
+run ! copy 0 vsc:hostile --pin-fd 3 3<<<"$PIN" --dst-password-fd 4 4<<<"$VPW"
+run 0 copy 0 vsc:hostile --replace --pin-fd 3 3<<<"$PIN" --dst-password-fd 4 4<<<"$VPW"
 run 0 restore hostile 1 --init --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$VPW"
 
 # ---- a PIN prompt on the terminal names the reader --------------------------------
