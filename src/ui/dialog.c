@@ -263,27 +263,6 @@ void ui_secret_free(struct ui_secret *s)
     s->len = 0;
 }
 
-int ui_secret_ask_new(struct ui *ui, const char *what, struct ui_secret *s)
-{
-    struct ui_secret again = {0};
-    char prompt[256];
-    snprintf(prompt, sizeof(prompt), "New password for %s:", what);
-    int r = ui_secret_ask(ui, "New password", prompt, s);
-    if (r != 1)
-        return r;
-    r = ui_secret_ask(ui, "New password", "Repeat the new password:", &again);
-    if (r != 1) {
-        ui_secret_free(s);
-        return r;
-    }
-    if (s->len != again.len || memcmp(s->buf, again.buf, s->len) != 0) {
-        ui_secret_free(s);
-        r = SCM_E_PW_MISMATCH;
-    }
-    ui_secret_free(&again);
-    return r;
-}
-
 /* ---- progress ---------------------------------------------------------------- */
 
 void ui_progress_open(struct ui *ui, struct ui_progress *p, const char *title)

@@ -461,8 +461,6 @@ struct ui_secret {
 /* 1 entered, 0 cancelled; s->buf from scm_secure_alloc. */
 int ui_secret_ask(struct ui *ui, const char *title, const char *prompt, struct ui_secret *s);
 void ui_secret_free(struct ui_secret *s);
-/* A new secret, asked twice; 1 ok, 0 cancelled, SCM_E_PW_MISMATCH. */
-int ui_secret_ask_new(struct ui *ui, const char *what, struct ui_secret *s);
 
 /* Progress: the callback for the copy functions (arg: struct ui_progress). */
 struct ui_progress {

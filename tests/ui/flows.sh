@@ -14,18 +14,6 @@ set -euo pipefail
 ui_require_ui
 ui_rig --demo --blank
 
-# select_row REGEX: move the Card pane's selection (">") onto a row.
-select_row() {
-    local i
-    ui_keys Home
-    for ((i = 0; i < 20; i++)); do
-        ui_screen | grep -Eq -- "│>[[:space:]]*$1" && return 0
-        ui_keys Down
-        sleep 0.05
-    done
-    ui_fail "no row /$1/ to select"
-}
-
 ui_start
 ui_wait_for "card  Mike's card"
 
@@ -119,7 +107,7 @@ ui_wait_for 'Saved vsc:00001079'
 
 # Rename: the cursor stays on the renamed object, wherever it lands.
 ui_focus Card
-select_row 'Certificate'
+ui_select_row 'Certificate'
 ui_menu Edit "Rename..."
 ui_wait_for 'New label:'
 ui_keys C-u
@@ -129,7 +117,7 @@ ui_wait_for 'Renamed to'
 ui_assert '│> *Renamed cert'
 
 # A private object exported in clear: asked first, "no" writes nothing.
-select_row 'Private Info'
+ui_select_row 'Private Info'
 ui_menu File "Export object..."
 ui_wait_for 'Export in clear'
 ui_assert 'private object'

@@ -371,6 +371,20 @@ ui_menu() {
 }
 
 # ui_re TEXT: TEXT as an extended regex matching itself.
+# ui_select_row REGEX: move the Card pane's selection (">") onto a row.
+ui_select_row() {
+    local i
+    ui_keys Home
+    # The screen may still show the selection from before Home.
+    ui_wait_for '│>Public'
+    for ((i = 0; i < 20; i++)); do
+        ui_screen | grep -Eq -- "│>[[:space:]]*$1" && return 0
+        ui_keys Down
+        sleep 0.05
+    done
+    ui_fail "no row /$1/ to select"
+}
+
 ui_re() { sed -e 's/[][\.*^$+?(){}|/]/\\&/g' <<<"$1"; }
 
 # ui_open_entry N REGEX: open the N-th entry (0-based) of Readers, wait for

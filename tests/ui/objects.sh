@@ -10,20 +10,6 @@ set -euo pipefail
 ui_require_ui
 ui_rig --demo # the second reader holds a card with no layout at all
 
-# select_row REGEX: move the Card pane's selection (">") onto a row.
-select_row() {
-    local i
-    ui_keys Home
-    # The screen may still show the selection from before Home.
-    ui_wait_for '│>Public'
-    for ((i = 0; i < 20; i++)); do
-        ui_screen | grep -Eq -- "│>[[:space:]]*$1" && return 0
-        ui_keys Down
-        sleep 0.05
-    done
-    ui_fail "no row /$1/ to select"
-}
-
 printf 'imported bytes\n' >"$T/in.txt"
 
 ui_start
@@ -36,7 +22,7 @@ ui_secret "$PIN"
 ui_wait_for 'Private Info +data'
 
 # Import into the selected area (Private).
-select_row 'Private'
+ui_select_row 'Private'
 ui_menu File "Import object..."
 ui_wait_for 'File to import:'
 ui_type "$T/in.txt"
@@ -56,7 +42,7 @@ expect 0 scm ls 0 --json --pin-fd 3 3<<<"$PIN"
     ui_fail "the imported object is not in the card's private area"
 
 # Rename.
-select_row 'Imported note'
+ui_select_row 'Imported note'
 ui_menu Edit "Rename..."
 ui_wait_for 'New label:'
 ui_keys C-u
@@ -66,7 +52,7 @@ ui_wait_for 'Renamed note +note +15 B'
 ui_refute 'Imported note'
 
 # Export: the same bytes in a file (a private object: asked first, in clear).
-select_row 'Renamed note'
+ui_select_row 'Renamed note'
 ui_menu File "Export object..."
 ui_wait_for 'Export in clear'
 ui_keys y
@@ -104,7 +90,7 @@ ui_wait_for 'Export refused: .*is a FIFO'
 [ -p "$T/fifo" ] || ui_fail "the FIFO was replaced"
 
 # Delete, confirmed.
-select_row 'Renamed note'
+ui_select_row 'Renamed note'
 ui_keys F8
 ui_wait_for "Delete .*Renamed note"
 ui_keys y

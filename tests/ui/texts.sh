@@ -37,19 +37,6 @@ assert_flat() {
     done
     ui_fail "the screen lacks the whole text '$1'"
 }
-# select_row REGEX: move the Card pane's selection (">") onto a row.
-select_row() {
-    local i
-    ui_keys Home
-    # The screen may still show the selection from before Home.
-    ui_wait_for '│>Public'
-    for ((i = 0; i < 20; i++)); do
-        ui_screen | grep -Eq -- "│>[[:space:]]*$1" && return 0
-        ui_keys Down
-        sleep 0.05
-    done
-    ui_fail "no row /$1/ to select"
-}
 
 ui_start
 ui_wait_for "card  Mike's card"
@@ -93,7 +80,7 @@ ui_menu Tools "Unlock card"
 ui_wait_for 'PIN for'
 ui_secret "$PIN"
 ui_wait_for 'Private Info +data'
-select_row 'Please read'
+ui_select_row 'Please read'
 long='Please read this before the quarterly meeting of the whole office team'
 ui_menu Edit "Rename..."
 ui_wait_for 'New label:'
@@ -102,7 +89,7 @@ ui_type "$long"
 ui_keys Enter
 ui_wait_for 'Please read this[^│]*… +note'
 ui_refute 'Please read this[^…│]* +note'
-select_row 'Please read this'
+ui_select_row 'Please read this'
 ui_keys F3
 ui_wait_for 'View: '
 assert_flat "Label: $long"
@@ -112,7 +99,7 @@ ui_wait_gone 'View: '
 assert_status "Viewed '$long'"
 
 # A name clash names the reader and the label, whole.
-select_row "Mike's card"
+ui_select_row "Mike's card"
 ui_menu Edit "Rename..."
 ui_wait_for 'New label:'
 ui_keys C-u
@@ -122,7 +109,7 @@ assert_status "already has an object labelled '$long'"
 
 # The Import object type list: its hint is inside its box.
 printf 'x\n' >"$T/in.txt"
-select_row 'Private'
+ui_select_row 'Private'
 ui_menu File "Import object..."
 ui_wait_for 'File to import:'
 ui_type "$T/in.txt"
