@@ -102,14 +102,9 @@ ui_wait_for 'Saved vsc:00001079'
 
 ui_keys F7
 ui_wait_for 'Identifier \(UID\):'
-ui_keys C-u
-ui_type 4242
+ui_type "/not-a-valid-uid"
 ui_keys Enter
-ui_wait_for 'New password for vsc:'
-ui_secret abc
-ui_wait_for 'Repeat the new password:'
-ui_secret abc
-ui_wait_for 'security policy'
+ui_wait_for 'not a valid'
 shot "A long message" \
     "The status line has two rows: a sentence longer than one is wrapped, never cut mid-word; a longer one ends with \`…\` and \`Ctrl-O: all\`."
 ui_keys C-o
