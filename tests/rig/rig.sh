@@ -242,10 +242,25 @@ rig__slot() {
     esac
 }
 
+# rig_card_start I [TYPE [ARG...]]: a card of TYPE in slot I.
+#   iso7816  (default, or $RIG_CARD_TYPE) vicc-card.py, Debian's vicc patched
+#   NAME     tests/rig/card-NAME.py on vcard.py (the project's emulators),
+#            given -P PORT and the ARGs
+# RIG_CARD_KEEP=1: the card keeps its state in $RIG_DIR/cardI.TYPE.state
+# across a kill and restart (rig_card_forget I drops it); vicc cards never do.
 rig_card_start() {
     rig__slot "$1"
     rig__load
-    local i=$1 name
+    local i=$1 name type=${2:-${RIG_CARD_TYPE:-iso7816}} cmd state=""
+    [ $# -ge 2 ] && shift 2 || shift 1
+    case "$type" in
+    iso7816) cmd=("$RIG_PY" "$RIG_HERE/vicc-card.py" -t iso7816 -P $((RIG_PORT + i))) ;;
+    *)
+        [ -f "$RIG_HERE/card-$type.py" ] || rig_die "no emulator for card type '$type'"
+        cmd=("$RIG_PY" "$RIG_HERE/card-$type.py" -P $((RIG_PORT + i)) "$@")
+        [ "${RIG_CARD_KEEP:-}" = 1 ] && state="$RIG_DIR/card$i.$type.state"
+        ;;
+    esac
     name=${RIG_READERS[$i]}
     rig__alive "${RIG_CARD_PIDS[i]}" && rig_die "slot $i already has a card (${RIG_CARD_PIDS[i]})"
     # A card must never go into a slot pcscd still believes full: it would
@@ -253,9 +268,8 @@ rig_card_start() {
     rig_wait empty "$name" "$RIG_TIMEOUT_MS" || rig_die "slot $i ($name) is not empty"
     echo "==== card start $(date +%T.%N)" >>"$RIG_DIR/card$i.log"
     rm -f "$RIG_DIR/card$i.fuse"
-    RIG_CARD_FUSE="$RIG_DIR/card$i.fuse" \
-        "$RIG_PY" "$RIG_HERE/vicc-card.py" -t iso7816 -P $((RIG_PORT + i)) \
-        >>"$RIG_DIR/card$i.log" 2>&1 </dev/null &
+    RIG_CARD_FUSE="$RIG_DIR/card$i.fuse" RIG_CARD_STATE="$state" \
+        "${cmd[@]}" >>"$RIG_DIR/card$i.log" 2>&1 </dev/null &
     RIG_CARD_PIDS[i]=$!
     rig__save
     rig_wait present "$name" "$RIG_TIMEOUT_MS" || rig_die "no card PRESENT in slot $i ($name)"
@@ -281,6 +295,13 @@ rig_card_kill() {
     RIG_CARD_PIDS[i]=""
     rig__save
     rig_wait empty "${RIG_READERS[$i]}" "$RIG_TIMEOUT_MS" || rig_die "slot $i did not become EMPTY"
+}
+
+# rig_card_forget I: the kept state of slot I's cards is gone (a new card).
+rig_card_forget() {
+    rig__slot "$1"
+    rig__load
+    rm -f "$RIG_DIR/card$1".*.state
 }
 
 # Is the card in slot I still running? (A crash of the emulator ends it.)
