@@ -19,8 +19,12 @@ build_pkgs=(gcc libc6-dev meson ninja-build pkg-config libncurses-dev libpcsclit
 # card emulator (with pycryptodome), ss to find free ports, unshare.
 rig_pkgs=(pcscd vsmartcard-vpcd vsmartcard-vpicc python3 python3-pycryptodome iproute2
           util-linux)
-# The UI's end-to-end tests drive scmgr in tmux.
-test_pkgs=(libcmocka-dev clang tmux)
+# The UI's end-to-end tests drive scmgr in tmux. The independent clients
+# that check the rig's emulated cards (issue 8): OpenSC, yubico-piv-tool and
+# ykcs11, GnuPG's scdaemon, OpenSSL and GnuTLS's tools; libcacard (QEMU's CAC
+# emulator) with NSS's certutil for the CAC card.
+test_pkgs=(libcmocka-dev clang tmux opensc yubico-piv-tool ykcs11 gnupg scdaemon openssl
+           gnutls-bin libcacard-dev libnss3-tools)
 
 say() { printf '==> %s\n' "$*" >&2; }
 
