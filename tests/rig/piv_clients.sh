@@ -22,6 +22,7 @@ missing=""
 for t in yubico-piv-tool piv-tool opensc-tool pkcs15-tool pkcs11-tool p11tool openssl "$P11" "$YKCS11"; do
     [ -e "$t" ] || command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
 done
+"$RIG_PY" -c 'import cryptography' 2>/dev/null || missing="$missing python3-cryptography"
 if [ -n "$missing" ]; then
     [ "${CI:-}" = true ] && rig_die "missing:$missing (./dev.sh test installs them)"
     echo "SKIP: missing:$missing" >&2
@@ -68,11 +69,13 @@ expect() {
 expect_fail() {
     local rc=0
     timeout "$CLIENT_TIMEOUT" "$@" >"$OUT" 2>"$ERR" || rc=$?
-    [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "'$*' exited $rc, want a failure"
+    if [ "$rc" = 0 ] || [ "$rc" = 124 ]; then fail "'$*' exited $rc, want a failure"; fi
 }
 has() { grep -Eq -- "$2" "$1" || fail "$1 lacks /$2/"; }
 lacks() { ! grep -Eq -- "$2" "$1" || fail "$1 has /$2/"; }
-same() { cmp -s "$1" "$2" || fail "$1 and $2 differ: $(xxd -p "$1" | head -c 80) / $(xxd -p "$2" | head -c 80)"; }
+hex() { od -An -v -tx1 "$1" | tr -d ' \n'; }
+unhex() { "$RIG_PY" -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$1"; }
+same() { cmp -s "$1" "$2" || fail "$1 and $2 differ: $(hex "$1" | head -c 80) / $(hex "$2" | head -c 80)"; }
 
 # The reader name must start with "Yubico" for ykcs11 (it skips every
 # other reader); OpenSC and yubico-piv-tool do not care about the name.
@@ -131,9 +134,16 @@ has "$ERR" 'Failed authentication with the application'
 expect_fail env PIV_EXT_AUTH_KEY="$T/bad-mgm.hex" piv-tool -r 0 -A M:9B:03
 expect 0 "${YPT[@]}" -a status
 has "$OUT" '^CCC:	No data available'
-# Without the management key a PUT DATA and a key generation are refused.
-[ "$(apdus 0 $SELECT 00DB3FFF095C035FC1075302F000 0047009A05AC03800107 \
-    | tr '\n' ' ')" = "9000 6982 6982 " ] || fail "PUT DATA/GENERATE without the management key"
+# Without the management key a PUT DATA and a key generation are refused;
+# a wrong witness (mutual) or a wrong cryptogram (external) is refused by the
+# card itself (the clients above gave up on their own side), and a PUT DATA
+# after either is still refused.
+ccc=00DB3FFF095C035FC1075302F000
+[ "$(apdus 0 $SELECT $ccc 0047009A05AC03800107 \
+    0087039B047C028000 0087039B167C14800800000000000000008108000000000000000000 $ccc \
+    0087039B047C028100 0087039B0C7C0A82080000000000000000 $ccc \
+    0087039B167C14800800000000000000008108000000000000000000 | tr '\n' ' ')" = \
+    "9000 6982 6982 9000 6982 6982 9000 6982 6982 6985 " ] || fail "without the management key"
 
 # ---- personalisation by yubico-piv-tool ----------------------------------------
 expect 0 "${YPT[@]}" -a set-chuid -a set-ccc
@@ -157,8 +167,8 @@ expect 0 "${YPT[@]}" -a import-certificate -s 9a -i "$T/auth9a.pem"
 expect 0 "${YPT[@]}" -a import-certificate -s 9c -i "$T/sign9c.pem"
 # A CHUID of our own bytes (FASC-N, GUID, expiry, empty signature), written
 # over the one set-chuid made, and a PIN-protected Printed Information.
-printf '3019d4e739da739ced39ce739d836858210842108421c84210c3eb3410%s350832303330303130313e00' \
-    00112233445566778899aabbccddeeff | xxd -r -p >"$T/chuid.bin"
+unhex "$(printf '3019d4e739da739ced39ce739d836858210842108421c84210c3eb3410%s350832303330303130313e00' \
+    00112233445566778899aabbccddeeff)" >"$T/chuid.bin"
 printf '\x01\x04Mike\x02\x07Manager' >"$T/printed.bin"
 expect 0 "${YPT[@]}" -a write-object --id 0x5fc102 -f binary -i "$T/chuid.bin"
 expect 0 "${YPT[@]}" -a write-object --id 0x5fc109 -f binary -i "$T/printed.bin"
@@ -180,7 +190,7 @@ has "$OUT" 'Personal Identity Verification Card'
 
 # ---- read back: yubico-piv-tool ---------------------------------------------
 expect 0 "${YPT[@]}" -a status
-has "$OUT" "^CHUID:	$(xxd -p "$T/chuid.bin" | tr -d "\n")\$"
+has "$OUT" "^CHUID:	$(hex "$T/chuid.bin")\$"
 expect 0 "${YPT[@]}" -a read-object --id 0x5fc102 -f binary -o "$T/chuid.back"
 same "$T/chuid.bin" "$T/chuid.back"
 expect 0 "${YPT[@]}" -a read-certificate -s 9a -o "$T/auth9a.back"
@@ -214,13 +224,13 @@ has "$OUT" 'X.509 Certificate \[Certificate for Digital Signature\]'
 has "$OUT" 'X.509 Certificate \[Certificate for Card Authentication\]'
 [ "$(grep -c '^X.509 Certificate' "$OUT")" = 3 ] || fail "pkcs15-tool: not 3 certificates"
 for pair in "01 $fp9a" "02 $fp9c" "04 $fp9e"; do
-    set -- $pair
-    expect 0 pkcs15-tool -r 0 --read-certificate "$1" -o "$T/cert$1.pem"
-    [ "$(fingerprint "$T/cert$1.pem")" = "$2" ] || fail "pkcs15-tool: certificate $1's fingerprint"
+    read -r id fp <<<"$pair"
+    expect 0 pkcs15-tool -r 0 --read-certificate "$id" -o "$T/cert$id.pem"
+    [ "$(fingerprint "$T/cert$id.pem")" = "$fp" ] || fail "pkcs15-tool: certificate $id's fingerprint"
 done
 expect 0 pkcs15-tool -r 0 --read-data-object "Card Holder Unique Identifier" -o "$T/chuid.p15"
 # OpenSC returns the container with its 53 wrapper.
-{ printf '\x53'; printf "\\x$(printf %02x "$(wc -c <"$T/chuid.bin")")"; cat "$T/chuid.bin"; } >"$T/chuid.53"
+unhex "53$(printf %02x "$(wc -c <"$T/chuid.bin")")$(hex "$T/chuid.bin")" >"$T/chuid.53"
 same "$T/chuid.53" "$T/chuid.p15"
 expect 0 pkcs15-tool -r 0 --read-data-object "Security Object" -o "$T/secobj.p15"
 same "$T/secobj.tlv" "$T/secobj.p15"
@@ -345,7 +355,7 @@ expect 0 "${YPT[@]}" -a status
 grep -A4 '^Slot 9a:' "$OUT" | grep -q "Fingerprint:	$fp9a\$" || fail "after restart: 9A fingerprint"
 grep -A4 '^Slot 9c:' "$OUT" | grep -q "Fingerprint:	$fp9c\$" || fail "after restart: 9C fingerprint"
 grep -A4 '^Slot 9e:' "$OUT" | grep -q "Fingerprint:	$fp9e\$" || fail "after restart: 9E fingerprint"
-has "$OUT" "^CHUID:	$(xxd -p "$T/chuid.bin" | tr -d '\n')\$"
+has "$OUT" "^CHUID:	$(hex "$T/chuid.bin")\$"
 has "$OUT" '^PIN tries left:	3$'
 # The keys survived too: a new signature still verifies with 9A's public key;
 # and the power cycle forgot the PIN (6982 before VERIFY).
@@ -447,11 +457,11 @@ for alg in aes128:08:16 aes192:0A:24 aes256:0C:32; do
     printf '%s' "$key" >"$T/aes.hex"
     printf '%s' "${key%??}00" >"$T/aes-bad.hex"
     expect_fail env PIV_EXT_AUTH_KEY="$T/mgm.hex" piv-tool -r 1 -A M:9B:03
-    expect_fail env PIV_EXT_AUTH_KEY="$T/aes-bad.hex" piv-tool -r 1 -A M:9B:$id
+    expect_fail env PIV_EXT_AUTH_KEY="$T/aes-bad.hex" piv-tool -r 1 -A "M:9B:$id"
     expect 1 "${YPT1[@]}" -a set-ccc
     printf '\x53\x05\x01\x03%s' "${name:3}" >"$T/printed.tlv" # "128", "192" or "256"
     len=$(wc -c <"$T/printed.tlv")
-    expect "$len" env PIV_EXT_AUTH_KEY="$T/aes.hex" piv-tool -r 1 -A M:9B:$id -O 3001 -i "$T/printed.tlv"
+    expect "$len" env PIV_EXT_AUTH_KEY="$T/aes.hex" piv-tool -r 1 -A "M:9B:$id" -O 3001 -i "$T/printed.tlv"
     expect 0 "${YPT1[@]}" -a verify-pin -P 123456 -a read-object --id 0x5fc109 -f binary -o "$T/printed.back"
     [ "$(cat "$T/printed.back")" = "$(printf '\x01\x03%s' "${name:3}")" ] || fail "$name: Printed Information"
     rig_card_kill 1
