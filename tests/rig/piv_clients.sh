@@ -151,6 +151,7 @@ has "$ERR" 'Successfully set new CHUID'
 has "$ERR" 'Successfully set new CCC'
 expect 0 "${YPT[@]}" -a generate -s 9a -A RSA2048 -o "$T/pub9a.pem"
 expect 0 "${YPT[@]}" -a generate -s 9c -A ECCP256 -o "$T/pub9c.pem"
+expect 0 "${YPT[@]}" -a generate -s 9d -A ECCP256 -o "$T/pub9d.pem"
 openssl pkey -pubin -in "$T/pub9a.pem" -noout -text | grep -q 'Public-Key: (2048 bit)' || fail "9A public key"
 openssl pkey -pubin -in "$T/pub9c.pem" -noout -text | grep -q 'NIST CURVE: P-256' || fail "9C public key"
 # The certificates: openssl signs them with a CA key around the card's
@@ -163,8 +164,10 @@ mkcert() { # mkcert NAME PUBKEY SERIAL
 }
 mkcert auth9a "$T/pub9a.pem" 1
 mkcert sign9c "$T/pub9c.pem" 2
+mkcert km9d "$T/pub9d.pem" 3
 expect 0 "${YPT[@]}" -a import-certificate -s 9a -i "$T/auth9a.pem"
 expect 0 "${YPT[@]}" -a import-certificate -s 9c -i "$T/sign9c.pem"
+expect 0 "${YPT[@]}" -a import-certificate -s 9d -i "$T/km9d.pem"
 # A CHUID of our own bytes (FASC-N, GUID, expiry, empty signature), written
 # over the one set-chuid made, and a PIN-protected Printed Information.
 unhex "$(printf '3019d4e739da739ced39ce739d836858210842108421c84210c3eb3410%s350832303330303130313e00' \
@@ -172,6 +175,15 @@ unhex "$(printf '3019d4e739da739ced39ce739d836858210842108421c84210c3eb3410%s350
 printf '\x01\x04Mike\x02\x07Manager' >"$T/printed.bin"
 expect 0 "${YPT[@]}" -a write-object --id 0x5fc102 -f binary -i "$T/chuid.bin"
 expect 0 "${YPT[@]}" -a write-object --id 0x5fc109 -f binary -i "$T/printed.bin"
+# The card stores 3052 bytes in a container, and refuses one byte more (6A84)
+# although yubico-piv-tool would send up to 3063.
+head -c 3052 /dev/zero | tr '\0' 'F' >"$T/face.bin"
+head -c 3053 /dev/zero | tr '\0' 'F' >"$T/face-big.bin"
+expect 0 "${YPT[@]}" -a write-object --id 0x5fc108 -f binary -i "$T/face.bin"
+expect 1 "${YPT[@]}" -a write-object --id 0x5fc108 -f binary -i "$T/face-big.bin"
+has "$ERR" 'Failed writing data to device'
+expect 0 "${YPT[@]}" -a verify-pin -P 123456 -a read-object --id 0x5fc108 -f binary -o "$T/face.back"
+same "$T/face.bin" "$T/face.back"
 
 # ---- and by piv-tool (mutual authentication; A:9B:03 is broken in 0.23) -----
 openssl req -new -x509 -newkey rsa:2048 -nodes -keyout "$T/k9e.key" -subj /CN=card9e -days 3650 \
@@ -199,10 +211,12 @@ expect 0 "${YPT[@]}" -a read-certificate -s 9c -o "$T/sign9c.back"
 same "$T/sign9c.pem" "$T/sign9c.back"
 fp9a=$(fingerprint "$T/auth9a.pem")
 fp9c=$(fingerprint "$T/sign9c.pem")
+fp9d=$(fingerprint "$T/km9d.pem")
 fp9e=$(fingerprint "$T/card9e.pem")
 expect 0 "${YPT[@]}" -a status
 grep -A4 '^Slot 9a:' "$OUT" | grep -q "Fingerprint:	$fp9a\$" || fail "status: 9A fingerprint"
 grep -A4 '^Slot 9c:' "$OUT" | grep -q "Fingerprint:	$fp9c\$" || fail "status: 9C fingerprint"
+grep -A4 '^Slot 9d:' "$OUT" | grep -q "Fingerprint:	$fp9d\$" || fail "status: 9D fingerprint"
 grep -A4 '^Slot 9e:' "$OUT" | grep -q "Fingerprint:	$fp9e\$" || fail "status: 9E fingerprint"
 grep -A1 '^Slot 9a:' "$OUT" | grep -q 'Algorithm:	RSA2048' || fail "status: 9A algorithm"
 grep -A1 '^Slot 9c:' "$OUT" | grep -q 'Algorithm:	ECCP256' || fail "status: 9C algorithm"
@@ -221,9 +235,10 @@ has "$OUT" 'Serial number  : 00112233445566778899aabbccddeeff'
 expect 0 pkcs15-tool -r 0 --list-certificates
 has "$OUT" 'X.509 Certificate \[Certificate for PIV Authentication\]'
 has "$OUT" 'X.509 Certificate \[Certificate for Digital Signature\]'
+has "$OUT" 'X.509 Certificate \[Certificate for Key Management\]'
 has "$OUT" 'X.509 Certificate \[Certificate for Card Authentication\]'
-[ "$(grep -c '^X.509 Certificate' "$OUT")" = 3 ] || fail "pkcs15-tool: not 3 certificates"
-for pair in "01 $fp9a" "02 $fp9c" "04 $fp9e"; do
+[ "$(grep -c '^X.509 Certificate' "$OUT")" = 4 ] || fail "pkcs15-tool: not 4 certificates"
+for pair in "01 $fp9a" "02 $fp9c" "03 $fp9d" "04 $fp9e"; do
     read -r id fp <<<"$pair"
     expect 0 pkcs15-tool -r 0 --read-certificate "$id" -o "$T/cert$id.pem"
     [ "$(fingerprint "$T/cert$id.pem")" = "$fp" ] || fail "pkcs15-tool: certificate $id's fingerprint"
@@ -255,6 +270,19 @@ expect 0 pkcs11-tool --module "$P11" --slot-index 0 --login --pin 123456 --sign 
     -m ECDSA-SHA256 --signature-format openssl -i "$T/msg" -o "$T/sig9c"
 expect 0 openssl dgst -sha256 -verify "$T/pub9c.pem" -signature "$T/sig9c" "$T/msg"
 has "$OUT" '^Verified OK$'
+# Decryption with 9A (raw RSA on the card, PKCS#1 padding removed by OpenSC)
+# and ECDH with 9D against a peer key openssl made: the same secret both ways.
+printf 'a secret for 9A\n' >"$T/secret"
+openssl pkeyutl -encrypt -pubin -inkey "$T/pub9a.pem" -in "$T/secret" -out "$T/secret.enc"
+expect 0 pkcs11-tool --module "$P11" --slot-index 0 --login --pin 123456 --decrypt --id 01 \
+    -m RSA-PKCS -i "$T/secret.enc" -o "$T/secret.dec"
+same "$T/secret" "$T/secret.dec"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/peer.key" 2>/dev/null
+openssl pkey -in "$T/peer.key" -pubout -outform DER -out "$T/peer.der"
+expect 0 pkcs11-tool --module "$P11" --slot-index 0 --login --pin 123456 --derive --id 03 \
+    -m ECDH1-DERIVE -i "$T/peer.der" -o "$T/shared.card"
+openssl pkeyutl -derive -inkey "$T/peer.key" -peerkey "$T/pub9d.pem" -out "$T/shared.ossl"
+same "$T/shared.ossl" "$T/shared.card"
 # A signature of another message does not verify (the check can fail).
 printf 'another message\n' >"$T/msg2"
 expect 1 openssl dgst -sha256 -verify "$T/pub9a.pem" -signature "$T/sig9a" "$T/msg2"
@@ -263,6 +291,7 @@ expect 0 p11tool --provider "$P11" --list-all-certs "pkcs11:serial=$(sed -n 's/ 
     timeout "$CLIENT_TIMEOUT" pkcs11-tool --module "$P11" -L) | head -1)"
 has "$OUT" 'Label: Certificate for PIV Authentication'
 has "$OUT" 'Label: Certificate for Digital Signature'
+has "$OUT" 'Label: Certificate for Key Management'
 has "$OUT" 'Label: Certificate for Card Authentication'
 has "$OUT" 'Type: X.509 Certificate \(RSA-2048\)'
 has "$OUT" 'Type: X.509 Certificate \(EC/ECDSA-SECP256R1\)'
@@ -335,7 +364,7 @@ printf '\xc1\x01\x01\xc2\x01\x00' >"$T/keyhistory.bin"
 expect 0 "${YPT[@]}" -a write-object --id 0x5fc10c -f binary -i "$T/keyhistory.bin"
 expect 0 pkcs15-tool -r 0 --list-certificates
 has "$OUT" 'X.509 Certificate \[Retired Certificate for Key Management 1\]'
-[ "$(grep -c '^X.509 Certificate' "$OUT")" = 4 ] || fail "pkcs15-tool: not 4 certificates"
+[ "$(grep -c '^X.509 Certificate' "$OUT")" = 5 ] || fail "pkcs15-tool: not 5 certificates"
 expect 0 pkcs15-tool -r 0 --read-certificate 05 -o "$T/cert05.pem"
 [ "$(fingerprint "$T/cert05.pem")" = "$(fingerprint "$T/retired82.pem")" ] || fail "retired certificate's fingerprint"
 
@@ -354,6 +383,7 @@ rig_card_start 0 piv
 expect 0 "${YPT[@]}" -a status
 grep -A4 '^Slot 9a:' "$OUT" | grep -q "Fingerprint:	$fp9a\$" || fail "after restart: 9A fingerprint"
 grep -A4 '^Slot 9c:' "$OUT" | grep -q "Fingerprint:	$fp9c\$" || fail "after restart: 9C fingerprint"
+grep -A4 '^Slot 9d:' "$OUT" | grep -q "Fingerprint:	$fp9d\$" || fail "after restart: 9D fingerprint"
 grep -A4 '^Slot 9e:' "$OUT" | grep -q "Fingerprint:	$fp9e\$" || fail "after restart: 9E fingerprint"
 has "$OUT" "^CHUID:	$(hex "$T/chuid.bin")\$"
 has "$OUT" '^PIN tries left:	3$'
