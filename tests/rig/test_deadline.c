@@ -8,8 +8,10 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -20,6 +22,8 @@ static const uint8_t select_mf[] = {0x00, 0xA4, 0x00, 0x0C, 0x02, 0x3F, 0x00};
 struct rt {
     struct scm_rd_ctx *ctx;
     const char *reader[2];
+    /* More connections to the mute card, made before it got stuck. */
+    struct scm_rd_conn *beside[2];
 };
 
 static long now_ms(void)
@@ -84,6 +88,8 @@ static void t_transmit_deadline(void **state)
     char want[256];
     scm_rd_set_deadline(t->ctx, 1000);
     assert_int_equal(scm_rd_connect(t->ctx, t->reader[0], &conn, &d), SCM_OK);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(scm_rd_connect(t->ctx, t->reader[0], &t->beside[i], &d), SCM_OK);
 
     long t0 = now_ms();
     int rc = tx(conn);
@@ -102,6 +108,49 @@ static void t_transmit_deadline(void **state)
              t->reader[0]);
     assert_string_equal(d.text, want);
     scm_rd_disconnect(conn); /* returns: the stuck call keeps its handles */
+}
+
+/* A hang is what this step looks for: fail it in a bounded time, with a
+ * sentence, rather than wait for meson's timeout. */
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char msg[] = "test_deadline: closing beside a stuck call hung\n";
+    if (write(2, msg, sizeof(msg) - 1) < 0)
+        _exit(2);
+    _exit(1);
+}
+
+/* Connections that are still alive on the reader the mute card keeps
+ * busy (made before it got stuck: connecting waits for the reader too).
+ * Closing them never waits for the stuck call, so closing a card, ending a
+ * command or quitting the UI does not: a transaction begins and ends
+ * (SCardEndTransaction) and the connection closes (SCardDisconnect,
+ * SCardReleaseContext) at once. An APDU queues behind the stuck one and
+ * ends at the deadline; the transaction's end and the close after that
+ * return at once as well. */
+static void t_close_beside_stuck(void **state)
+{
+    struct rt *t = *state;
+    struct scm_tx *tx0 = scm_rd_tx(t->beside[0]), *tx1 = scm_rd_tx(t->beside[1]);
+    signal(SIGALRM, on_alarm);
+    alarm(10);
+
+    long t0 = now_ms();
+    assert_int_equal(scm_tx_begin(tx0), SCM_OK);
+    assert_int_equal(scm_tx_end(tx0), SCM_OK);
+    scm_rd_disconnect(t->beside[0]);
+    assert_true(now_ms() - t0 < 1000);
+
+    assert_int_equal(scm_tx_begin(tx1), SCM_OK);
+    t0 = now_ms();
+    assert_int_equal(tx(t->beside[1]), SCM_E_CARD_TIMEOUT);
+    assert_true(now_ms() - t0 >= 1000);
+    t0 = now_ms();
+    assert_int_equal(scm_tx_end(tx1), SCM_OK);
+    scm_rd_disconnect(t->beside[1]);
+    assert_true(now_ms() - t0 < 1000);
+    alarm(0);
 }
 
 /* The good card in the other reader is not held up, on the same context. */
@@ -188,6 +237,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_mute_card),    cmocka_unit_test(t_transmit_deadline),
+        cmocka_unit_test(t_close_beside_stuck),
         cmocka_unit_test(t_other_reader), cmocka_unit_test(t_connect_deadline),
         cmocka_unit_test(t_hook_cancels), cmocka_unit_test(t_recover),
     };
