@@ -45,7 +45,8 @@ struct scm_card_info {
     struct scm_cred creds[SCM_CRED_MAX]; /* real card: its credentials, as last asked */
     size_t n_creds;
     int write_cred;   /* real card: the credential its changes need (an index into creds;
-                         0 the PIN), -1 if none; a VSC: -1 (the password unlocks all) */
+                         0 the PIN), -1 if none, SCM_CRED_NEVER if scmgr cannot change the
+                         card at all (a CAC card); a VSC: -1 (the password unlocks all) */
     uint64_t generation;
     size_t count[SCM_AREA_COUNT];
     struct scm_vsc_source source; /* VSC: its source card; real card: itself */

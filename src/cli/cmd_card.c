@@ -306,6 +306,14 @@ int cli_cmd_backup(struct cli *c)
         goto out;
     }
     rc = run_copy(c, real, vsc, NULL, 0, true);
+    if (rc == SCM_OK) {
+        struct scm_card_info ri;
+        scm_card_get_info(real, &ri);
+        if (ri.write_cred == SCM_CRED_NEVER)
+            cli_print("Note: scmgr can only read the card in '%s' (%s): this backup cannot be "
+                      "restored onto it.\n",
+                      ri.name, ri.type);
+    }
 out:
     scm_card_close(vsc);
     scm_card_close(real);
@@ -353,6 +361,20 @@ static int init_and_open(struct cli *c, const char *reader, const char *label, c
     return rc;
 }
 
+/* A card whose agent can change nothing (a CAC card: SCM_CRED_NEVER) is
+ * refused as a destination before anything is read or asked: a restore
+ * would otherwise "skip" what it holds already and look like a success. */
+static int refuse_read_only(struct cli *c, struct scm_card *dst)
+{
+    struct scm_card_info di;
+    scm_card_get_info(dst, &di);
+    if (di.kind != SCM_CARD_REAL || di.write_cred != SCM_CRED_NEVER)
+        return SCM_OK;
+    return scm_fail(&c->d, SCM_E_NOT_SUPPORTED,
+                    "scmgr can only read the card in '%s' (%s): nothing was written to it.",
+                    di.name, di.type);
+}
+
 /* Open the destination card for writing: unlocked with the PIN from fd,
  * or laid out first when it is blank and --init was given. */
 static int open_dst(struct cli *c, const char *reader, const char *label, const char *serial,
@@ -361,6 +383,8 @@ static int open_dst(struct cli *c, const char *reader, const char *label, const 
     int rc = cli_open_card(c, reader, real);
     if ((rc == SCM_E_NO_AGENT || rc == SCM_E_CARD_BLANK) && c->a.init)
         return init_and_open(c, reader, label, serial, fd, real);
+    if (rc == SCM_OK)
+        rc = refuse_read_only(c, *real);
     if (rc == SCM_OK)
         rc = cli_unlock(c, *real, fd);
     if (rc == SCM_OK)
@@ -446,7 +470,8 @@ int cli_cmd_copy(struct cli *c)
     if (strcmp(c->a.pos[1], c->a.pos[2]) == 0)
         return copy_swap(c, labels, nlabels);
     if ((rc = cli_open_card(c, c->a.pos[1], &src)) < 0 ||
-        (rc = cli_open_card(c, c->a.pos[2], &dst)) < 0 || (rc = unlock_for_copy(c, src, dst)) < 0)
+        (rc = cli_open_card(c, c->a.pos[2], &dst)) < 0 || (rc = refuse_read_only(c, dst)) < 0 ||
+        (rc = unlock_for_copy(c, src, dst)) < 0)
         goto out;
     rc = run_copy(c, src, dst, labels, nlabels, c->a.replace);
 out:
