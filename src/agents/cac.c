@@ -557,7 +557,7 @@ static int cac_attach(struct scm_tx *tx, void **state, struct scm_detail *d)
         scm_fail(&ld, rc, "The CAC card's Capability Container is not laid out as GSC-IS says.");
     if (rc < 0 && !ld.text[0]) {
         char why[160];
-        rc = scm_iso_step_err(rc, 0, "SELECT", why, sizeof(why));
+        rc = scm_iso_step_err(rc, 0, "SELECT or READ BUFFER", why, sizeof(why));
         scm_fail(&ld, rc, "Reading the CAC card's applets failed (%s).", why);
     }
     if (rc < 0) {
