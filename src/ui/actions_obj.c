@@ -177,7 +177,7 @@ void ui_act_import(struct ui *ui)
         return;
     }
     if (area != SCM_AREA_PUBLIC || scm_card_needs_unlock(ui->card)) {
-        if (ui_unlock(ui) < 0)
+        if (ui_unlock_write(ui) < 0)
             return;
     }
     int rc = read_file(path, &data, &len, &d);
@@ -315,7 +315,7 @@ void ui_act_rename(struct ui *ui)
         ui_status(ui, false, "Rename cancelled.");
         return;
     }
-    if (ui_unlock(ui) < 0)
+    if (ui_unlock_write(ui) < 0)
         return;
     /* The API renames by writing the object under its new label, then
      * deleting the old one: a failure in between leaves both, never none. */
@@ -351,7 +351,7 @@ void ui_act_delete(struct ui *ui)
         ui_status(ui, false, "Nothing deleted.");
         return;
     }
-    if (ui_unlock(ui) < 0)
+    if (ui_unlock_write(ui) < 0)
         return;
     int rc = scm_card_delete(ui->card, id, &d);
     ui_card_reload(ui);

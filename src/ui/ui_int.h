@@ -541,6 +541,8 @@ void ui_act(struct ui *ui, enum ui_action a);
 /* Ask about unsaved changes. true: go on (saved or dropped), false: stay. */
 bool ui_close_card(struct ui *ui, bool asking);
 int ui_unlock(struct ui *ui);
+/* ui_unlock, and the credential changes of the card need (a management key). */
+int ui_unlock_write(struct ui *ui);
 void ui_act_open(struct ui *ui);
 void ui_act_copy(struct ui *ui, bool all);
 void ui_act_paste(struct ui *ui);
