@@ -536,6 +536,59 @@ timeout 30 gpg --status-fd 1 --verify "$T/imp.sig" "$T/msg" >"$T/verify" 2>&1 ||
 grep -q "^\[GNUPG:\] VALIDSIG $imp " "$T/verify" || fail "no VALIDSIG by the imported key"
 echo "a key imported by gpg keytocard signs on the card"
 
+# The same import with command chaining (as a client without extended
+# length sends it), into the AUT slot; pkcs15-tool must read back the
+# public key and pkcs11-tool must sign with it (INTERNAL AUTHENTICATE).
+"$RIG_PY" - "$T" <<'EOF' >"$T/import.apdus"
+import sys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+def tlv(tag, v):
+    n = len(v)
+    ln = bytes([n]) if n < 0x80 else (bytes([0x81, n]) if n < 0x100 else b"\x82" + n.to_bytes(2, "big"))
+    return tag + ln + v
+
+key = rsa.generate_private_key(65537, 2048)
+nums = key.private_numbers()
+e, p, q = (x.to_bytes((x.bit_length() + 7) // 8, "big") for x in (nums.public_numbers.e, nums.p, nums.q))
+hdr = b"\x91" + bytes([len(e)]) + b"\x92\x81" + bytes([len(p)]) + b"\x93\x81" + bytes([len(q)])
+data = tlv(b"\x4d", b"\xa4\x00" + tlv(b"\x7f\x48", hdr) + tlv(b"\x5f\x48", e + p + q))
+parts = [data[i:i + 255] for i in range(0, len(data), 255)]
+for i, part in enumerate(parts):
+    cla = "00" if i == len(parts) - 1 else "10"
+    print(cla + "DB3FFF" + "%02X" % len(part) + part.hex().upper())
+with open(sys.argv[1] + "/imported.pem", "wb") as f:
+    f.write(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo))
+EOF
+mapfile -t imp_apdus <"$T/import.apdus"
+[ ${#imp_apdus[@]} -ge 2 ] || fail "the import should need chaining"
+out=$(apdu "${imp_apdus[@]}")
+# Without PW3: the chain's parts are taken, its last command refused.
+[ "$out" = "$(printf '9000 %.0s' "${imp_apdus[@]:1}")6982" ] || fail "chained import without PW3: $out"
+out=$(apdu 00200083083132333435363738 "${imp_apdus[@]}" 00CA00DE00)
+[ "$out" = "9000$(printf ' 9000%.0s' "${imp_apdus[@]}") 0102020103029000" ] ||
+    fail "chained import (key info DE: SIG imported by gpg, DEC generated, AUT imported): $out"
+# OpenSC lists a key only when its fingerprint (C5) is not zero, and the
+# card voids the fingerprint at an import: the client must write C9 (here
+# any 20 bytes: the card does not check them), as gpg does.
+timeout 30 pkcs15-tool -r 0 -D >"$T/p15" 2>&1 || fail "pkcs15-tool -D (imported)"
+grep -q '^Private RSA Key \[Authentication key\]' "$T/p15" && fail "a key without fingerprint is listed"
+out=$(apdu 00200083083132333435363738 00DA00C914A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3B4)
+[ "$out" = "9000 9000" ] || fail "PUT DATA C9: $out"
+timeout 30 pkcs15-tool -r 0 -D >"$T/p15" 2>&1 || fail "pkcs15-tool -D (imported, C9)"
+expect_line "$T/p15" "Private RSA Key [Authentication key]"
+timeout 30 pkcs15-tool -r 0 --read-public-key 03 -o "$T/got.pem" >/dev/null 2>&1 ||
+    fail "pkcs15-tool --read-public-key 03 (imported)"
+cmp -s <(openssl pkey -pubin -in "$T/got.pem" -outform DER) \
+    <(openssl pkey -pubin -in "$T/imported.pem" -outform DER) || fail "imported public key differs"
+timeout 30 pkcs11-tool --module "$P11" --slot-index 0 --login --pin 123456 --sign --id 03 \
+    -m SHA256-RSA-PKCS -i "$T/msg" -o "$T/p11.sig" >"$T/out" 2>&1 || fail "pkcs11-tool --sign (imported)"
+openssl dgst -sha256 -verify "$T/imported.pem" -signature "$T/p11.sig" "$T/msg" >"$T/out" 2>&1 ||
+    fail "openssl does not verify the imported key's signature"
+echo "a key imported with command chaining is read by pkcs15-tool and signs through pkcs11-tool"
+
 # ---- 8. the state across a pull-out (RIG_CARD_KEEP=1), and a new card ------
 card_status
 cp "$T/cs" "$T/cs.before"
