@@ -23,8 +23,9 @@ rig_pkgs=(pcscd vsmartcard-vpcd vsmartcard-vpicc python3 python3-pycryptodome ip
 # that check the rig's emulated cards (issue 8): OpenSC, yubico-piv-tool and
 # ykcs11, GnuPG's scdaemon, OpenSSL and GnuTLS's tools; libcacard (QEMU's CAC
 # emulator) with NSS's certutil for the CAC card.
+# python3-cryptography: the keys of the rig's OpenPGP card (card-openpgp.py).
 test_pkgs=(libcmocka-dev clang tmux opensc yubico-piv-tool ykcs11 gnupg scdaemon openssl
-           gnutls-bin libcacard-dev libnss3-tools)
+           gnutls-bin libcacard-dev libnss3-tools python3-cryptography)
 
 say() { printf '==> %s\n' "$*" >&2; }
 
