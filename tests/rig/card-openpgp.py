@@ -33,7 +33,7 @@ import argparse
 import os
 import sys
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
     Prehashed, decode_dss_signature)
@@ -204,7 +204,7 @@ class Key:
             pn = self.priv.public_key().public_numbers()
             return tlv(0x7F49, tlv(0x81, i2b(pn.n)) + tlv(0x82, i2b(pn.e)))
         pt = self.priv.public_key().public_bytes(
-            _ser().Encoding.X962, _ser().PublicFormat.UncompressedPoint)
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
         return tlv(0x7F49, tlv(0x86, pt))
 
     def raw_rsa(self, data):
@@ -274,11 +274,6 @@ class Key:
             return Key(rsa_from_pqe(p, q, e), st["origin"])
         curve = {c.name: c for c in CURVES.values()}[st["ec"]]
         return Key(ec.derive_private_key(int(st["d"], 16), curve), st["origin"])
-
-
-def _ser():
-    from cryptography.hazmat.primitives import serialization
-    return serialization
 
 
 def rsa_from_pqe(p, q, e):
@@ -541,9 +536,10 @@ class OpenPGPCard(vcard.Applet):
         if a.p2 != 0x81:
             raise CardError(vcard.SW_WRONG_P1P2)
         if a.p1 == 0x00:
-            # Resetting code || new PW1. No code set: nothing to compare.
+            # Resetting code || new PW1. No code set: its counter is 0,
+            # which C4 shows, and the card answers as for a blocked one.
             if not self.rc:
-                raise CardError(vcard.SW_BLOCKED if not self.tries["rc"] else vcard.SW_SECURITY)
+                raise CardError(vcard.SW_BLOCKED)
             code, new = a.data[:len(self.rc)], a.data[len(self.rc):]
             self.check("rc", self.rc, code)
         elif a.p1 == 0x02:
