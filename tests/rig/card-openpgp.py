@@ -26,7 +26,8 @@ send; see tests/rig/README.md for what it leaves out):
   bytes (5F52, also in the ATR) and the limits in 7F66 and C0.
 
 Options (after the rig's -P PORT): --serial HEX8 --manufacturer HEX4
-(default FFFE, "unmanaged S/N range"), --button (DO 7F74 present).
+(default FFFE, "unmanaged S/N range"), --button (DO 7F74 present),
+--short (no extended length: command chaining and 61xx only).
 The persistent state is vcard.py's RIG_CARD_STATE (RIG_CARD_KEEP=1).
 """
 import argparse
@@ -57,6 +58,9 @@ MAX_APDU = 2048      # 7F66: longest command and response
 # Lc/Le), status indicator 05 90 00. GnuPG and OpenSC read byte 3 both
 # here (5F52) and in the ATR.
 HIST = bytes.fromhex("0031C573C001C0059000")
+# --short: a card without extended length (as Gnuk): chaining only, and no
+# 7F66. Clients then chain long commands and fetch long answers with 61xx.
+HIST_SHORT = bytes.fromhex("0031C573C00180059000")
 # C0: key import 20, PW1 status changeable 10, private DOs 08,
 # algorithm attributes changeable 04, GET CHALLENGE 40 (no SM, no AES,
 # no KDF); no SM algorithm; max challenge, max certificate, max special
@@ -288,17 +292,19 @@ def rsa_from_pqe(p, q, e):
 
 class OpenPGPCard(vcard.Applet):
 
-    def __init__(self, manufacturer=0xFFFE, serial=1, button=False):
+    def __init__(self, manufacturer=0xFFFE, serial=1, button=False, short=False):
         self.manufacturer, self.serial, self.button = manufacturer, serial, button
-        self.atr = self._atr()
+        self.short = short
+        self.hist = HIST_SHORT if short else HIST
+        self.atr = self._atr(self.hist)
         self.factory()
         self.power_on()
 
     @staticmethod
-    def _atr():
+    def _atr(hist):
         # T=1 ATR with the historical bytes above; TCK = XOR of T0..end.
-        body = bytes([0xD0 | len(HIST), 0x18, 0xFF, 0x81, 0xB1, 0xFE, 0x75,
-                      0x1F, 0x03]) + HIST
+        body = bytes([0xD0 | len(hist), 0x18, 0xFF, 0x81, 0xB1, 0xFE, 0x75,
+                      0x1F, 0x03]) + hist
         tck = 0
         for b in body:
             tck ^= b
@@ -375,14 +381,16 @@ class OpenPGPCard(vcard.Applet):
         if tag in self.do and tag not in (0x0103, 0x0104):
             return self.do[tag]
         fixed = {
-            0x4F: self.aid, 0x5F52: lambda: HIST, 0xC0: lambda: EXT_CAPS,
-            0xC4: self.pw_status, 0x7F66: self.ext_length,
+            0x4F: self.aid, 0x5F52: lambda: self.hist, 0xC0: lambda: EXT_CAPS,
+            0xC4: self.pw_status,
             0xC5: lambda: b"".join(self.fpr[k] for k in KEYS),
             0xC6: lambda: b"".join(self.cafpr),
             0xCD: lambda: b"".join(self.gentime[k] for k in KEYS),
             0xDE: self.key_info,
             0x93: lambda: self.sigcount.to_bytes(3, "big"),
         }
+        if tag == 0x7F66 and not self.short:
+            return self.ext_length()
         if tag in fixed:
             return fixed[tag]()
         for k in KEYS:
@@ -394,8 +402,9 @@ class OpenPGPCard(vcard.Applet):
         if tag == 0x65:
             return b"".join(tlv(t, self.do[t]) for t in (0x5B, 0x5F2D, 0x5F35))
         if tag == 0x6E:
-            return tlv(0x4F, self.aid()) + tlv(0x5F52, HIST) + \
-                tlv(0x7F66, self.ext_length()) + tlv(0x73, self.get_do(0x73))
+            extlen = b"" if self.short else tlv(0x7F66, self.ext_length())
+            return tlv(0x4F, self.aid()) + tlv(0x5F52, self.hist) + extlen + \
+                tlv(0x73, self.get_do(0x73))
         if tag == 0x73:  # the discretionary data objects inside 6E
             return b"".join(tlv(t, self.simple(t)) for t in
                             (0xC0, 0xC1, 0xC2, 0xC3, 0xC4, 0xC5, 0xC6, 0xCD, 0xDE))
@@ -649,6 +658,8 @@ class OpenPGPCard(vcard.Applet):
     def command(self, a):
         if a.cla & ~0x10 != 0x00:
             raise CardError(vcard.SW_CLA_NOT_SUPPORTED)
+        if a.extended and self.short:
+            raise CardError(vcard.SW_WRONG_LENGTH)
         if a.ins == 0xA4:
             return self.select(a), vcard.SW_OK
         if not self.selected:
@@ -727,6 +738,7 @@ def main():
     p.add_argument("--serial", default="00000001")
     p.add_argument("--manufacturer", default="FFFE")
     p.add_argument("--button", action="store_true")
+    p.add_argument("--short", action="store_true")
     opts, rest = p.parse_known_args()
     try:
         serial, manu = int(opts.serial, 16), int(opts.manufacturer, 16)
@@ -734,7 +746,7 @@ def main():
             raise ValueError
     except ValueError:
         sys.exit("card-openpgp: --serial is 8 hex digits, --manufacturer 4")
-    vcard.main(OpenPGPCard(manu, serial, opts.button), rest)
+    vcard.main(OpenPGPCard(manu, serial, opts.button, opts.short), rest)
 
 
 if __name__ == "__main__":

@@ -682,4 +682,51 @@ expect_line "$T/cs" "Serial number ....: 0000CA4D"
 out=$(apdu 0020008106313233343536 00200083083132333435363738 00E60000 00CA006E00 00440000 0020008100)
 [ "$out" = "9000 9000 9000 6285 9000 63C3" ] || fail "TERMINATE / ACTIVATE as APDUs: $out"
 echo "gpg factory-reset: the card is blank again"
+
+# ---- 11. a card without extended length (--short): the clients chain ----
+rig_card_kill 0
+rig_card_forget 0
+RIG_CARD_KEEP=1 rig_card_start 0 openpgp -v --serial 0000CA4E --short
+card_status
+expect_line "$T/cs" "Application ID ...: D276000124010304FFFE0000CA4E0000"
+out=$(apdu 00CA7F6600 00CA5F5200 00CA004F000000)
+[ "$out" = "6A88 0031C573C001800590009000 6700" ] || fail "--short: no 7F66, chaining only: $out"
+gpg_run gen 120 --card-edit || fail "gpg --card-edit generate (short) exit $?"
+sfpr=$(sed -n 's/^\[GNUPG:\] KEY_CREATED B \([0-9A-F]*\)$/\1/p' "$T/status")
+[ -n "$sfpr" ] || fail "no KEY_CREATED on the short card"
+# The 270-byte public keys came in two parts: 256 bytes and 610E, then
+# GET RESPONSE for the rest.
+grep -A1 '> 0047800002b60000$' "$RIG_DIR/card0.log" | grep -q ' < .*610e$' ||
+    fail "GENERATE on the short card did not answer 610E"
+grep -A1 '> 00c000000e$' "$RIG_DIR/card0.log" | grep -q ' < .*9000$' ||
+    fail "no GET RESPONSE on the short card"
+timeout 30 gpg --batch --trust-model always -e -r "$sfpr" -o "$T/s.gpg" "$T/msg" 2>"$T/out" ||
+    fail "gpg -e (short)"
+gpg_run sign 60 -o "$T/s.dec" -d "$T/s.gpg" || fail "gpg -d (short) exit $?"
+cmp -s "$T/msg" "$T/s.dec" || fail "decrypted text differs (short)"
+grep -q '> 102a8086' "$RIG_DIR/card0.log" || fail "gpg's DECIPHER on the short card was not chained"
+[ "$(card_sw 002a8086)" = 9000 ] || fail "chained PSO:DECIPHER: $(card_sw 002a8086)"
+# gpg writes a cardholder certificate (7F21, occurrence 0) with chaining;
+# pkcs15-tool reads it back through 61xx.
+cat >"$T/cert.in" <<EOF
+cardedit.prompt admin
+cardedit.prompt writecert 3 < $T/sig.der
+passphrase.enter 12345678
+cardedit.prompt quit
+EOF
+gpg_run cert 60 --card-edit || fail "gpg writecert exit $?"
+[ "$(status_count SC_OP_SUCCESS)" = 1 ] || fail "gpg writecert failed"
+grep -q '> 10da7f21' "$RIG_DIR/card0.log" || fail "gpg's PUT DATA 7F21 was not chained"
+agent_stop
+timeout 30 pkcs15-tool -r 0 --read-certificate 03 -o "$T/got.pem" >/dev/null 2>&1 ||
+    fail "pkcs15-tool --read-certificate 03 (short)"
+openssl x509 -in "$T/got.pem" -outform DER -out "$T/got.der"
+cmp -s "$T/got.der" "$T/sig.der" || fail "certificate read on the short card differs"
+timeout 30 pkcs15-tool -r 0 --read-public-key 03 -o "$T/spub.pem" >/dev/null 2>&1 ||
+    fail "pkcs15-tool --read-public-key 03 (short)"
+timeout 30 pkcs11-tool --module "$P11" --slot-index 0 --login --pin 123456 --sign --id 03 \
+    -m SHA256-RSA-PKCS -i "$T/msg" -o "$T/p11.sig" >"$T/out" 2>&1 || fail "pkcs11-tool --sign (short)"
+openssl dgst -sha256 -verify "$T/spub.pem" -signature "$T/p11.sig" "$T/msg" >"$T/out" 2>&1 ||
+    fail "openssl does not verify the short card's signature"
+echo "a card without extended length: gpg and OpenSC chain and use GET RESPONSE"
 echo "openpgp_clients: OK"
