@@ -127,9 +127,10 @@ expect_line() { # FILE LINE: LINE is one whole line of FILE
     grep -qxF -- "$2" "$1" || { cat "$1" >&2; fail "no line '$2' in $1"; }
 }
 
+rawapdu() { timeout 20 "$(rig__rigwait)" apdu "$reader" "$@"; }
 apdu() { # the card's answers to APDUs sent in one connection (no client)
     agent_stop
-    rig_wait apdu "$reader" 00A4040006D27600012401 "$@" | tail -n +2 | tr '\n' ' ' | sed 's/ $//'
+    rawapdu 00A4040006D27600012401 "$@" | tail -n +2 | tr '\n' ' ' | sed 's/ $//'
 }
 
 # ---- 1. the blank card, as each client sees it ------------------------------
@@ -152,7 +153,7 @@ grep -q '> 00a4040006d27600012401$' "$RIG_DIR/card0.log" || fail "gpg's SELECT w
 agent_stop
 [ "$(timeout 20 opensc-tool -r 0 -n)" = "OpenPGP card v3.4 (FFFE 0000CA4D)" ] || fail "opensc-tool -n"
 # OpenSC selects with Le and wants the FCI: 6F 12 84 10 AID.
-out=$(rig_wait apdu "$reader" 00A4040006D2760001240100 00A4000C023F00 00CA004F00)
+out=$(rawapdu 00A4040006D2760001240100 00A4000C023F00 00CA004F00)
 [ "$out" = "$(printf '%s\n' 6F128410D276000124010304FFFE0000CA4D00009000 6A82 D276000124010304FFFE0000CA4D00009000)" ] ||
     fail "SELECT with FCI / failed SELECT keeps the application: $out"
 echo "blank card: gpg, opensc-tool and the FCI OK"
