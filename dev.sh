@@ -16,16 +16,16 @@ cd "$top"
 build_pkgs=(gcc libc6-dev meson ninja-build pkg-config libncurses-dev libpcsclite-dev
             libgnutls28-dev libiniparser-dev)
 # The PC/SC rig (tests/rig): a private pcscd with the vpcd driver, the vicc
-# card emulator (with pycryptodome), ss to find free ports, unshare.
-rig_pkgs=(pcscd vsmartcard-vpcd vsmartcard-vpicc python3 python3-pycryptodome iproute2
+# card emulator (with pycryptodome), the project's own card emulators
+# (card-*.py: python3-cryptography), ss to find free ports, unshare.
+rig_pkgs=(pcscd vsmartcard-vpcd vsmartcard-vpicc python3 python3-pycryptodome python3-cryptography iproute2
           util-linux)
 # The UI's end-to-end tests drive scmgr in tmux. The independent clients
 # that check the rig's emulated cards (issue 8): OpenSC, yubico-piv-tool and
 # ykcs11, GnuPG's scdaemon, OpenSSL and GnuTLS's tools; libcacard (QEMU's CAC
 # emulator) with NSS's certutil for the CAC card.
-# python3-cryptography: the keys of the rig's OpenPGP card (card-openpgp.py).
 test_pkgs=(libcmocka-dev clang tmux opensc yubico-piv-tool ykcs11 gnupg scdaemon openssl
-           gnutls-bin libcacard-dev libnss3-tools python3-cryptography)
+           gnutls-bin libcacard-dev libnss3-tools)
 
 say() { printf '==> %s\n' "$*" >&2; }
 
