@@ -374,8 +374,13 @@ static int piv_attach(struct scm_tx *tx, void **state, struct scm_detail *d)
 static void piv_detach(void *state)
 {
     struct piv_state *st = state;
+    uint16_t sw;
     if (!st)
         return;
+    /* The card keeps a verified PIN across programs (pcscd leaves it
+     * powered): whatever scmgr verified, it takes back when it lets go. */
+    if (st->pin_ok)
+        (void)scm_iso_unverify(st->tx, PIV_REF_PIN, &sw);
     for (size_t i = 0; i < NOBJ; i++)
         drop(&st->c[i]);
     free(st);

@@ -172,9 +172,6 @@ int cli_unlock(struct cli *c, struct scm_card *card, int fd);
 int cli_admin(struct cli *c, struct scm_card *card);
 /* Print "scmgr: <detail or sentence>" (sanitised) and return the exit code. */
 int cli_report(struct cli *c, int err);
-/* Text from a card or file, made safe for the terminal; the result lives
- * in buf. For the few places that build text before printing it. */
-const char *cli_clean(const char *s, char *buf, size_t len);
 /* printf to stdout / stderr for every human-readable line (at most one
  * per call, its '\n' last): the formatted text passes scm_sanitize, so a
  * card's or file's text in any argument reaches the terminal inert.

@@ -146,12 +146,6 @@ int cli_admin(struct cli *c, struct scm_card *card)
     return rc;
 }
 
-const char *cli_clean(const char *s, char *buf, size_t len)
-{
-    scm_sanitize(s ? s : "", s ? strlen(s) : 0, buf, len);
-    return buf;
-}
-
 /* Every human-readable line goes out here, sanitised after formatting,
  * so no argument can be forgotten. Each call prints at most one line: a
  * final '\n' is ours, any other came from an argument (a label that would
