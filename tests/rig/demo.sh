@@ -69,9 +69,9 @@ cat <<EOF
       public: a certificate, a business card, a note; private: 2 objects
   $(rig_reader 1): "$DEMO_BLANK_LABEL", no objects
   The PIN of both cards is $DEMO_PIN.
-  $(rig_reader 2): a PIV card (PIN $DEMO_PIV_PIN; card management key, asked when
-      writing: $DEMO_PIV_MGM): a CHUID, a certificate in slot 9A,
-      Printed Information behind the PIN
+  $(rig_reader 2): a PIV card, PIN $DEMO_PIV_PIN: a CHUID, a certificate in
+      slot 9A, Printed Information behind the PIN; writing asks for its card
+      management key, $DEMO_PIV_MGM
   $(rig_reader 3): a blank OpenPGP card (PW1 123456, PW3 12345678)
 
   Back up:  Enter on Mike's card; Tools > Unlock card (F9 t u), PIN $DEMO_PIN;
