@@ -39,6 +39,8 @@ static const struct cli_option opts[] = {
           "url, login or note"),
     FLAG("replace", CLI_OPT_REPLACE, replace, "replace the data of objects with the same labels (put, copy, restore)"),
     FLAG("init", CLI_OPT_INIT, init, "lay out a blank destination card first (its PIN stays)"),
+    FLAG("dry-run", CLI_OPT_DRY_RUN, dry_run,
+         "write nothing: list what would be written, replaced, left as it is, and what cannot be"),
     {"output", 'o', CLI_OPT_OUTPUT, CLI_KIND_STRING, OFF(output), "FILE",
      "write to FILE (mode 0600) instead of standard output; - is standard output", false},
     FLAG("force", CLI_OPT_FORCE, force,

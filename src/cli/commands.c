@@ -43,12 +43,13 @@ static const struct cli_command cmds[] = {
     {"backup", "READER", CLI_OPT_TO | CLI_OPT_SECRETS, CLI_GROUP_CARDS,
      "Copy every object of the card into its VSC, made (with a new password) if new.",
      cli_cmd_backup},
-    {"restore", "UID READER", CLI_OPT_INIT | CLI_OPT_REPLACE | CLI_OPT_SECRETS | CLI_OPT_ADMIN_FD,
+    {"restore", "UID READER",
+     CLI_OPT_INIT | CLI_OPT_REPLACE | CLI_OPT_SECRETS | CLI_OPT_ADMIN_FD | CLI_OPT_DRY_RUN,
      CLI_GROUP_CARDS,
      "Copy the objects of a VSC onto a card.", cli_cmd_restore},
     {"copy", "SRC DST [LABEL...]",
      CLI_OPT_INIT | CLI_OPT_REPLACE | CLI_OPT_SECRETS | CLI_OPT_DST_PIN_FD | CLI_OPT_DST_PW_FD |
-         CLI_OPT_ADMIN_FD,
+         CLI_OPT_ADMIN_FD | CLI_OPT_DRY_RUN,
      CLI_GROUP_CARDS,
      "Copy objects (all, or those named) from one card or VSC to another; the same reader "
      "twice swaps cards.",
