@@ -230,6 +230,17 @@ void scm_copy_plan_free(struct scm_copy_plan *p);
 int scm_card_plan(struct scm_card *src, struct scm_card *dst, const char *const *labels,
                   size_t nlabels, struct scm_copy_plan *plan, struct scm_detail *d);
 
+/* The patent's emergency backup as plain files: every object src
+ * releases into dir (made 0700, or an existing empty directory left as it
+ * is; anything else is refused): certificates as NN-LABEL.der and .pem,
+ * other objects as NN-LABEL.bin, all 0600, and manifest.json last (the
+ * card, each object with its files and SHA-256, what was not copied and
+ * why). Private objects only when the policy allows exports in clear.
+ * rep says per object what happened; an object that cannot be read is
+ * FAILED and the others still go (SCM_E_CARD_REFUSED at the end). */
+int scm_card_dump(struct scm_card *src, const char *dir, const struct scm_policy *pol,
+                  struct scm_copy_report *rep, struct scm_detail *d);
+
 /* ---- The clipboard: objects held between cards ------------------------------
  * The patent's intermediate buffer: copies of objects, with the card and
  * area they came from, in secure memory, independent of any open card (it

@@ -33,6 +33,9 @@ static const struct cli_option opts[] = {
     VALUE("serial", CLI_OPT_SERIAL, serial, "S",
           "the card's serial number (default: a random one)"),
     VALUE("to", CLI_OPT_TO, to, "UID", "the VSC to back up into (default: the card's serial)"),
+    VALUE("emergency", CLI_OPT_EMERGENCY, emergency, "DIR",
+          "also write every object the card releases as plain files into DIR (new or empty), "
+          "with a manifest"),
     VALUE("area", CLI_OPT_AREA, area, "AREA", "public (the default), private or secret"),
     VALUE("type", CLI_OPT_TYPE, type, "TYPE",
           "certificate, private-key, public-key, secret-key, data (the default), business-card, "

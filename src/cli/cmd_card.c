@@ -324,6 +324,19 @@ int cli_cmd_backup(struct cli *c)
     /* The PIN first: the private area is part of the backup. */
     if ((rc = cli_unlock(c, real, c->a.pin_fd)) < 0)
         goto out;
+    /* The emergency copy first: plain files need no password, and they
+     * are there even if the VSC step fails. */
+    if (c->a.emergency) {
+        struct scm_copy_report rep;
+        struct scm_card_info ri;
+        scm_card_get_info(real, &ri);
+        rc = scm_card_dump(real, c->a.emergency, &c->cfg.policy, &rep, &c->d);
+        if (rep.n)
+            print_report(&rep, ri.name, c->a.emergency);
+        scm_copy_report_free(&rep);
+        if (rc < 0)
+            goto out;
+    }
     snprintf(name, sizeof(name), "vsc:%s", uid);
     rc = cli_open_card(c, name, &vsc);
     if (rc == SCM_E_VSC_NOT_FOUND) {

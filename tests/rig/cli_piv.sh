@@ -172,6 +172,37 @@ has "$OUT" 'skipped +secret .*Private key 9A +\(Cannot be copied: the card never
 has "$OUT" 'skipped +secret .*Private key 82'
 has "$OUT" 'copied +private .*Printed Information'
 expect 0 "${SCM[@]}" vsc verify "$UID_" --password-fd 3 3<<<"$PW"
+
+# ---- the emergency backup: plain files and a manifest --------------------------------
+E=$T/emergency
+expect 0 "${SCM[@]}" backup 0 --emergency "$E" --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
+has "$OUT" "^From $R0 to $E:$"
+has "$OUT" 'skipped +secret .*Private key 9A +\(Cannot be copied: the card never releases private keys\.\)'
+[ "$(stat -c %a "$E")" = 700 ] || fail "the emergency directory is not 0700"
+same "$E"/*-X.509_Certificate_for_PIV_Authentication.der "$T/auth9a.der"
+openssl x509 -in "$E"/*-X.509_Certificate_for_PIV_Authentication.pem -outform DER -out "$T/e9a.der"
+same "$T/e9a.der" "$T/auth9a.der"
+same "$E"/*-Printed_Information.bin "$T/printed.bin"
+same "$E"/*-Card_Holder_Unique_Identifier.bin "$T/chuid.bin"
+[ "$(stat -c %a "$E"/*-Printed_Information.bin)" = 600 ] || fail "a private object's file is not 0600"
+"$RIG_PY" - "$E" <<'PY' || fail "manifest.json is not what the files are"
+import hashlib, json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "manifest.json")))
+assert m["card"]["agent"] == "piv", m["card"]
+keys = [o for o in m["objects"] if o["type"] == "private-key"]
+assert len(keys) == 3 and all(not o["copied"] and "never releases" in o["why"] for o in keys), keys
+for o in m["objects"]:
+    for f in o.get("files", []):
+        b = open(os.path.join(d, f["name"]), "rb").read()
+        assert hashlib.sha256(b).hexdigest().upper() == f["sha256"], f
+        assert len(b) == f["size"], f
+names = sorted(f["name"] for o in m["objects"] for f in o.get("files", []))
+assert sorted(os.listdir(d)) == sorted(names + ["manifest.json"]), os.listdir(d)
+PY
+# Never into a directory that holds something already.
+expect 1 "${SCM[@]}" backup 0 --emergency "$E" --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
+has "$ERR" 'is not empty'
 cp "$SCMGR_STORE/$UID_.vsc" "$T/vsc.before"
 
 # ---- restore onto a blank PIV card ---------------------------------------------------
