@@ -197,6 +197,46 @@ int ui_unlock_write(struct ui *ui)
     return rc;
 }
 
+/* The patent's emergency backup of the open real card: every object it
+ * releases as plain files in a new or empty directory, with a manifest,
+ * and the report of what was not copied and why. */
+void ui_act_emergency(struct ui *ui)
+{
+    struct scm_detail d = {{0}};
+    struct scm_copy_report rep;
+    char dir[1024];
+    if (!ui->card || ui->ci.kind != SCM_CARD_REAL) {
+        ui_status(ui, true, "Open a real card first: the emergency backup writes its objects "
+                            "to plain files.");
+        return;
+    }
+    snprintf(dir, sizeof(dir), "scmgr-emergency-%s", ui->ci.serial[0] ? ui->ci.serial : "card");
+    if (ui_input(ui, "Emergency backup", "Directory for the plain files (new or empty):", dir,
+                 sizeof(dir)) != 1 ||
+        !dir[0]) {
+        ui_status(ui, false, "Emergency backup cancelled.");
+        return;
+    }
+    /* The private objects too, when the PIN is given; without it the
+     * public ones still go. */
+    int rc = ui_unlock(ui);
+    if (rc < 0 && rc != SCM_E_CANCELLED && rc != SCM_E_PIN_BLOCKED)
+        return;
+    busy(ui, "Writing the emergency backup...");
+    rc = scm_card_dump(ui->card, dir, ui->cctx.policy, &rep, &d);
+    ui_card_reload(ui);
+    if (rep.n)
+        ui_report(ui, "Emergency backup", &rep);
+    if (rc < 0)
+        ui_status_err(ui, rc, &d, "Emergency backup failed");
+    else
+        ui_status(ui, false, "Wrote %zu %s of %s as plain files into %s; %zu not copied (see the "
+                             "report).",
+                  rep.done, ui_plural(rep.done, "object", "objects"), ui->ci.name, dir,
+                  rep.skipped + rep.failed);
+    scm_copy_report_free(&rep);
+}
+
 void ui_act_open(struct ui *ui)
 {
     struct scm_detail d = {{0}};
@@ -937,6 +977,7 @@ void ui_act(struct ui *ui, enum ui_action a)
     case UI_ACT_IMPORT: ui_act_import(ui); break;
     case UI_ACT_EXPORT: ui_act_export(ui); break;
     case UI_ACT_BACKUP: ui_act_backup(ui); break;
+    case UI_ACT_EMERGENCY: ui_act_emergency(ui); break;
     case UI_ACT_VSC_MANAGER: ui_act_vsc_manager(ui); break;
     case UI_ACT_INIT_CARD: ui_act_init_card(ui, NULL); break;
     case UI_ACT_UNLOCK:

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# A PIV card in the UI: the Card pane shows its type, containers and the
+# A PIV card in the UI, and the emergency backup: Edit > Emergency backup
+# writes the demo card's objects as plain files. The Card pane shows the
+# PIV card's type, containers and the
 # slot keys (drawn as keys that cannot be copied); pasting a certificate
 # onto it asks for the PIN, then for the card management key (hex, masked)
 # by name; a wrong key changes nothing and says so; the right one writes
@@ -30,6 +32,21 @@ ui_open_entry 0 "$UI_R0"
 ui_select_row 'Certificate'
 ui_keys F5
 ui_wait_for 'Copied 1 object'
+# The emergency backup of the demo card: a directory of plain files.
+ui_menu Edit "Emergency backup..."
+ui_wait_for 'Directory for the plain files'
+ui_keys C-u
+ui_type "$T/emergency"
+ui_keys Enter
+ui_wait_for "PIN for $UI_R0"
+ui_secret "$PIN"
+ui_wait_for 'Emergency backup'
+ui_keys Enter
+ui_wait_for "Wrote 5 objects of $UI_R0 as plain files into"
+cmp "$T/emergency"/*-Certificate.der "$SCMGR_TEST_DATA/demo-cert.der" ||
+    fail "the emergency backup's certificate differs"
+[ -f "$T/emergency/manifest.json" ] || fail "no manifest.json"
+ls "$T/emergency"/*-Private_Info.bin >/dev/null || fail "the private object is missing"
 # The PIV card: its type and containers; no certificate yet.
 ui_open_entry 1 "$UI_R1"
 ui_wait_for 'Discovery Object'
