@@ -82,8 +82,16 @@ void ui_act_view(struct ui *ui)
     if (!o)
         return;
     if (o->sealed) {
-        ui_status(ui, false, "'%s' is a key that never leaves the card; only its name is shown.",
-                  o->label);
+        if (ui->ci.kind == SCM_CARD_REAL)
+            ui_status(ui, false,
+                      "'%s' cannot be copied: the card never releases private keys; only its "
+                      "name is shown.",
+                      o->label);
+        else
+            ui_status(ui, false,
+                      "'%s' is a key of the secret area: it never leaves the VSC; only its name "
+                      "is shown.",
+                      o->label);
         return;
     }
     snprintf(title, sizeof(title), "View: %s", o->label);

@@ -51,6 +51,9 @@ ls "$T/emergency"/*-Private_Info.bin >/dev/null || fail "the private object is m
 ui_open_entry 1 "$UI_R1"
 ui_wait_for 'Discovery Object'
 ui_refute 'X.509 Certificate'
+# Its credentials with their tries, as the dialogs will ask them.
+ui_assert 'Creds: +PIN 3, PUK( [0-9])?, Card management key'
+ui_assert 'Type: +piv / PIV \(SP 800-73-4\)'
 ui_focus Clipboard
 ui_keys F6
 ui_wait_for "PIN for $UI_R1"
@@ -74,6 +77,9 @@ ui_select_row 'X.509 Certificate for PIV Authentication'
 ui_keys F3
 ui_wait_for 'CN='
 ui_keys Escape
+ui_select_row 'Private key 9A'
+ui_keys F3
+ui_wait_for "'Private key 9A' cannot be copied: the card never releases private keys"
 ui_quit
 expect 0 yubico-piv-tool -r "$RIG_READER_1" -a read-certificate -s 9a -K DER -o "$T/back.der"
 cmp "$T/back.der" "$SCMGR_TEST_DATA/demo-cert.der" || fail "the PIV card holds other bytes"
