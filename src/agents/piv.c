@@ -371,16 +371,21 @@ static int piv_attach(struct scm_tx *tx, void **state, struct scm_detail *d)
     return SCM_OK;
 }
 
-static void piv_detach(void *state)
+/* The card keeps a verified PIN across programs (pcscd leaves it
+ * powered): what scmgr verified, it takes back when it lets go. */
+static void piv_logout(void *state)
 {
     struct piv_state *st = state;
     uint16_t sw;
+    if (st && st->pin_ok)
+        (void)scm_iso_unverify(st->tx, PIV_REF_PIN, &sw);
+}
+
+static void piv_detach(void *state)
+{
+    struct piv_state *st = state;
     if (!st)
         return;
-    /* The card keeps a verified PIN across programs (pcscd leaves it
-     * powered): whatever scmgr verified, it takes back when it lets go. */
-    if (st->pin_ok)
-        (void)scm_iso_unverify(st->tx, PIV_REF_PIN, &sw);
     for (size_t i = 0; i < NOBJ; i++)
         drop(&st->c[i]);
     free(st);
@@ -977,6 +982,7 @@ const struct scm_agent_ops scm_agent_piv = {
     .verify = piv_verify,
     .change = piv_change,
     .unblock = piv_unblock,
+    .logout = piv_logout,
     .list = piv_list,
     .read = piv_read,
     .write = piv_write,
