@@ -421,6 +421,38 @@ static int piv_info(void *state, struct scm_agent_info *out, struct scm_detail *
     return SCM_OK;
 }
 
+/* Did another program change what the card holds? Every container this
+ * connection has read is read again and compared (the PIN-protected ones
+ * only while the PIN is verified); the credentials' state is kept. */
+static int piv_changed(void *state, struct scm_detail *d)
+{
+    struct piv_state *st = state;
+    bool changed = false;
+    for (size_t i = 0; i < NOBJ && !changed; i++) {
+        struct cached *c = &st->c[i];
+        if (c->st != C_PRESENT && c->st != C_ABSENT)
+            continue;
+        if (table[i].pin && !st->pin_ok)
+            continue;
+        struct cached was = *c;
+        c->val = NULL;
+        c->len = 0;
+        c->st = C_UNKNOWN;
+        int rc = fetch(st, i, d);
+        if (rc < 0) {
+            scm_secure_free(was.val, was.len);
+            return rc;
+        }
+        changed = c->st != was.st || c->len != was.len ||
+                  (c->len && memcmp(c->val, was.val, c->len) != 0);
+        scm_secure_free(was.val, was.len);
+    }
+    if (changed)
+        for (size_t i = 0; i < NOBJ; i++)
+            drop(&st->c[i]); /* the next listing reads the card afresh */
+    return changed ? 1 : 0;
+}
+
 /* ---- Credentials ------------------------------------------------------------------ */
 
 static int tries_of(struct piv_state *st, uint8_t ref, bool *verified, int *tries)
@@ -978,6 +1010,7 @@ const struct scm_agent_ops scm_agent_piv = {
     .attach = piv_attach,
     .detach = piv_detach,
     .info = piv_info,
+    .changed = piv_changed,
     .creds = piv_creds,
     .verify = piv_verify,
     .change = piv_change,
