@@ -572,17 +572,22 @@ static int cac_attach(struct scm_tx *tx, void **state, struct scm_detail *d)
     return SCM_OK;
 }
 
-static void cac_detach(void *state)
+/* What scmgr verified it takes back when the card API closes the card
+ * (pcscd keeps the card powered for the next program); a card that keeps
+ * no such state (libcacard) refuses the command, which is fine. */
+static void cac_logout(void *state)
 {
     struct cac_state *st = state;
     uint16_t sw;
+    if (st && st->pin_ok)
+        (void)scm_iso_unverify(st->tx, 0x00, &sw);
+}
+
+static void cac_detach(void *state)
+{
+    struct cac_state *st = state;
     if (!st)
         return;
-    /* What scmgr verified it takes back when it lets go (pcscd keeps the
-     * card powered for the next program); a card that keeps no such
-     * state (libcacard) refuses the command, which is fine. */
-    if (st->pin_ok)
-        (void)scm_iso_unverify(st->tx, 0x00, &sw);
     for (size_t i = 0; i < st->nb; i++)
         drop(&st->b[i]);
     free(st);
@@ -918,6 +923,7 @@ const struct scm_agent_ops scm_agent_cac = {
     .info = cac_info,
     .creds = cac_creds,
     .verify = cac_verify,
+    .logout = cac_logout,
     .list = cac_list,
     .read = cac_read,
     .write = cac_write,

@@ -66,7 +66,7 @@ static void test_ccc_card(void **state)
         /* PKI Credential again, now readable (still selected) */
         {TAGS, "0200 0105 9000"},
         {VALUES, "0500 6162636465 9000"},
-        /* detach takes back the PIN */
+        /* logout takes back the PIN */
         {"0020FF00", "6A00"},
     };
     struct rtx r;
@@ -144,6 +144,7 @@ static void test_ccc_card(void **state)
     assert_int_equal(scm_agent_cac.remove(s, pi, &d), SCM_E_NOT_SUPPORTED);
     assert_int_equal(scm_agent_cac.place(s, &put, &ref, &d), SCM_E_NOT_SUPPORTED);
     free(o);
+    scm_agent_cac.logout(s);
     scm_agent_cac.detach(s);
     rtx_assert_done(&r);
 }
