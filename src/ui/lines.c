@@ -129,6 +129,14 @@ void ui_line_free(char *line)
     pool_free(line);
 }
 
+int ui_lines_vadd(char ***lines, size_t *n, const char *fmt, va_list ap)
+{
+    char *s = line_vprintf(fmt, ap);
+    if (!s)
+        return SCM_E_NOMEM;
+    return append(lines, n, s);
+}
+
 int ui_lines_add(char ***lines, size_t *n, const char *fmt, ...)
 {
     va_list ap;

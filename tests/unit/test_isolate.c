@@ -1,0 +1,189 @@
+/* scm_isolate_run: the answer comes back into secure memory, and every way
+ * the child can go wrong (crash, hang, too much output, memory it cannot
+ * lock) ends in an error with a sentence, never a hang. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+
+#include <cmocka.h>
+
+#include "scmgr/util.h"
+
+static int say_hello(void *arg, int fd)
+{
+    (void)arg;
+    return write(fd, "hello", 5) == 5 ? 7 : 1;
+}
+
+static void test_answer_and_status(void **state)
+{
+    (void)state;
+    struct scm_detail d = {{0}};
+    uint8_t *out;
+    size_t len;
+    assert_int_equal(scm_isolate_run(say_hello, NULL, 5000, 64, &out, &len, &d), 7);
+    assert_int_equal(len, 5);
+    assert_memory_equal(out, "hello", 5);
+    scm_secure_free(out, 64);
+}
+
+/* Exactly cap bytes is fine; one more is refused. */
+static int write_n(void *arg, int fd)
+{
+    size_t n = *(size_t *)arg;
+    char buf[100];
+    memset(buf, 'x', sizeof(buf));
+    return write(fd, buf, n) == (ssize_t)n ? 0 : 1;
+}
+
+static void test_cap(void **state)
+{
+    (void)state;
+    struct scm_detail d = {{0}};
+    uint8_t *out;
+    size_t len, n = 10;
+    assert_int_equal(scm_isolate_run(write_n, &n, 5000, 10, &out, &len, &d), 0);
+    assert_int_equal(len, 10);
+    scm_secure_free(out, 10);
+    n = 11;
+    assert_int_equal(scm_isolate_run(write_n, &n, 5000, 10, &out, &len, &d), SCM_E_LIMIT);
+    assert_null(out);
+    assert_non_null(strstr(d.text, "more than 10 bytes"));
+}
+
+static int crash(void *arg, int fd)
+{
+    (void)arg, (void)fd;
+    abort();
+}
+
+static void test_crash(void **state)
+{
+    (void)state;
+    struct scm_detail d = {{0}};
+    uint8_t *out;
+    size_t len;
+    assert_int_equal(scm_isolate_run(crash, NULL, 5000, 64, &out, &len, &d), SCM_E_GENERIC);
+    assert_null(out);
+    assert_non_null(strstr(d.text, "crashed"));
+}
+
+static int hang(void *arg, int fd)
+{
+    (void)arg;
+    (void)write(fd, "part", 4);
+    for (;;)
+        pause();
+    return 0;
+}
+
+/* A child that never finishes is killed at the deadline. */
+static void test_hang(void **state)
+{
+    (void)state;
+    struct scm_detail d = {{0}};
+    uint8_t *out;
+    size_t len;
+    assert_int_equal(scm_isolate_run(hang, NULL, 300, 64, &out, &len, &d), SCM_E_TIMEOUT);
+    assert_null(out);
+    assert_non_null(strstr(d.text, "did not finish"));
+}
+
+/* The child has /dev/null for stdin, stdout and stderr and no descriptor
+ * but the answer's (not the terminal, not the parent's files), cannot be
+ * dumped, and has its memory locked. */
+static int inspect(void *arg, int fd)
+{
+    struct stat null, st;
+    char status[4096];
+    (void)arg;
+    if (stat("/dev/null", &null) < 0)
+        return 10;
+    for (int i = 0; i < 3; i++)
+        if (fstat(i, &st) < 0 || st.st_rdev != null.st_rdev)
+            return 11;
+    for (int i = 4; i < 256; i++)
+        if (fcntl(i, F_GETFD) >= 0)
+            return 12;
+    if (fd != 3 || prctl(PR_GET_DUMPABLE) != 0)
+        return 13;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return 14;
+    size_t got = fread(status, 1, sizeof(status) - 1, f);
+    fclose(f);
+    status[got] = '\0';
+    const char *l = strstr(status, "VmLck:");
+    if (!l || strtoul(l + 6, NULL, 10) == 0)
+        return 15;
+    return 0;
+}
+
+static void test_child_state(void **state)
+{
+    (void)state;
+    struct scm_detail d = {{0}};
+    uint8_t *out;
+    size_t len;
+    /* A descriptor of the parent's that must not reach the child. */
+    int keep = open("/dev/zero", O_RDONLY);
+    assert_true(keep >= 0);
+    assert_int_equal(scm_isolate_run(inspect, NULL, 5000, 64, &out, &len, &d), 0);
+    scm_secure_free(out, 64);
+    close(keep);
+}
+
+/* Memory that cannot be locked: the work is not done at all. Needs a
+ * process without CAP_IPC_LOCK and a zero RLIMIT_MEMLOCK: a forked test
+ * process drops both. */
+static void test_no_lock(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+        struct __user_cap_data_struct c[2];
+        struct rlimit zero = {0, 0};
+        struct scm_detail d = {{0}};
+        uint8_t *out;
+        size_t len;
+        if (syscall(SYS_capget, &h, c) == 0) {
+            c[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+            c[CAP_IPC_LOCK / 32].permitted &= ~(1u << (CAP_IPC_LOCK % 32));
+            if (syscall(SYS_capset, &h, c) != 0)
+                _exit(2);
+        }
+        if (setrlimit(RLIMIT_MEMLOCK, &zero) != 0)
+            _exit(3);
+        int rc = scm_isolate_run(say_hello, NULL, 5000, 64, &out, &len, &d);
+        _exit(rc == SCM_E_LIMIT && out == NULL && strstr(d.text, "could not lock") ? 0 : 1);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_answer_and_status), cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_crash),             cmocka_unit_test(test_hang),
+        cmocka_unit_test(test_child_state),       cmocka_unit_test(test_no_lock),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
