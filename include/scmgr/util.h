@@ -132,8 +132,10 @@ void scm_harden_process(void);
 /* ---- Isolation ------------------------------------------------------------
  * For a library that copies a secret into ordinary memory and frees it
  * unwiped (GnuTLS's certificate parser): run fn(arg, fd) in a forked child
- * whose memory is all locked (mlockall; the child may raise its soft
- * RLIMIT_MEMLOCK to the hard one), not dumpable, without core files, with
+ * whose memory is locked (all of it where RLIMIT_MEMLOCK or CAP_IPC_LOCK
+ * allows, else every place the child writes to: its heap, its stack and
+ * every new mapping; the child raises its soft limit to the hard one; if
+ * even that fails fn is not run), not dumpable, without core files, with
  * the parent's signal handlers reset and no descriptor but fd (stdin,
  * stdout and stderr are /dev/null: the child never touches the terminal).
  * fn writes its answer to fd and returns 0..119, the child's exit status.

@@ -9,6 +9,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -30,10 +32,39 @@ static long now_ms(void)
     return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Lock everything the child has and will map. MCL_ONFAULT locks pages as
- * they are touched instead of faulting in the whole address space (a
- * sanitizer build maps terabytes of shadow); kernels before 4.4 lack it. */
-static bool lock_all(void)
+/* The bounds of the mapping that holds addr. */
+static bool mapping_of(const void *addr, uintptr_t *lo, uintptr_t *hi)
+{
+    char line[512];
+    bool found = false;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return false;
+    while (!found && fgets(line, sizeof(line), f)) {
+        unsigned long l, h;
+        if (sscanf(line, "%lx-%lx", &l, &h) == 2 && (uintptr_t)addr >= l && (uintptr_t)addr < h) {
+            *lo = l;
+            *hi = h;
+            found = true;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* Lock the child's memory, so that nothing it writes can reach swap.
+ *
+ * First everything it has and will map. MCL_ONFAULT locks pages as they
+ * are touched instead of faulting in the whole address space (a sanitizer
+ * build maps terabytes of shadow); kernels before 4.4 lack it.
+ *
+ * That needs RLIMIT_MEMLOCK above the whole address space (over 100 MiB
+ * for scmgr: thread stacks and malloc arenas are reserved, not used), which
+ * an ordinary user rarely has. Then the places the work writes to: every
+ * mapping made from now on (malloc's large blocks, a growing heap), the
+ * mapping malloc serves this thread from, and this thread's stack. The
+ * rest (libraries, other threads' stacks) the work only reads. */
+static bool lock_memory(void)
 {
     struct rlimit rl;
     /* The child may use what the hard limit allows; the parent keeps its own. */
@@ -41,13 +72,20 @@ static bool lock_all(void)
         rl.rlim_cur = rl.rlim_max;
         (void)setrlimit(RLIMIT_MEMLOCK, &rl);
     }
-#ifdef MCL_ONFAULT
     if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0)
         return true;
-    if (errno != EINVAL)
+    if (errno == EINVAL && mlockall(MCL_CURRENT | MCL_FUTURE) == 0)
+        return true;
+    if (mlockall(MCL_FUTURE | MCL_ONFAULT) != 0)
         return false;
-#endif
-    return mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
+    volatile char here = 0;
+    uintptr_t lo, hi;
+    void *p = malloc(64);
+    bool ok = p && mapping_of(p, &lo, &hi) && mlock2((void *)lo, hi - lo, MLOCK_ONFAULT) == 0 &&
+              mapping_of((const void *)&here, &lo, &hi) &&
+              mlock2((void *)lo, hi - lo, MLOCK_ONFAULT) == 0;
+    free(p);
+    return ok;
 }
 
 /* In the child: nothing of the parent's terminal, signals or descriptors
@@ -77,7 +115,7 @@ static void child(scm_isolate_fn fn, void *arg, int wfd)
     if (close_range(4, ~0U, 0) < 0)
         for (int fd = 4; fd < 1024; fd++)
             (void)close(fd);
-    if (!lock_all())
+    if (!lock_memory())
         _exit(EXIT_NOLOCK);
     (void)sigprocmask(SIG_SETMASK, &none, NULL);
     int rc = fn(arg, 3);
@@ -188,8 +226,8 @@ int scm_isolate_run(scm_isolate_fn fn, void *arg, int timeout_ms, size_t cap, ui
                       WTERMSIG(status));
     else if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_NOLOCK)
         rc = scm_fail(d, SCM_E_LIMIT,
-                      "The decoder process could not lock its memory (raise RLIMIT_MEMLOCK "
-                      "with ulimit -l).");
+                      "The decoder process could not lock its memory: RLIMIT_MEMLOCK is too "
+                      "low (raise it with ulimit -l).");
     else if (!WIFEXITED(status) || WEXITSTATUS(status) == EXIT_SETUP)
         rc = scm_fail(d, SCM_E_GENERIC, "The decoder process failed.");
     else

@@ -3,6 +3,7 @@
  * lock) ends in an error with a sentence, never a hang. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -146,18 +147,52 @@ static void test_child_state(void **state)
     close(keep);
 }
 
-/* Memory that cannot be locked: the work is not done at all. Needs a
- * process without CAP_IPC_LOCK and a zero RLIMIT_MEMLOCK: a forked test
- * process drops both. */
-static void test_no_lock(void **state)
+/* Is addr in a mapping the kernel keeps locked (VmFlags "lo")? */
+static bool locked_at(const void *addr)
 {
-    (void)state;
+    FILE *fp = fopen("/proc/self/smaps", "re");
+    char line[512];
+    bool inside = false, lo = false;
+    if (!fp)
+        return false;
+    while (fgets(line, sizeof(line), fp)) {
+        unsigned long l, h;
+        if (sscanf(line, "%lx-%lx ", &l, &h) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+            inside = (uintptr_t)addr >= l && (uintptr_t)addr < h;
+        } else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+            lo = strstr(line, " lo") != NULL;
+            break;
+        }
+    }
+    fclose(fp);
+    return lo;
+}
+
+/* Where the work writes: the heap malloc serves it from, a large block
+ * (a new mapping), its stack. */
+static int where_written(void *arg, int fd)
+{
+    char here = 0;
+    (void)arg, (void)fd;
+    void *small = malloc(100), *large = malloc(4 << 20);
+    int rc = !small || !large ? 20 : !locked_at(small) ? 21 : !locked_at(large) ? 22
+                                                     : !locked_at(&here) ? 23 : 0;
+    free(small);
+    free(large);
+    return rc;
+}
+
+/* A child process that drops CAP_IPC_LOCK and sets RLIMIT_MEMLOCK to lim
+ * (soft and hard), then runs fn isolated; its exit status: 0 when the
+ * result was want_rc (and, for an error, the sentence said want_text). */
+static void limited(rlim_t lim, scm_isolate_fn fn, int want_rc, const char *want_text)
+{
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
         struct __user_cap_data_struct c[2];
-        struct rlimit zero = {0, 0};
+        struct rlimit rl = {lim, lim};
         struct scm_detail d = {{0}};
         uint8_t *out;
         size_t len;
@@ -167,10 +202,18 @@ static void test_no_lock(void **state)
             if (syscall(SYS_capset, &h, c) != 0)
                 _exit(2);
         }
-        if (setrlimit(RLIMIT_MEMLOCK, &zero) != 0)
+        if (setrlimit(RLIMIT_MEMLOCK, &rl) != 0)
             _exit(3);
-        int rc = scm_isolate_run(say_hello, NULL, 5000, 64, &out, &len, &d);
-        _exit(rc == SCM_E_LIMIT && out == NULL && strstr(d.text, "could not lock") ? 0 : 1);
+        int rc = scm_isolate_run(fn, NULL, 5000, 64, &out, &len, &d);
+        if (rc >= 0)
+            scm_secure_free(out, 64);
+        else if (out != NULL)
+            _exit(4);
+        if (rc != want_rc) {
+            fprintf(stderr, "got %d (%s), wanted %d\n", rc, d.text, want_rc);
+            _exit(5);
+        }
+        _exit(want_text && !strstr(d.text, want_text) ? 6 : 0);
     }
     int st = 0;
     assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -178,12 +221,28 @@ static void test_no_lock(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* An ordinary user's limit (8 MiB) is far below the whole address space:
+ * the places the work writes to are locked instead, and it runs. */
+static void test_partial_lock(void **state)
+{
+    (void)state;
+    limited(8 << 20, where_written, 0, NULL);
+}
+
+/* Not even that can be locked: the work is not done at all. */
+static void test_no_lock_at_all(void **state)
+{
+    (void)state;
+    limited(0, say_hello, SCM_E_LIMIT, "could not lock");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_answer_and_status), cmocka_unit_test(test_cap),
         cmocka_unit_test(test_crash),             cmocka_unit_test(test_hang),
-        cmocka_unit_test(test_child_state),       cmocka_unit_test(test_no_lock),
+        cmocka_unit_test(test_child_state),       cmocka_unit_test(test_partial_lock),
+        cmocka_unit_test(test_no_lock_at_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
