@@ -139,8 +139,8 @@ void ui_act_view(struct ui *ui)
         ui_lines_free(body, nb);
     }
     view_head(&va, &lines, &n);
-    ui_lines_wrap(ui, title, lines, n, cert ? UI_CERT_INDENT : va.hex ? UI_LINES_NOWRAP : 0, view_alt,
-                  &va);
+    int indent = cert ? UI_CERT_INDENT : va.hex ? UI_LINES_NOWRAP : 0;
+    ui_lines_wrap(ui, title, lines, n, indent, view_alt, &va);
     ui_lines_free(lines, n);
     scm_secure_free(data, len);
     ui_card_reload(ui); /* o pointed into a listing a read may renew */

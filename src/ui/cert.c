@@ -80,7 +80,8 @@ static void hex_lines(struct sink *s, const char *what, const uint8_t *b, size_t
 static void dn_line(struct sink *s, const char *what, gnutls_x509_crt_t crt, bool issuer)
 {
     gnutls_datum_t dn = {NULL, 0};
-    int rc = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) : gnutls_x509_crt_get_dn3(crt, &dn, 0);
+    int rc =
+        issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) : gnutls_x509_crt_get_dn3(crt, &dn, 0);
     emit(s, "%-12s %s", what, rc == 0 && dn.data && dn.data[0] ? (const char *)dn.data : "?");
     gnutls_free(dn.data);
 }
@@ -89,7 +90,8 @@ static void time_line(struct sink *s, const char *what, time_t t)
 {
     char buf[64];
     struct tm tm;
-    if (t == (time_t)-1 || !gmtime_r(&t, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm))
+    if (t == (time_t)-1 || !gmtime_r(&t, &tm) ||
+        !strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm))
         snprintf(buf, sizeof(buf), "?");
     emit(s, "%-12s %s", what, buf);
 }
@@ -102,7 +104,8 @@ static void key_line(struct sink *s, gnutls_x509_crt_t crt)
     gnutls_ecc_curve_t curve;
     char extra[64] = "";
     if ((pk == GNUTLS_PK_ECDSA || pk == GNUTLS_PK_EDDSA_ED25519 || pk == GNUTLS_PK_EDDSA_ED448) &&
-        gnutls_x509_crt_get_pk_ecc_raw(crt, &curve, NULL, NULL) == 0 && gnutls_ecc_curve_get_name(curve))
+        gnutls_x509_crt_get_pk_ecc_raw(crt, &curve, NULL, NULL) == 0 &&
+        gnutls_ecc_curve_get_name(curve))
         snprintf(extra, sizeof(extra), " (%s)", gnutls_ecc_curve_get_name(curve));
     if (!name)
         emit(s, "%-12s %s", "Key:", "?");
@@ -140,7 +143,8 @@ static void usage_line(struct sink *s, gnutls_x509_crt_t crt)
     emit(s, "%-12s %s%s", "Key usage:", o ? buf : "none", critical ? " (critical)" : "");
 }
 
-static void fp_lines(struct sink *s, const char *what, gnutls_x509_crt_t crt, gnutls_digest_algorithm_t alg)
+static void fp_lines(struct sink *s, const char *what, gnutls_x509_crt_t crt,
+                     gnutls_digest_algorithm_t alg)
 {
     uint8_t fp[64];
     size_t fplen = sizeof(fp);
@@ -232,7 +236,13 @@ int ui_cert_lines_isolated(const uint8_t *data, size_t len, char ***lines, size_
     struct job j = {data, len};
     uint8_t *ans = NULL;
     size_t alen = 0, first = *n;
+    /* The child must find GnuTLS ready: its constructor has initialised
+     * it unless GNUTLS_NO_IMPLICIT_INIT said not to; a reference of our
+     * own makes sure, before the fork. */
+    if (gnutls_global_init() < 0)
+        return scm_fail(d, SCM_E_CRYPTO, "GnuTLS could not be initialised.");
     int r = scm_isolate_run(child_decode, &j, DEADLINE_MS, ANSWER_MAX, &ans, &alen, d);
+    gnutls_global_deinit();
     if (r < 0)
         return r;
     if (r == 0 && alen > 0 && ans[alen - 1] == '\0')

@@ -134,11 +134,8 @@ static int ask_mouse(struct ui *ui, struct ui_dlg *d, void *arg, const struct ui
 static int ask(struct ui *ui, const char *title, const char *text, const char *const *b, int n,
                int sel)
 {
-    static const struct ui_dlg_ops ops = {.draw = ask_draw,
-                                          .key = ask_key,
-                                          .layout = ask_layout,
-                                          .mouse = ask_mouse,
-                                          .cancel = -1};
+    static const struct ui_dlg_ops ops = {
+        .draw = ask_draw, .key = ask_key, .layout = ask_layout, .mouse = ask_mouse, .cancel = -1};
     char clean[4096];
     struct ask q = {.text = clean, .b = b, .n = n, .sel = sel, .min_w = 4};
     struct ui_dlg d = {.title = title};

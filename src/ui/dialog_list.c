@@ -159,9 +159,8 @@ void ui_lines_wrap(struct ui *ui, const char *title, char **lines, size_t n, int
 {
     static const struct ui_dlg_ops ops = {
         .draw = viewer_draw, .key = viewer_key, .layout = big, .cancel = 0};
-    struct viewer v = {.main = {.lines = lines, .n = n, .indent = indent},
-                       .alt_fn = alt_fn,
-                       .alt_arg = alt_arg};
+    struct viewer v = {
+        .main = {.lines = lines, .n = n, .indent = indent}, .alt_fn = alt_fn, .alt_arg = alt_arg};
     struct ui_dlg d = {.title = title, .list = &v.list};
     v.list = (struct ui_list){.sel = &v.sel_unused, .top = &v.top, .n = (int)n, .view = true,
                               .label = viewer_label, .arg = &v, .y = 1, .x = 1};

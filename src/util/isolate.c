@@ -107,8 +107,7 @@ static void child(scm_isolate_fn fn, void *arg, int wfd)
     /* A terminal hang-up or the parent's death ends the child too. */
     (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
-        dup2(wfd, 3) < 0)
+    if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 || dup2(wfd, 3) < 0)
         _exit(EXIT_SETUP);
     /* Only the answer's pipe stays open: not the tty, the PC/SC socket,
      * the log or the store's locks. */

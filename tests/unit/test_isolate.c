@@ -175,8 +175,11 @@ static int where_written(void *arg, int fd)
     char here = 0;
     (void)arg, (void)fd;
     void *small = malloc(100), *large = malloc(4 << 20);
-    int rc = !small || !large ? 20 : !locked_at(small) ? 21 : !locked_at(large) ? 22
-                                                     : !locked_at(&here) ? 23 : 0;
+    int rc = !small || !large    ? 20
+             : !locked_at(small) ? 21
+             : !locked_at(large) ? 22
+             : !locked_at(&here) ? 23
+                                 : 0;
     free(small);
     free(large);
     return rc;
@@ -239,9 +242,12 @@ static void test_no_lock_at_all(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_answer_and_status), cmocka_unit_test(test_cap),
-        cmocka_unit_test(test_crash),             cmocka_unit_test(test_hang),
-        cmocka_unit_test(test_child_state),       cmocka_unit_test(test_partial_lock),
+        cmocka_unit_test(test_answer_and_status),
+        cmocka_unit_test(test_cap),
+        cmocka_unit_test(test_crash),
+        cmocka_unit_test(test_hang),
+        cmocka_unit_test(test_child_state),
+        cmocka_unit_test(test_partial_lock),
         cmocka_unit_test(test_no_lock_at_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
