@@ -23,6 +23,17 @@
 
 #include "scmgr/util.h"
 
+/* AddressSanitizer makes mlock and mlockall do nothing (and succeed):
+ * what is locked cannot be checked in such a build. */
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#define MLOCK_WORKS 0
+#else
+#define MLOCK_WORKS 1
+#endif
+
 static int say_hello(void *arg, int fd)
 {
     (void)arg;
@@ -128,7 +139,7 @@ static int inspect(void *arg, int fd)
     fclose(f);
     status[got] = '\0';
     const char *l = strstr(status, "VmLck:");
-    if (!l || strtoul(l + 6, NULL, 10) == 0)
+    if (MLOCK_WORKS && (!l || strtoul(l + 6, NULL, 10) == 0))
         return 15;
     return 0;
 }
@@ -229,6 +240,8 @@ static void limited(rlim_t lim, scm_isolate_fn fn, int want_rc, const char *want
 static void test_partial_lock(void **state)
 {
     (void)state;
+    if (!MLOCK_WORKS)
+        skip();
     limited(8 << 20, where_written, 0, NULL);
 }
 
@@ -236,6 +249,8 @@ static void test_partial_lock(void **state)
 static void test_no_lock_at_all(void **state)
 {
     (void)state;
+    if (!MLOCK_WORKS)
+        skip();
     limited(0, say_hello, SCM_E_LIMIT, "could not lock");
 }
 
