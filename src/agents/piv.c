@@ -791,11 +791,9 @@ static int piv_list(void *state, struct scm_object **objs, size_t *n, struct scm
     for (size_t i = 0; i < NOBJ; i++) {
         if (st->c[i].st == C_ABSENT && i >= FIRST_RETIRED && i < FIRST_RETIRED + PIV_RETIRED)
             continue; /* twenty empty retired slots would drown the listing */
+        /* A PIN-protected container not readable yet is listed as a place,
+         * not present: whether the card holds it shows with the PIN. */
         fill(st, i, &out[k]);
-        /* A PIN-protected container not readable yet: listed as present
-         * (the card may hold it), its size unknown. */
-        if (st->c[i].st == C_LOCKED)
-            out[k].present = true;
         k++;
         if (table[i].kind == K_CERT && st->c[i].st == C_PRESENT && out[k - 1].cls == SCM_CLASS_CERT) {
             /* The slot's private key: listed with its facts, never copied. */
