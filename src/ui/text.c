@@ -112,7 +112,8 @@ static int flush(struct line *l, char ***lines, size_t *n)
         l->cols--;
     }
     l->buf[l->len] = '\0';
-    int rc = ui_lines_add(lines, n, "%s", l->buf);
+    /* Copied as bytes: the text may be a private object's (lines.c). */
+    int rc = ui_lines_add_bytes(lines, n, l->buf, l->len);
     l->len = 0;
     l->cols = 0;
     l->words = false;
