@@ -876,6 +876,22 @@ int scm_p15_dodf_entry_encode(const struct p15_data_new *o, uint8_t *out, size_t
     return finish(&body, out, cap, len);
 }
 
+int scm_p15_odf_entry_encode(enum p15_df_kind kind, const uint8_t *path, size_t path_len,
+                             uint8_t *out, size_t cap, size_t *len)
+{
+    struct wbuf p = {.n = 0}, seq = {.n = 0}, e = {.n = 0};
+    if ((unsigned)kind > P15_AODF || path_ok(path, path_len) != SCM_OK)
+        return SCM_E_INVAL;
+    w_tlv(&p, 0x04, path, path_len);
+    w_wrap(&seq, 0x30, &p);
+    w_wrap(&e, (uint8_t)(0xA0 + kind), &seq);
+    if (e.n > cap)
+        return SCM_E_LIMIT;
+    memcpy(out, e.b, e.n);
+    *len = e.n;
+    return SCM_OK;
+}
+
 int scm_p15_df_append_at(const uint8_t *buf, size_t len, size_t entry_len, size_t *off,
                          struct scm_detail *d)
 {

@@ -330,8 +330,14 @@ struct p15_data_new {
 };
 int scm_p15_dodf_entry_encode(const struct p15_data_new *o, uint8_t *out, size_t cap, size_t *len);
 
-/* Where a new entry goes in a directory file's content: *off = the end of
- * the last entry (the padding starts there). SCM_E_CARD_FULL when
+/* An ODF entry pointing at a directory file: [kind] { 30 { 04 path } }, as
+ * pkcs15-init adds one when it creates a CDF or DODF on first use (its
+ * empty layout lists the AODF alone). */
+int scm_p15_odf_entry_encode(enum p15_df_kind kind, const uint8_t *path, size_t path_len,
+                             uint8_t *out, size_t cap, size_t *len);
+
+/* Where a new entry goes in a directory file's (or the ODF's) content:
+ * *off = the end of the last entry (the padding starts there). SCM_E_CARD_FULL when
  * entry_len bytes do not fit in the file's len bytes (the EF has a fixed
  * size), SCM_E_CARD_LAYOUT when the content is malformed. */
 int scm_p15_df_append_at(const uint8_t *buf, size_t len, size_t entry_len, size_t *off,

@@ -199,6 +199,28 @@ static void test_encode_as_opensc(void **state)
     assert_true(o.authority);
     assert_string_equal(o.label.s, "lab cert");
 
+    /* The ODF entries of the notes' ODF, in its order: AODF, CDF, DODF. */
+    wn = unhex("A80A300804063F0050154401A40A300804063F0050154404A70A300804063F0050154405", want,
+               sizeof(want));
+    static const enum p15_df_kind odf_kinds[] = {P15_AODF, P15_CDF, P15_DODF};
+    for (size_t i = 0; i < N(odf_kinds); i++) {
+        uint8_t p[6] = {
+            0x3F, 0x00,
+            0x50, 0x15,
+            0x44, (uint8_t)(0x01 + (odf_kinds[i] == P15_CDF) * 3 + (odf_kinds[i] == P15_DODF) * 4)};
+        assert_int_equal(scm_p15_odf_entry_encode(odf_kinds[i], p, sizeof(p), out, sizeof(out), &n),
+                         SCM_OK);
+        assert_int_equal(n, 12);
+        assert_memory_equal(out, want + 12 * i, 12);
+    }
+    assert_int_equal(scm_p15_odf_entry_encode(P15_DODF, p3200, sizeof(p3200), out, 11, &n),
+                     SCM_E_LIMIT);
+    assert_int_equal(
+        scm_p15_odf_entry_encode((enum p15_df_kind)9, p3200, sizeof(p3200), out, sizeof(out), &n),
+        SCM_E_INVAL);
+    assert_int_equal(scm_p15_odf_entry_encode(P15_DODF, p3200, 0, out, sizeof(out), &n),
+                     SCM_E_INVAL);
+
     /* What the encoders refuse. */
     c.id_len = 0;
     assert_int_equal(scm_p15_cdf_entry_encode(&c, out, sizeof(out), &n), SCM_E_INVAL);

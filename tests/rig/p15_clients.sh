@@ -3,19 +3,21 @@
 # agent reads it (issue 8, §5): OpenSC's own pkcs15-init lays out PKCS#15 on
 # vicc's ISO 7816-4 card (rig_card_p15) and stores two certificates and two
 # data objects; pkcs15-tool, opensc-explorer and pkcs11-tool must read back
-# exactly what was stored. scmgr's PKCS#15 codec (p15_dump, on
+# exactly what was stored. scmgr's PKCS#15 codec (p15_tool, on
 # src/agents/p15_asn1.c) must read the same files as pkcs15-tool, and the
 # files must be the ones frozen in tests/data/p15 for the codec's unit test
-# (P15_FREEZE=DIR writes them there instead, to refreeze after an OpenSC
-# update). Then the failures: missing objects, and pkcs15-init on a card
-# without the isoApplet trick, each as the notes describe.
-# usage: p15_clients.sh P15_DUMP
+# (P15_FREEZE=DIR writes them there too, to refreeze after an OpenSC
+# update). Entries the codec builds (a certificate, a data object, and the
+# ODF entry of a first DODF), written with opensc-explorer, must read back
+# through pkcs15-tool. Then the failures: missing objects, and pkcs15-init
+# on a card without the isoApplet trick, each as the notes describe.
+# usage: p15_clients.sh P15_TOOL
 set -euo pipefail
 # shellcheck source=../cli/lib.sh
 . "$(dirname "$0")/../cli/lib.sh"
 # shellcheck source=rig.sh
 . "${SCMGR_RIG:?SCMGR_RIG must point to tests/rig/rig.sh}"
-P15_DUMP=${1:?usage: p15_clients.sh P15_DUMP}
+P15_TOOL=${1:?usage: p15_clients.sh P15_TOOL}
 FROZEN="${SCMGR_TEST_DATA:?}/p15"
 rig_require
 rig_require_tools opensc-tool pkcs15-init pkcs15-tool opensc-explorer pkcs11-tool openssl
@@ -121,7 +123,7 @@ ti_len=$(stat -c %s "$FROZEN/tokeninfo")
 cmp -n $((ti_len - 15)) "$FROZEN/tokeninfo" "$T/files/tokeninfo" || fail "TokenInfo differs"
 
 # ---- scmgr's codec reads what pkcs15-tool reads --------------------------------------
-dump() { expect 0 "$P15_DUMP" "$@"; }
+dump() { expect 0 "$P15_TOOL" "$@"; }
 dump dir "$T/files/ef-dir"
 [ "$(cat "$OUT")" = "app aid=A000000063504B43532D3135 label=scmgr lab path=3F005015" ] ||
     fail "EF.DIR as scmgr reads it"
@@ -154,8 +156,62 @@ awk -F': *' '
 diff "$T/data.want" "$OUT" || fail "data objects: scmgr's codec and pkcs15-tool disagree"
 # A damaged file: one sentence, no crash.
 head -c 30 "$T/files/cdf" >"$T/cut"
-expect 1 "$P15_DUMP" cdf "$T/cut"
+expect 1 "$P15_TOOL" cdf "$T/cut"
 hasf "$ERR" "The card's CDF is malformed at byte 0: a value of 35 bytes runs past the end"
+
+# ---- entries built by scmgr's codec, read back by OpenSC -------------------------------
+# explore I CMD...: opensc-explorer on slot I, in DF 5015; any error fails.
+explore() {
+    local i=$1
+    shift
+    printf '%s\n' "cd 5015" "$@" >"$T/explore"
+    expect 0 opensc-explorer -r "$i" <"$T/explore"
+    lacks "$ERR" "."
+    lacks "$OUT" "rror|Unable|nvalid"
+}
+# A certificate in a new EF 3402, its entry after the last one in the CDF.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout "$T/k3.pem" \
+    -out "$T/c3.pem" -subj "/CN=scmgr p15 three" -days 30 2>/dev/null
+openssl x509 -in "$T/c3.pem" -outform DER -out "$T/c3.der"
+expect 0 "$P15_TOOL" add-cert "$T/files/cdf" "scmgr cert" 47 3F0050153402
+read -r off hex <"$OUT"
+[ "$off" = 77 ] || fail "the CDF's entries end at byte 77, not $off"
+explore 0 "create 3402 $(stat -c %s "$T/c3.der")" "put 3402 $T/c3.der" "update_binary 4404 $off $hex"
+# A data object in a new EF 3202, its entry after the last one in the DODF.
+printf 'written by scmgr' >"$T/d3.bin"
+expect 0 "$P15_TOOL" add-data "$T/files/dodf" "scmgr data" scmgr 1.2.3.4 3F0050153202
+read -r off hex <"$OUT"
+explore 0 "create 3202 16" "put 3202 $T/d3.bin" "update_binary 4405 $off $hex"
+expect 0 pkcs15-tool -r 0 --read-certificate 47
+openssl x509 -in "$OUT" -outform DER -out "$T/back-c3.der"
+cmp "$T/c3.der" "$T/back-c3.der" || fail "scmgr's certificate read back differs"
+expect 0 pkcs15-tool -r 0 --read-data-object "scmgr data" --output "$T/back-d3.bin"
+cmp "$T/d3.bin" "$T/back-d3.bin" || fail "scmgr's data object read back differs"
+expect 0 pkcs15-tool -r 0 --dump
+hasf "$OUT" "X.509 Certificate [scmgr cert]"
+hasf "$OUT" "applicationOID:  1.2.3.4"
+# pkcs15-init's own objects are all still there, unchanged.
+[ "$(grep -c '^X.509 Certificate' "$OUT")" = 3 ] || fail "three certificates"
+[ "$(grep -c '^Data object' "$OUT")" = 3 ] || fail "three data objects"
+expect 0 pkcs15-tool -r 0 --read-data-object "lab data" --output "$T/again-d1.bin"
+cmp "$T/d1.bin" "$T/again-d1.bin" || fail "'lab data' changed"
+# A first data object on a fresh layout: pkcs15-init's empty layout lists
+# the AODF alone, so the DODF is created and entered in the ODF first.
+rig_card_p15 1 "fresh"
+explore 1 "get 5031 $T/fresh-odf"
+head -c 256 /dev/zero >"$T/fresh-dodf"
+expect 0 "$P15_TOOL" odf "$T/fresh-odf"
+[ "$(cat "$OUT")" = "aodf path=3F0050154401" ] || fail "a fresh ODF lists the AODF alone"
+expect 0 "$P15_TOOL" add-odf "$T/fresh-odf" dodf 3F0050154405
+read -r odf_off odf_hex <"$OUT"
+[ "$odf_off $odf_hex" = "12 A70A300804063F0050154405" ] || fail "the ODF entry pkcs15-init writes"
+expect 0 "$P15_TOOL" add-data "$T/fresh-dodf" "first" "" "" 3F0050153200
+read -r off hex <"$OUT"
+explore 1 "create 4405 256" "update_binary 5031 $odf_off $odf_hex" "create 3200 16" \
+    "put 3200 $T/d3.bin" "update_binary 4405 $off $hex"
+expect 0 pkcs15-tool -r 1 --read-data-object first --output "$T/back-first.bin"
+cmp "$T/d3.bin" "$T/back-first.bin" || fail "the first data object read back differs"
+rig_card_kill 1
 
 # ---- pkcs11-tool through OpenSC's PKCS#11 module ----------------------------------------
 expect 0 pkcs11-tool --module "$P11" -L
@@ -163,7 +219,8 @@ hasf "$OUT" "token label        : scmgr lab"
 hasf "$OUT" "token model        : PKCS#15"
 expect 0 pkcs11-tool --module "$P11" --slot-index 0 -O
 cp "$OUT" "$T/p11"
-[ "$(grep -c '^Certificate Object; type = X.509 cert' "$T/p11")" = 2 ] || fail "pkcs11: 2 certs"
+[ "$(grep -c '^Certificate Object; type = X.509 cert' "$T/p11")" = 3 ] || fail "pkcs11: 3 certs"
+hasf "$T/p11" "label:      scmgr cert"
 hasf "$T/p11" "label:      lab cert"
 hasf "$T/p11" "subject:    DN: CN=scmgr p15 one"
 hasf "$T/p11" "ID:         45"
@@ -172,18 +229,20 @@ hasf "$T/p11" "ID:         46"
 hasf "$T/p11" "Public Key Object; RSA 2048 bits"
 hasf "$T/p11" "label:          'lab data'"
 hasf "$T/p11" "label:          'oid data'"
-[ "$(grep -c "application:    'scmgr'" "$T/p11")" = 2 ] || fail "pkcs11: application names"
+[ "$(grep -c "application:    'scmgr'" "$T/p11")" = 3 ] || fail "pkcs11: application names"
 hasf "$T/p11" "app_id:         1.3.6.1.4.1.99999.1"
 
 # ---- failures ------------------------------------------------------------------------
 # Objects that are not there: a sentence and a non-zero exit, nothing written.
+expect 0 pkcs15-tool -r 0 --list-data-objects
+cp "$OUT" "$T/data-after"
 expect 2 pkcs15-tool -r 0 --read-data-object "no such object" --output "$T/none.bin"
 said "Data object with label 'no such object' not found."
 [ ! -s "$T/none.bin" ] || fail "a missing data object wrote bytes"
 expect 2 pkcs15-tool -r 0 --read-certificate 99
 said "Certificate with ID '99' not found."
 expect 0 pkcs15-tool -r 0 --list-data-objects
-cmp "$OUT" "$T/data" || fail "the failed reads changed the card"
+cmp "$OUT" "$T/data-after" || fail "the failed reads changed the card"
 
 # pkcs15-init on a plain card in slot 1 (no IsoApplet DF): every way the
 # notes describe fails, and the card keeps no PKCS#15 DF.

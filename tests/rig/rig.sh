@@ -349,8 +349,10 @@ EOF
 }
 
 # rig_card_p15 I [LABEL]: an iso7816 card in slot I carrying an empty
-# PKCS#15 layout (EF.DIR, DF 5015, ODF, TokenInfo, AODF, CDF, DODF) written
-# by `pkcs15-init --create-pkcs15 --profile pkcs15 --no-so-pin`. The
+# PKCS#15 layout (EF.DIR, DF 5015, an ODF listing the AODF alone,
+# TokenInfo, an empty AODF) written by `pkcs15-init --create-pkcs15
+# --profile pkcs15 --no-so-pin`; its first --store-certificate/--store-data
+# creates the CDF 4404/DODF 4405 and enters it in the ODF. The
 # isoApplet driver binds only when SELECT of IsoApplet's AID succeeds, and
 # vicc selects DF names by prefix: one CREATE of a DF named with that AID
 # (4953, "IS") is the whole trick. pkcs15-init's own CREATEs carry
