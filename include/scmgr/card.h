@@ -41,7 +41,9 @@ struct scm_card_info {
     bool locked;      /* private area not yet unlocked */
     bool disabled;
     bool dirty;
-    int pin_tries;    /* real card: tries left, -1 if unknown */
+    int pin_tries;    /* real card: the user PIN's tries left, -1 if unknown */
+    struct scm_cred creds[SCM_CRED_MAX]; /* real card: its credentials, as last asked */
+    size_t n_creds;
     uint64_t generation;
     size_t count[SCM_AREA_COUNT];
     struct scm_vsc_source source; /* VSC: its source card; real card: itself */

@@ -21,8 +21,10 @@ struct scm_card {
     const struct scm_agent_ops *ops;
     void *state;
     struct scm_agent_info ainfo;
-    struct scm_agent_obj *aobjs; /* the agent's listing, refreshed after changes */
+    struct scm_object *aobjs; /* the agent's listing, refreshed after changes */
     size_t n_aobjs;
+    struct scm_cred creds[SCM_CRED_MAX]; /* the agent's credentials, as last asked */
+    size_t n_creds;
     bool pin_ok;
     bool allow_last_try;
 };

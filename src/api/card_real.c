@@ -9,6 +9,39 @@
 
 static int refresh(struct scm_card *c, struct scm_detail *d);
 
+/* Every agent operation runs inside one PC/SC transaction, so another
+ * program's APDUs cannot fall between the steps of one of ours (agents
+ * that need a longer bracket nest their own). */
+static int txn_begin(struct scm_card *c, struct scm_detail *d)
+{
+    int rc = scm_tx_begin(scm_rd_tx(c->conn));
+    if (rc < 0) {
+        char what[SCM_DETAIL_MAX];
+        snprintf(what, sizeof(what), "The card in '%s' could not be reserved", c->name);
+        return scm_rd_conn_why(c->conn, scm_fail_because(d, rc, what), d);
+    }
+    return SCM_OK;
+}
+
+static void txn_end(struct scm_card *c)
+{
+    (void)scm_tx_end(scm_rd_tx(c->conn));
+}
+
+/* The credentials with their tries, asked without spending one; the
+ * user PIN (credential 0) is what the PIN dialog shows. */
+static void ask_creds(struct scm_card *c)
+{
+    c->n_creds = 0;
+    c->ainfo.pin_tries = -1;
+    if (!c->ops->creds || c->ops->creds(c->state, c->creds, SCM_CRED_MAX, &c->n_creds, NULL) < 0) {
+        c->n_creds = 0;
+        return;
+    }
+    if (c->n_creds > 0 && c->creds[0].kind == SCM_CRED_PIN)
+        c->ainfo.pin_tries = c->creds[0].tries_left;
+}
+
 static int open_real(const struct scm_card_ctx *ctx, const char *spec, struct scm_card *c,
                      struct scm_detail *d)
 {
@@ -49,9 +82,12 @@ static int open_real(const struct scm_card_ctx *ctx, const char *spec, struct sc
                         c->name);
     /* What a PIN dialog shows before the first try: the tries left (one
      * empty VERIFY, which spends none), and how many objects are locked. */
-    if (c->ops->pin_tries && c->ops->pin_tries(c->state, &c->ainfo.pin_tries, NULL) < 0)
-        c->ainfo.pin_tries = -1;
-    return refresh(c, d);
+    if ((rc = txn_begin(c, d)) < 0)
+        return rc;
+    ask_creds(c);
+    rc = refresh(c, d);
+    txn_end(c);
+    return rc;
 }
 
 /* A card that missed its deadline (or whose call was cancelled) says so
@@ -78,7 +114,8 @@ void card_real_close(struct scm_card *c)
 static void count_areas(const struct scm_card *c, size_t count[SCM_AREA_COUNT])
 {
     for (size_t i = 0; i < c->n_aobjs; i++)
-        count[c->aobjs[i].area]++;
+        if (c->aobjs[i].present)
+            count[scm_obj_area(&c->aobjs[i])]++;
 }
 
 void card_real_info(const struct scm_card *c, struct scm_card_info *out)
@@ -93,6 +130,8 @@ void card_real_info(const struct scm_card *c, struct scm_card_info *out)
         snprintf(out->agent, sizeof(out->agent), "%s", c->ops->name);
     out->locked = !c->pin_ok;
     out->pin_tries = c->ainfo.pin_tries;
+    memcpy(out->creds, c->creds, sizeof(out->creds));
+    out->n_creds = c->n_creds;
     count_areas(c, out->count);
     /* Reader names fit in SCM_RD_NAME_MAX, which the source record matches. */
     snprintf(out->source.reader, sizeof(out->source.reader), "%.*s",
@@ -117,21 +156,32 @@ int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm
 {
     int tries = -1, rc;
 
-    if (!c->ops->verify_pin)
+    if (!c->ops->verify || c->n_creds == 0 || c->creds[0].kind != SCM_CRED_PIN)
         return scm_fail(d, SCM_E_NOT_SUPPORTED, "The card in '%s' has no PIN to verify.", c->name);
-    if (c->ops->pin_tries && c->ops->pin_tries(c->state, &tries, NULL) == SCM_OK) {
-        c->ainfo.pin_tries = tries;
-        if (tries == 0)
-            return scm_fail(d, SCM_E_PIN_BLOCKED, "The PIN of the card in '%s' is blocked. %s",
-                            c->name, UNBLOCK_HOW);
-        if (tries == 1 && !c->allow_last_try)
-            return scm_fail(d, SCM_E_PIN_LAST_TRY,
-                            "Only one PIN try is left on the card in '%s': confirm to use it "
-                            "(--force-last-try on the command line).",
-                            c->name);
+    if ((rc = txn_begin(c, d)) < 0)
+        return rc;
+    ask_creds(c);
+    tries = c->ainfo.pin_tries;
+    if (tries == 0) {
+        txn_end(c);
+        return scm_fail(d, SCM_E_PIN_BLOCKED, "The PIN of the card in '%s' is blocked. %s",
+                        c->name, UNBLOCK_HOW);
     }
-    rc = scm_rd_conn_why(c->conn, c->ops->verify_pin(c->state, pin, len, &tries, d), d);
+    if (tries == 1 && !c->allow_last_try) {
+        txn_end(c);
+        return scm_fail(d, SCM_E_PIN_LAST_TRY,
+                        "Only one PIN try is left on the card in '%s': confirm to use it "
+                        "(--force-last-try on the command line).",
+                        c->name);
+    }
+    rc = scm_rd_conn_why(c->conn, c->ops->verify(c->state, 0, (const uint8_t *)pin, len, &tries, d),
+                         d);
+    txn_end(c);
     c->ainfo.pin_tries = tries;
+    if (c->n_creds > 0) {
+        c->creds[0].tries_left = tries;
+        c->creds[0].verified = rc == SCM_OK;
+    }
     if (rc == SCM_E_BAD_PIN && tries >= 0)
         return scm_fail(d, rc, "Wrong PIN for the card in '%s': %d %s left.", c->name, tries,
                         tries == 1 ? "try" : "tries");
@@ -158,7 +208,11 @@ static int refresh(struct scm_card *c, struct scm_detail *d)
  * next change, like a VSC listing. A locked card lists its public area. */
 int card_real_list(struct scm_card *c)
 {
-    int rc = refresh(c, NULL);
+    int rc = txn_begin(c, NULL);
+    if (rc < 0)
+        return rc;
+    rc = refresh(c, NULL);
+    txn_end(c);
     if (rc < 0)
         return rc;
     c->objs = calloc(c->n_aobjs ? c->n_aobjs : 1, sizeof(*c->objs));
@@ -166,20 +220,21 @@ int card_real_list(struct scm_card *c)
         return SCM_E_NOMEM;
     for (int a = 0; a < SCM_AREA_COUNT; a++)
         for (size_t i = 0; i < c->n_aobjs; i++) {
-            const struct scm_agent_obj *ao = &c->aobjs[i];
+            const struct scm_object *ao = &c->aobjs[i];
             struct scm_obj_info *o;
-            if ((int)ao->area != a || (a != SCM_AREA_PUBLIC && !c->pin_ok))
+            if (!ao->present || (int)scm_obj_area(ao) != a ||
+                (a != SCM_AREA_PUBLIC && !c->pin_ok))
                 continue;
             o = &c->objs[c->n_objs++];
             o->id = (uint32_t)i + 1;
             o->type = ao->type;
-            o->area = ao->area;
+            o->area = scm_obj_area(ao);
             o->label = ao->label;
             o->size = ao->size;
-            o->src_path = ao->path;
+            o->src_path = ao->ref.s;
             o->src_attrs = ao->attrs;
             o->src_attrs_len = ao->attrs_len;
-            o->sealed = ao->not_exportable || ao->area == SCM_AREA_SECRET;
+            o->sealed = scm_obj_sealed(ao);
             /* Read from the card, which guards its own files: no file
              * stands in between that someone could have edited. */
             o->verified = true;
@@ -187,7 +242,7 @@ int card_real_list(struct scm_card *c)
     return SCM_OK;
 }
 
-static const struct scm_agent_obj *by_id(struct scm_card *c, uint32_t id)
+static const struct scm_object *by_id(struct scm_card *c, uint32_t id)
 {
     if (!c->aobjs) {
         const struct scm_obj_info *o;
@@ -203,19 +258,24 @@ static const struct scm_agent_obj *by_id(struct scm_card *c, uint32_t id)
 int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
                    struct scm_detail *d)
 {
-    const struct scm_agent_obj *o = by_id(c, id);
+    const struct scm_object *o = by_id(c, id);
+    int rc;
     if (!o)
         return SCM_E_NOT_FOUND;
-    if (o->not_exportable || o->area == SCM_AREA_SECRET)
+    if (scm_obj_sealed(o))
         return scm_fail(d, SCM_E_NOT_EXPORTABLE, "'%s' is a key the card does not release.",
                         o->label);
     /* The API keeps the private area closed until the PIN was verified,
      * also on cards that do not enforce it themselves. */
-    if (o->area != SCM_AREA_PUBLIC && !c->pin_ok)
+    if (scm_obj_area(o) != SCM_AREA_PUBLIC && !c->pin_ok)
         return SCM_E_CARD_LOCKED;
     if (!c->ops->read)
         return SCM_E_NOT_SUPPORTED;
-    return scm_rd_conn_why(c->conn, c->ops->read(c->state, o, data, len, d), d);
+    if ((rc = txn_begin(c, d)) < 0)
+        return rc;
+    rc = scm_rd_conn_why(c->conn, c->ops->read(c->state, o, data, len, d), d);
+    txn_end(c);
+    return rc;
 }
 
 /* Every change of a card needs its PIN (doc/card-layout.md sets the
@@ -235,17 +295,25 @@ int card_real_write(struct scm_card *c, const struct scm_obj_new *o, bool replac
         return rc;
     if (!c->ops->write)
         return SCM_E_NOT_SUPPORTED;
-    rc = scm_rd_conn_why(c->conn, c->ops->write(c->state, o, replace, d), d);
+    /* A source path is the object's reference on a card it came from:
+     * the place a restore onto the same card type asks for. */
+    struct scm_agent_put p = {.obj = o};
+    if (o->src_path)
+        snprintf(p.ref.s, sizeof(p.ref.s), "%s", o->src_path);
+    if ((rc = txn_begin(c, d)) < 0)
+        return rc;
+    rc = scm_rd_conn_why(c->conn, c->ops->write(c->state, &p, replace, d), d);
     /* Counts in the card's info come from the agent's listing: renew it. */
     if (rc == SCM_OK)
         (void)refresh(c, NULL);
+    txn_end(c);
     return rc;
 }
 
 int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d)
 {
-    const struct scm_agent_obj *o = by_id(c, id);
-    char label[SCM_OBJ_LABEL_MAX + 1];
+    const struct scm_object *o = by_id(c, id);
+    struct scm_object gone;
     int rc;
     if (!o)
         return SCM_E_NOT_FOUND;
@@ -253,11 +321,14 @@ int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d)
         return rc;
     if (!c->ops->remove)
         return SCM_E_NOT_SUPPORTED;
-    /* The listing goes away with the change: keep the label. */
-    snprintf(label, sizeof(label), "%s", o->label);
-    rc = scm_rd_conn_why(c->conn, c->ops->remove(c->state, label, d), d);
+    /* The listing goes away with the change: keep the object. */
+    gone = *o;
+    if ((rc = txn_begin(c, d)) < 0)
+        return rc;
+    rc = scm_rd_conn_why(c->conn, c->ops->remove(c->state, &gone, d), d);
     if (rc == SCM_OK)
         (void)refresh(c, NULL);
+    txn_end(c);
     return rc;
 }
 

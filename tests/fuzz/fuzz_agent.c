@@ -9,6 +9,7 @@
  * end of the input: the card is removed. */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     struct scm_agent_info info;
     ag->info(st, &info, &d);
-    struct scm_agent_obj *objs = NULL;
+    struct scm_object *objs = NULL;
     size_t n = 0;
     if (ag->list(st, &objs, &n, &d) == SCM_OK) {
         for (size_t i = 0; i < n; i++) {
@@ -104,16 +105,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(objs);
     }
     int tries;
-    ag->pin_tries(st, &tries, &d);
-    ag->verify_pin(st, "1234", 4, &tries, &d);
+    struct scm_cred creds[SCM_CRED_MAX];
+    size_t ncreds;
+    ag->creds(st, creds, SCM_CRED_MAX, &ncreds, &d);
+    ag->verify(st, 0, (const uint8_t *)"1234", 4, &tries, &d);
     static const uint8_t payload[300] = {1, 2, 3};
     struct scm_obj_new o = {.label = "fuzz",
                             .type = SCM_OBJ_DATA,
                             .area = SCM_AREA_PRIVATE,
                             .data = payload,
                             .len = sizeof(payload)};
-    ag->write(st, &o, true, &d);
-    ag->remove(st, "fuzz", &d);
+    struct scm_agent_put put = {.obj = &o};
+    ag->write(st, &put, true, &d);
+    struct scm_object gone;
+    memset(&gone, 0, sizeof(gone));
+    snprintf(gone.label, sizeof(gone.label), "fuzz");
+    ag->remove(st, &gone, &d);
     ag->detach(st);
     return 0;
 }
