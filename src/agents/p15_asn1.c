@@ -227,6 +227,29 @@ static int path_decode(const struct p15_tlv *seq, struct p15_path *p, struct scm
     return SCM_OK;
 }
 
+int scm_p15_path_fids(const struct p15_path *app, const struct p15_path *p, uint16_t *fids,
+                      size_t cap, size_t *n)
+{
+    uint8_t abs[2 * P15_PATH_MAX];
+    size_t len = 0;
+    *n = 0;
+    if (p->len == 0 || p->len % 2 || p->len > P15_PATH_MAX || (app && app->len > P15_PATH_MAX))
+        return SCM_E_CARD_LAYOUT;
+    if (p->v[0] != 0x3F || p->v[1] != 0x00) {
+        if (!app || app->len < 2 || app->len % 2 || app->v[0] != 0x3F || app->v[1] != 0x00)
+            return SCM_E_CARD_LAYOUT; /* relative to nothing we know */
+        memcpy(abs, app->v, app->len);
+        len = app->len;
+    }
+    memcpy(abs + len, p->v, p->len);
+    len += p->len;
+    if (len > P15_PATH_MAX || (len - 2) / 2 > cap)
+        return SCM_E_CARD_LAYOUT;
+    for (size_t i = 2; i < len; i += 2)
+        fids[(*n)++] = (uint16_t)(abs[i] << 8 | abs[i + 1]);
+    return SCM_OK;
+}
+
 /* ---- EF.DIR -------------------------------------------------------------------- */
 
 static int dir_decode(const uint8_t *buf, size_t len, struct p15_app *apps, size_t cap, size_t *n,

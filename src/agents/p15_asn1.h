@@ -121,6 +121,15 @@ struct p15_path {
     int32_t count;
 };
 
+/* A path as the agent selects it: an absolute path (3F00...) as given; a
+ * relative one (an FID or FIDs without 3F00) below the application's DF
+ * app (absolute, e.g. EF.DIR's 3F005015). Then as file IDs after the MF
+ * (for SELECT by path from the MF, P1=08): 3F0050154404 -> 5015, 4404.
+ * SCM_E_CARD_LAYOUT for an odd length, an empty path, a result over
+ * P15_PATH_MAX bytes, or more than cap FIDs. */
+int scm_p15_path_fids(const struct p15_path *app, const struct p15_path *p, uint16_t *fids,
+                      size_t cap, size_t *n);
+
 /* ---- EF.DIR (2F00): the applications ------------------------------------ */
 
 struct p15_app {

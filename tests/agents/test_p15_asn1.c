@@ -683,6 +683,39 @@ static void test_bad_files(void **state)
     assert_int_equal(ti.flags, P15_TOKEN_EID_COMPLIANT);
 }
 
+static void test_paths(void **state)
+{
+    (void)state;
+    struct p15_path app = {.v = {0x3F, 0x00, 0x50, 0x15}, .len = 4};
+    struct p15_path abs = {.v = {0x3F, 0x00, 0x50, 0x15, 0x44, 0x04}, .len = 6};
+    struct p15_path rel = {.v = {0x44, 0x05}, .len = 2};
+    struct p15_path mf = {.v = {0x3F, 0x00}, .len = 2};
+    uint16_t f[8];
+    size_t n;
+    assert_int_equal(scm_p15_path_fids(&app, &abs, f, N(f), &n), SCM_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(f[0], 0x5015);
+    assert_int_equal(f[1], 0x4404);
+    assert_int_equal(scm_p15_path_fids(&app, &rel, f, N(f), &n), SCM_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(f[1], 0x4405);
+    assert_int_equal(scm_p15_path_fids(NULL, &mf, f, N(f), &n), SCM_OK);
+    assert_int_equal(n, 0);
+    /* An absolute path needs no application; a relative one does. */
+    assert_int_equal(scm_p15_path_fids(NULL, &abs, f, N(f), &n), SCM_OK);
+    assert_int_equal(scm_p15_path_fids(NULL, &rel, f, N(f), &n), SCM_E_CARD_LAYOUT);
+    assert_int_equal(scm_p15_path_fids(&rel, &rel, f, N(f), &n), SCM_E_CARD_LAYOUT);
+    /* Odd, empty, too long, more FIDs than the caller has room for. */
+    struct p15_path odd = {.v = {0x3F, 0x00, 0x50}, .len = 3};
+    struct p15_path empty = {.len = 0};
+    struct p15_path deep = {.len = 16};
+    memset(deep.v, 0x11, 16);
+    assert_int_equal(scm_p15_path_fids(&app, &odd, f, N(f), &n), SCM_E_CARD_LAYOUT);
+    assert_int_equal(scm_p15_path_fids(&app, &empty, f, N(f), &n), SCM_E_CARD_LAYOUT);
+    assert_int_equal(scm_p15_path_fids(&app, &deep, f, N(f), &n), SCM_E_CARD_LAYOUT);
+    assert_int_equal(scm_p15_path_fids(&app, &abs, f, 1, &n), SCM_E_CARD_LAYOUT);
+}
+
 static void test_oids(void **state)
 {
     (void)state;
@@ -741,6 +774,7 @@ int main(void)
         cmocka_unit_test(test_every_prefix),
         cmocka_unit_test(test_reader),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_paths),
         cmocka_unit_test(test_oids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

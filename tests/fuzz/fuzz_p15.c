@@ -86,6 +86,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (o[i].direct && (o[i].direct < buf || o[i].direct + o[i].direct_len > buf + len))
                     abort();
                 reencode(&o[i]);
+                static const struct p15_path app = {.v = {0x3F, 0x00, 0x50, 0x15}, .len = 4};
+                uint16_t fids[P15_PATH_MAX / 2];
+                size_t nf;
+                if (o[i].has_path &&
+                    scm_p15_path_fids(&app, &o[i].path, fids, P15_PATH_MAX / 2, &nf) == SCM_OK &&
+                    nf > P15_PATH_MAX / 2)
+                    abort();
             }
             free(o);
         }
