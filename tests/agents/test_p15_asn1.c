@@ -410,6 +410,18 @@ static void test_pin_and_keys(void **state)
     assert_path(&o[0].path, "3F00501544AA");
     free(o);
 
+    /* A certificate in a part of a bigger EF (path 3400, index 16, length
+     * 256; relative to the application), an authority. */
+    len = unhex("302130060C047061727430060401450101FFA10F300D300B0402340002011080020100", b,
+                sizeof(b));
+    assert_int_equal(scm_p15_df_decode(P15_CDF, b, len, &o, &n, NULL), SCM_OK);
+    assert_true(o[0].authority);
+    assert_path(&o[0].path, "3400");
+    assert_true(o[0].path.has_range);
+    assert_int_equal(o[0].path.index, 16);
+    assert_int_equal(o[0].path.count, 256);
+    free(o);
+
     /* An EC public key (choice A0) given inline, with subclass attributes
      * to skip, native FALSE, 256 bits. */
     len = unhex("A045300B0C094543207075626C6963300A04014603020102010100A0053003800101"
