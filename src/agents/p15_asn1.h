@@ -1,8 +1,9 @@
 /* PKCS#15 (ISO/IEC 7816-15) structures in DER, for the PKCS#15 card agent:
- * a bounded DER reader, decoders of EF.DIR, the ODF, TokenInfo and the
- * directory files (CDF, PrKDF, PuKDF, DODF, AODF), and the encoders of the
- * two entries the agent adds (a certificate to a CDF, a data object to a
- * DODF) in the form OpenSC's pkcs15-init writes them.
+ * a bounded DER reader (p15_der.c), decoders of EF.DIR, the ODF, TokenInfo
+ * and the directory files (CDF, PrKDF, PuKDF, DODF, AODF) (p15_asn1.c),
+ * and the encoders of the entries the agent adds (a certificate to a CDF,
+ * a data object to a DODF, a new directory file to the ODF) in the form
+ * OpenSC's pkcs15-init writes them (p15_encode.c).
  *
  * Pure functions: no card I/O, no global state, so they can be fuzzed and
  * tested alone. Everything read from a card is hostile: every length is
@@ -63,6 +64,15 @@ static inline struct p15_der scm_p15_der(const uint8_t *p, size_t n)
 {
     struct p15_der r = {p, n};
     return r;
+}
+
+/* Is the tag (identifier octets as in p15_tlv) constructed? The first
+ * octet says. */
+static inline bool scm_p15_constructed(uint32_t tag)
+{
+    while (tag > 0xFF)
+        tag >>= 8;
+    return (tag & 0x20) != 0;
 }
 
 /* The TLV's value as a new reader (to walk a constructed value). */
