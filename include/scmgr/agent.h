@@ -36,6 +36,7 @@ struct scm_agent_info {
     char type[64];   /* e.g. "ISO 7816-4 file system (scmgr layout)" */
     bool blank;      /* recognised, but carries no object layout yet */
     int pin_tries;   /* the user PIN's tries left (credential 0), -1 if unknown */
+    int write_cred;  /* the credential changes of the card need (0: the PIN), -1 none */
 };
 
 /* An object to write: the bytes and what the agent needs to place them.
@@ -158,5 +159,7 @@ const struct scm_agent_ops *scm_agency_by_name(const char *name);
 
 /* The ISO 7816-4 agent with scmgr's object layout (doc/card-layout.md). */
 extern const struct scm_agent_ops scm_agent_iso7816;
+/* PIV cards (NIST SP 800-73-4): src/agents/piv.c. */
+extern const struct scm_agent_ops scm_agent_piv;
 
 #endif

@@ -237,6 +237,7 @@ static int iso_info(void *state, struct scm_agent_info *out, struct scm_detail *
                        : "ISO 7816-4 file system (scmgr layout 1)");
     out->blank = st->blank;
     out->pin_tries = st->tries;
+    out->write_cred = 0; /* the layout's access conditions: every change needs the PIN */
     return SCM_OK;
 }
 
@@ -349,7 +350,7 @@ static int iso_read(void *state, const struct scm_object *o, uint8_t **data, siz
     const struct iso_entry *e = &st->ix.e[i];
     if (e->flags & ISO_FLAG_NOT_EXPORTABLE) {
         rc =
-            scm_fail(d, SCM_E_NOT_EXPORTABLE, "'%s' is a key the card does not release.", e->label);
+            scm_fail(d, SCM_E_NOT_EXPORTABLE, "'%s' cannot be copied: the card never releases private keys.", e->label);
         goto out;
     }
     buf = scm_secure_alloc(e->size ? e->size : 1);

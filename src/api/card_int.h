@@ -37,6 +37,8 @@ int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_
 void card_real_close(struct scm_card *c);
 void card_real_info(const struct scm_card *c, struct scm_card_info *out);
 int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm_detail *d);
+int card_real_verify(struct scm_card *c, unsigned cred, const uint8_t *secret, size_t len,
+                     struct scm_detail *d);
 int card_real_list(struct scm_card *c);
 int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
                    struct scm_detail *d);

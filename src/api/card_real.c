@@ -132,6 +132,7 @@ void card_real_info(const struct scm_card *c, struct scm_card_info *out)
     out->pin_tries = c->ainfo.pin_tries;
     memcpy(out->creds, c->creds, sizeof(out->creds));
     out->n_creds = c->n_creds;
+    out->write_cred = c->ainfo.write_cred;
     count_areas(c, out->count);
     /* Reader names fit in SCM_RD_NAME_MAX, which the source record matches. */
     snprintf(out->source.reader, sizeof(out->source.reader), "%.*s",
@@ -192,6 +193,37 @@ int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm
         return rc;
     c->pin_ok = true;
     return SCM_OK;
+}
+
+/* Another credential (an admin PIN, a management key), with the PIN's
+ * rules where the card counts tries. */
+int card_real_verify(struct scm_card *c, unsigned cred, const uint8_t *secret, size_t len,
+                     struct scm_detail *d)
+{
+    int tries = -1, rc;
+    if (cred >= c->n_creds || !c->ops->verify)
+        return scm_fail(d, SCM_E_NOT_SUPPORTED, "The card in '%s' has no credential %u.", c->name,
+                        cred + 1);
+    struct scm_cred *cr = &c->creds[cred];
+    if (cr->tries_left == 0)
+        return scm_fail(d, SCM_E_PIN_BLOCKED, "The %s of the card in '%s' is blocked.", cr->label,
+                        c->name);
+    if (cr->tries_left == 1 && !c->allow_last_try)
+        return scm_fail(d, SCM_E_PIN_LAST_TRY,
+                        "Only one try of the %s is left on the card in '%s': confirm to use it "
+                        "(--force-last-try on the command line).",
+                        cr->label, c->name);
+    if ((rc = txn_begin(c, d)) < 0)
+        return rc;
+    rc = scm_rd_conn_why(c->conn, c->ops->verify(c->state, cred, secret, len, &tries, d), d);
+    txn_end(c);
+    if (tries >= 0)
+        cr->tries_left = tries;
+    cr->verified = rc == SCM_OK;
+    if (rc == SCM_E_BAD_PIN && tries >= 0)
+        return scm_fail(d, rc, "Wrong %s for the card in '%s': %d %s left.", cr->label, c->name,
+                        tries, tries == 1 ? "try" : "tries");
+    return rc;
 }
 
 static int refresh(struct scm_card *c, struct scm_detail *d)
@@ -263,7 +295,7 @@ int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
     if (!o)
         return SCM_E_NOT_FOUND;
     if (scm_obj_sealed(o))
-        return scm_fail(d, SCM_E_NOT_EXPORTABLE, "'%s' is a key the card does not release.",
+        return scm_fail(d, SCM_E_NOT_EXPORTABLE, "'%s' cannot be copied: the card never releases private keys.",
                         o->label);
     /* The API keeps the private area closed until the PIN was verified,
      * also on cards that do not enforce it themselves. */
@@ -278,13 +310,19 @@ int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
     return rc;
 }
 
-/* Every change of a card needs its PIN (doc/card-layout.md sets the
- * access conditions so); the API says so before any APDU. */
+/* Every change of a card needs the credential its agent names (the PIN
+ * on scmgr's layout, doc/card-layout.md; a PIV card's management key);
+ * the API says so before any APDU. */
 static int need_pin(const struct scm_card *c, struct scm_detail *d)
 {
-    if (c->pin_ok)
+    int w = c->ainfo.write_cred;
+    if (w < 0)
         return SCM_OK;
-    return scm_fail(d, SCM_E_CARD_LOCKED, "Changing the card in '%s' needs its PIN.", c->name);
+    if (w == 0 ? c->pin_ok : (size_t)w < c->n_creds && c->creds[w].verified)
+        return SCM_OK;
+    return scm_fail(d, SCM_E_CARD_LOCKED, "Changing the card in '%s' needs its %s.", c->name,
+                    w == 0 || (size_t)w >= c->n_creds ? "PIN"
+                                                      : scm_cred_kind_name(c->creds[w].kind));
 }
 
 int card_real_write(struct scm_card *c, const struct scm_obj_new *o, bool replace,

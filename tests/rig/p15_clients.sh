@@ -23,7 +23,11 @@ rig_require
 rig_require_tools opensc-tool pkcs15-init pkcs15-tool opensc-explorer pkcs11-tool openssl
 P11=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
 [ -e "$P11" ] || P11=$(dpkg -L opensc-pkcs11 2>/dev/null | grep '/opensc-pkcs11.so$' | head -n 1)
-rig_require_tools "$P11"
+if [ ! -e "$P11" ]; then # a module, not a command: rig_require_tools cannot say
+    [ "${CI:-}" = true ] && fail "OpenSC's PKCS#11 module (opensc-pkcs11) is missing"
+    echo "SKIP: OpenSC's PKCS#11 module (opensc-pkcs11) is missing" >&2
+    exit 77
+fi
 
 # hasf FILE TEXT: a fixed string (the clients' output is full of [ ] ( ) :).
 hasf() { grep -Fq -- "$2" "$1" || fail "$1 lacks '$2'"; }

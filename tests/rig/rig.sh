@@ -10,6 +10,7 @@
 #   rig_require          exit 77 (skip) when the rig cannot run here
 #   rig_up               pcscd up with 2 empty slots; cleanup is trapped
 #   rig_card_start I     a card in slot I (0 or 1), waits until PRESENT
+#   rig_card_start I cac [DB]  libcacard's CAC card (rig_cac_db makes DB)
 #   rig_card_kill I      the card gone, waits until EMPTY
 #   rig_card_fuse I N    the card exits on the N-th command APDU from now
 #   rig_card_p15 I [LABEL]  an iso7816 card in slot I with an empty PKCS#15
@@ -27,7 +28,8 @@
 #   rig.sh down | logs | env
 #   rig.sh card-start I | card-kill I | card-fuse I N | pcscd-kill [SIG] | pcscd-start
 #
-# Environment: SCMGR_RIGWAIT (the rigwait helper; meson sets it), RIG_DIR
+# Environment: SCMGR_RIGWAIT (the rigwait helper; meson sets it),
+# SCMGR_CACARD (the CAC card's glue, cacard-vpcd; meson sets it), RIG_DIR
 # (the rig's directory; by hand a fixed one per user), RIG_DEBUG=1 (pcscd
 # debug log), RIG_KEEP=1 (keep the directory on exit), RIG_FRIENDLYNAME
 # (vpcd's reader name before " 00 00", default "Virtual PCD"; any bytes
@@ -161,6 +163,19 @@ rig_require() {
     fi
 }
 
+# rig_require_tools CMD...: every CMD (a client a test drives) is on PATH,
+# else a skip, or a failure in CI, as for the rig's own packages.
+rig_require_tools() {
+    local missing="" t
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+    done
+    [ -z "$missing" ] && return 0
+    [ "${CI:-}" = true ] && rig_die "missing:$missing (./dev.sh test installs them)"
+    rig__say "SKIP: missing:$missing (./dev.sh test installs them)"
+    exit 77
+}
+
 # ---- pcscd ----------------------------------------------------------------
 
 # Two consecutive TCP ports nobody uses (vpcd binds PORT and PORT+1 on all
@@ -259,6 +274,14 @@ rig_card_start() {
     [ $# -ge 2 ] && shift 2 || shift 1
     case "$type" in
     iso7816) cmd=("$RIG_PY" "$RIG_HERE/vicc-card.py" -t iso7816 -P $((RIG_PORT + i))) ;;
+    cac)
+        # libcacard's soft card from an NSS database (default: one made
+        # once per rig by rig_cac_db), through the rig's glue.
+        local db=${1:-$RIG_DIR/cac.db} glue
+        glue=$(rig__cacard) || exit 1
+        [ -f "$db/cert9.db" ] || rig_cac_db "$db"
+        cmd=("$glue" -v -d "$db" -P $((RIG_PORT + i)) cert1 cert2 cert3)
+        ;;
     *)
         [ -f "$RIG_HERE/card-$type.py" ] || rig_die "no emulator for card type '$type'"
         cmd=("$RIG_PY" "$RIG_HERE/card-$type.py" -P $((RIG_PORT + i)) "$@")
@@ -277,6 +300,60 @@ rig_card_start() {
     RIG_CARD_PIDS[i]=$!
     rig__save
     rig_wait present "$name" "$RIG_TIMEOUT_MS" || rig_die "no card PRESENT in slot $i ($name)"
+}
+
+# ---- the CAC card (libcacard) ---------------------------------------------
+
+# The glue between vpcd and libcacard (tests/rig/cacard-vpcd.c), built only
+# when libcacard is there; by hand, the first build directory that has it.
+rig__cacard() {
+    local g=${SCMGR_CACARD:-}
+    if [ -z "$g" ]; then
+        for g in "$RIG_HERE"/../../build*/tests/rig/cacard-vpcd ""; do
+            [ -x "$g" ] && break
+        done
+    fi
+    if [ -z "$g" ] || [ ! -x "$g" ]; then
+        rig_die "cacard-vpcd not built (needs libcacard-dev) or SCMGR_CACARD unset"
+    fi
+    echo "$g"
+}
+
+# rig_cac_require: exit 77 (a failure in CI) when the CAC card cannot be
+# made here: no glue (libcacard missing at build time) or no certutil.
+rig_cac_require() {
+    local g=${SCMGR_CACARD:-}
+    if [ -z "$g" ] || [ ! -x "$g" ]; then
+        [ "${CI:-}" = true ] && rig_die "cacard-vpcd was not built: libcacard-dev missing (./dev.sh test installs it)"
+        rig__say "SKIP: cacard-vpcd was not built (libcacard-dev missing)"
+        exit 77
+    fi
+    rig_require_tools certutil
+}
+
+# The CAC card's PIN: libcacard hands a VERIFY's PIN to NSS as the
+# database password (8 digits: the CAC PIN is 4 to 8 bytes).
+RIG_CAC_PIN=12345678
+
+# rig_cac_db DIR: a new NSS database in DIR (password $RIG_CAC_PIN) with
+# three self-signed RSA-2048 certificates and their keys, nicknames cert1..3,
+# subjects "CN=cacard test cert N,O=scmgr rig", serials 1001..1003. The keys
+# are fresh each time; everything else is fixed.
+rig_cac_db() {
+    local dir=$1 i
+    [ -e "$dir" ] && rig_die "rig_cac_db: $dir exists"
+    mkdir -p "$dir"
+    printf '%s\n' "$RIG_CAC_PIN" >"$dir/.pw"
+    head -c 2048 /dev/urandom >"$dir/.noise"
+    certutil -N -d "sql:$dir" -f "$dir/.pw" >/dev/null ||
+        rig_die "certutil could not make an NSS database in $dir"
+    for i in 1 2 3; do
+        certutil -S -d "sql:$dir" -f "$dir/.pw" -z "$dir/.noise" -n "cert$i" \
+            -s "CN=cacard test cert $i,O=scmgr rig" -x -t "CT,C,C" -k rsa -g 2048 \
+            -m $((1000 + i)) -v 24 --keyUsage digitalSignature,keyEncipherment,nonRepudiation \
+            >/dev/null 2>&1 || rig_die "certutil could not make cert$i in $dir"
+    done
+    rm -f "$dir/.pw" "$dir/.noise"
 }
 
 # rig_card_fuse I N: the card in slot I is pulled out (its process exits)
@@ -318,19 +395,6 @@ rig_card_alive() {
 
 # vicc's iso7816 card; OpenSC knows no driver for it.
 RIG_P15_ATR=3b:95:13:81:01:80:73:ff:01:00:0b
-
-# rig_require_tools TOOL...: the independent clients a test drives. Missing
-# ones are a failure in CI (CI=true), a skip (77) elsewhere, as rig_require.
-rig_require_tools() {
-    local missing="" t
-    for t in "$@"; do
-        command -v "$t" >/dev/null 2>&1 || [ -e "$t" ] || missing="$missing $t"
-    done
-    [ -z "$missing" ] && return 0
-    [ "${CI:-}" = true ] && rig_die "missing:$missing (./dev.sh test installs them)"
-    rig__say "SKIP: missing:$missing (./dev.sh test installs them)"
-    exit 77
-}
 
 # rig_p15_conf: a private opensc.conf (never the system's) that binds the
 # card's ATR to OpenSC's isoApplet driver, the one driver that speaks plain
