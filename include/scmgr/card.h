@@ -80,6 +80,22 @@ int scm_card_delete(struct scm_card *c, uint32_t id, struct scm_detail *d);
  * through). */
 int scm_card_commit(struct scm_card *c, struct scm_detail *d);
 
+/* ---- Changes made by other programs ------------------------------------------
+ * Another program (another scmgr, a PKCS#11 tool) may change or reset a
+ * real card while a handle is open on it; the handle's listing then goes
+ * stale. scm_card_check asks the card and says what it found, as bits: */
+#define SCM_CARD_CHANGED 1u   /* the objects changed: list again (ids are renewed) */
+#define SCM_CARD_PIN_LOST 2u  /* the card no longer holds the verified PIN: unlock again */
+#define SCM_CARD_WAS_RESET 4u /* another program reset the card (so the PIN is lost) */
+/* A real card: its object index is read again on a fresh agent state, in
+ * one transaction (scmgr's layout: 4 APDUs, plus one empty VERIFY, which
+ * spends no try, when the PIN was verified on a card that reports it); the
+ * PIN stays verified as long as the card holds it. A VSC: *what is 0 (its
+ * changes show in the store: scm_store_list's generation). Blocks like
+ * every card call, within the reader deadline. On an error (SCM_E_CARD_REMOVED,
+ * ...) the handle and its listing are unchanged. */
+int scm_card_check(struct scm_card *c, unsigned *what, struct scm_detail *d);
+
 /* ---- Slots: every place a card can be opened from ----------------------------
  * What the UI's Readers pane shows: each PC/SC reader with the state of
  * its card, then each VSC of the store as a "Virtual Smart Card" reader.
@@ -204,6 +220,11 @@ struct scm_clip_item {
     size_t size;
     char source[160]; /* the card it came from (scm_card_info.name) */
     char src_path[SCM_SRC_PATH_MAX];
+    /* The source's scm_obj_info.verified when it was copied: false for a
+     * public object of a VSC opened without its password. A paste writes
+     * it as the destination's own (MAC'd, or on a card), where it looks
+     * verified: callers ask before pasting such items. */
+    bool verified;
 };
 int scm_clip_new(struct scm_clip **out);
 void scm_clip_free(struct scm_clip *clip);

@@ -141,8 +141,37 @@ int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm
     if (rc < 0)
         return rc;
     c->pin_ok = true;
+    c->resets = scm_rd_conn_resets(c->conn);
+    c->reset_seen = false;
+    /* Does the card say "verified" to an empty VERIFY now (ISO 7816-4's
+     * 9000)? Then scm_card_check can ask whether it still holds the PIN;
+     * a card that answers 63Cx anyway is trusted until a reset. */
+    int after = 0;
+    c->pin_reported = c->ops->pin_tries && c->ops->pin_tries(c->state, &after, NULL) == SCM_OK &&
+                      after < 0;
     return SCM_OK;
 }
+
+/* Another program's reset ended the card's PIN status, whatever this
+ * handle believed: close the private area again (the card would refuse it
+ * with 6982 anyway) and keep the fact for scm_card_check's report. */
+static void note_reset(struct scm_card *c)
+{
+    unsigned now = scm_rd_conn_resets(c->conn);
+    if (now == c->resets)
+        return;
+    c->resets = now;
+    if (c->pin_ok)
+        c->reset_seen = true;
+    c->pin_ok = false;
+}
+
+#define RESET_LOST                                                                               \
+    "Another program reset the card in '%s', which ended its PIN verification: give the PIN "    \
+    "again."
+#define PIN_GONE                                                                                 \
+    "The card in '%s' no longer holds the verified PIN (another program used it): give the PIN " \
+    "again."
 
 static int refresh(struct scm_card *c, struct scm_detail *d)
 {
@@ -215,7 +244,124 @@ int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
         return SCM_E_CARD_LOCKED;
     if (!c->ops->read)
         return SCM_E_NOT_SUPPORTED;
-    return scm_rd_conn_why(c->conn, c->ops->read(c->state, o, data, len, d), d);
+    bool was_ok = c->pin_ok;
+    int rc = scm_rd_conn_why(c->conn, c->ops->read(c->state, o, data, len, d), d);
+    note_reset(c);
+    if (rc == SCM_E_CARD_LOCKED && was_ok && !c->pin_ok)
+        return scm_fail(d, rc, RESET_LOST, c->name);
+    return rc;
+}
+
+/* Two listings of the same card: the same objects in the same files? A
+ * replace writes a new file (iso_write.c picks a free FID), so a content
+ * change shows as a path change too. */
+static bool same_objects(const struct scm_agent_obj *a, size_t na, const struct scm_agent_obj *b,
+                         size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i].label, b[i].label) != 0 || a[i].type != b[i].type ||
+            a[i].area != b[i].area || a[i].size != b[i].size ||
+            a[i].not_exportable != b[i].not_exportable || strcmp(a[i].path, b[i].path) != 0)
+            return false;
+    return true;
+}
+
+/* The agent caches the card's object index from attach on; another program
+ * that wrote to the card since made it stale. A fresh attach on the same
+ * connection reads it again (the agent operations as they are: no change
+ * counter to ask), and replaces the old state, whose cache would otherwise
+ * make the next write of ours overwrite the other program's index. */
+static int check_locked(struct scm_card *c, unsigned *what, struct scm_detail *d)
+{
+    struct scm_tx *tx = scm_rd_tx(c->conn);
+    struct scm_agent_obj *objs = NULL;
+    struct scm_agent_info ai;
+    void *fresh = NULL;
+    size_t n = 0;
+    int rc;
+
+    *what = 0;
+    note_reset(c);
+    if (!c->ops->attach || !c->ops->list)
+        return SCM_OK; /* nothing to read again with */
+    if ((rc = c->ops->attach(tx, &fresh, d)) < 0) {
+        fresh = NULL;
+        goto out;
+    }
+    if ((rc = c->ops->list(fresh, &objs, &n, d)) < 0)
+        goto out;
+    memset(&ai, 0, sizeof(ai));
+    if (c->ops->info && (rc = c->ops->info(fresh, &ai, d)) < 0)
+        goto out;
+    if (c->pin_ok && c->pin_reported && c->ops->pin_tries) {
+        int tries = -1;
+        if (c->ops->pin_tries(fresh, &tries, NULL) == SCM_OK && tries >= 0) {
+            c->pin_ok = false; /* e.g. another program's wrong PIN */
+            c->ainfo.pin_tries = tries;
+            *what |= SCM_CARD_PIN_LOST;
+        }
+    }
+    note_reset(c);
+    if (c->reset_seen) {
+        c->reset_seen = false;
+        *what |= SCM_CARD_PIN_LOST | SCM_CARD_WAS_RESET;
+    }
+    if (!same_objects(objs, n, c->aobjs, c->n_aobjs))
+        *what |= SCM_CARD_CHANGED;
+    if (*what & (SCM_CARD_CHANGED | SCM_CARD_PIN_LOST)) {
+        free(c->aobjs);
+        c->aobjs = objs;
+        c->n_aobjs = n;
+        objs = NULL;
+    }
+    ai.pin_tries = c->ainfo.pin_tries;
+    c->ainfo = ai;
+    if (c->ops->detach)
+        c->ops->detach(c->state);
+    c->state = fresh;
+    fresh = NULL;
+out:
+    if (fresh && c->ops->detach)
+        c->ops->detach(fresh);
+    free(objs);
+    return scm_rd_conn_why(c->conn, rc, d);
+}
+
+int card_real_check(struct scm_card *c, unsigned *what, struct scm_detail *d)
+{
+    struct scm_tx *tx = scm_rd_tx(c->conn);
+    int rc = scm_tx_begin(tx);
+    *what = 0;
+    if (rc < 0) {
+        note_reset(c);
+        return scm_rd_conn_why(c->conn, rc, d);
+    }
+    rc = check_locked(c, what, d);
+    scm_tx_end(tx);
+    return rc;
+}
+
+/* A change starts with a transaction that lasts until it is written, and
+ * with the card's index as it is now: no other program can change it
+ * between the look and the write. A PIN the card lost (a reset) is needed
+ * again. */
+static int begin_change(struct scm_card *c, struct scm_detail *d)
+{
+    struct scm_tx *tx = scm_rd_tx(c->conn);
+    unsigned what;
+    int rc = scm_tx_begin(tx);
+    if (rc < 0) {
+        note_reset(c);
+        return scm_rd_conn_why(c->conn, rc, d);
+    }
+    if ((rc = check_locked(c, &what, d)) == SCM_OK && !c->pin_ok)
+        rc = scm_fail(d, SCM_E_CARD_LOCKED, (what & SCM_CARD_WAS_RESET) ? RESET_LOST : PIN_GONE,
+                      c->name);
+    if (rc < 0)
+        scm_tx_end(tx);
+    return rc;
 }
 
 /* Every change of a card needs its PIN (doc/card-layout.md sets the
@@ -235,7 +381,10 @@ int card_real_write(struct scm_card *c, const struct scm_obj_new *o, bool replac
         return rc;
     if (!c->ops->write)
         return SCM_E_NOT_SUPPORTED;
+    if ((rc = begin_change(c, d)) < 0)
+        return rc;
     rc = scm_rd_conn_why(c->conn, c->ops->write(c->state, o, replace, d), d);
+    scm_tx_end(scm_rd_tx(c->conn));
     /* Counts in the card's info come from the agent's listing: renew it. */
     if (rc == SCM_OK)
         (void)refresh(c, NULL);
@@ -253,9 +402,13 @@ int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d)
         return rc;
     if (!c->ops->remove)
         return SCM_E_NOT_SUPPORTED;
-    /* The listing goes away with the change: keep the label. */
+    /* The listing goes away with the change (and with a change another
+     * program made, which begin_change finds): keep the label. */
     snprintf(label, sizeof(label), "%s", o->label);
+    if ((rc = begin_change(c, d)) < 0)
+        return rc;
     rc = scm_rd_conn_why(c->conn, c->ops->remove(c->state, label, d), d);
+    scm_tx_end(scm_rd_tx(c->conn));
     if (rc == SCM_OK)
         (void)refresh(c, NULL);
     return rc;

@@ -165,6 +165,7 @@ static int stage_one(struct scm_card *src, const struct scm_obj_info *o, struct 
     out->info.type = o->type;
     out->info.area = o->area;
     out->info.size = out->len;
+    out->info.verified = o->verified;
     snprintf(out->info.source, sizeof(out->info.source), "%s", ci.name);
     snprintf(out->info.src_path, sizeof(out->info.src_path), "%s", o->src_path ? o->src_path : "");
     if (o->src_attrs && o->src_attrs_len <= sizeof(out->attrs)) {
