@@ -247,8 +247,17 @@ int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
     bool was_ok = c->pin_ok;
     int rc = scm_rd_conn_why(c->conn, c->ops->read(c->state, o, data, len, d), d);
     note_reset(c);
-    if (rc == SCM_E_CARD_LOCKED && was_ok && !c->pin_ok)
+    if (rc == SCM_E_CARD_LOCKED && was_ok && !c->pin_ok) {
+        c->reset_seen = false; /* said here: scm_card_check need not say it again */
         return scm_fail(d, rc, RESET_LOST, c->name);
+    }
+    if (rc == SCM_E_CARD_LOCKED && was_ok) {
+        /* The card refuses what the PIN opened: it no longer holds it
+         * (another program's wrong PIN, on a card that does not report
+         * its PIN state to an empty VERIFY). */
+        c->pin_ok = false;
+        return scm_fail(d, rc, PIN_GONE, c->name);
+    }
     return rc;
 }
 
