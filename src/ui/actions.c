@@ -292,8 +292,8 @@ void ui_act_copy(struct ui *ui, bool all)
         if (unverified)
             snprintf(unv, sizeof(unv), "; %zu not verified (?: the password has not checked %s)",
                      unverified, ui_plural(unverified, "it", "them"));
-        ui_status(ui, unverified > 0, "Copied %zu %s (%s); the clipboard holds %zu%s%s%s.", rep.done,
-                  ui_plural(rep.done, "object", "objects"), how, now, unv,
+        ui_status(ui, unverified > 0, "Copied %zu %s (%s); the clipboard holds %zu%s%s%s.",
+                  rep.done, ui_plural(rep.done, "object", "objects"), how, now, unv,
                   rep.skipped ? "; keys the card keeps were skipped" : "",
                   all && locked ? "; unlock to copy private objects too" : "");
     }
@@ -673,7 +673,8 @@ void ui_act_help(struct ui *ui)
         ui_lines_add(&lines, &n, "%s", "Menus (F9, then the menu's first letter; or Alt+letter):");
         ui_menu_help(&lines, &n);
         ui_lines_add(&lines, &n, "%s", "");
-        ui_lines_add(&lines, &n, "%s", "Marks in the Card pane: * marked (Space); ? not verified:");
+        ui_lines_add(&lines, &n, "%s",
+                     "Marks in the Card and Clipboard panes: * marked (Space); ? not verified:");
         ui_lines_add(&lines, &n, "%s", "  a VSC's public object, until the password checks its MAC");
     }
     /* Wrapped to the viewer's width, continuations under the descriptions. */

@@ -134,7 +134,8 @@ static int setup(void **state)
         fprintf(stderr, "test_card_check runs under the rig (run-under-rig.sh)\n");
         return -1;
     }
-    snprintf(T.log, sizeof(T.log), "%s/card_check.log", getenv("RIG_DIR") ? getenv("RIG_DIR") : "/tmp");
+    const char *dir = getenv("RIG_DIR");
+    snprintf(T.log, sizeof(T.log), "%s/card_check.log", dir ? dir : "/tmp");
     if (scm_log_open(T.log, SCM_LOG_TRACE) != SCM_OK)
         return -1;
     for (int i = 0; i < 2; i++) {

@@ -104,7 +104,7 @@ ui_wait_for 'the file is truncated \(expected [0-9]+ bytes, found [0-9]+\)'
 ui_keys F1
 ui_wait_for '[┌+] Help [─-]'
 ui_keys End
-ui_wait_for 'Marks in the Card pane: \* marked \(Space\); \? not verified:'
+ui_wait_for 'Marks in the Card and Clipboard panes: \* marked \(Space\); \? not verified:'
 ui_keys Escape
 ui_wait_gone '[┌+] Help [─-]'
 
