@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -113,14 +114,24 @@ static unsigned apdus_since(long from)
     return n;
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static unsigned check(unsigned want_what)
 {
     struct scm_detail d = {{0}};
     unsigned what = 99;
     long at = log_size();
+    double t0 = now_ms();
     ok(scm_card_check(T.a, &what, &d), &d, "check");
+    double ms = now_ms() - t0;
     unsigned cost = apdus_since(at);
-    print_message("scm_card_check: what=%u, %u APDUs\n", what, cost);
+    /* A figure for doc/performance.md, not a test of speed. */
+    print_message("scm_card_check: what=%u, %u APDUs, %.1f ms\n", what, cost, ms);
     assert_int_equal(what, want_what);
     return cost;
 }
@@ -171,7 +182,10 @@ static void t_unchanged(void **state)
     struct scm_detail d = {{0}};
     ok(scm_card_open(&T.cc[0], T.reader, &T.a, &d), &d, "open");
     ok(scm_card_unlock(T.a, PIN, strlen(PIN), &d), &d, "unlock");
+    long at = log_size();
     put(T.a, "mine", SCM_AREA_PRIVATE, "my secret note");
+    print_message("a write of 14 bytes: %u APDUs (the check before it included)\n",
+                  apdus_since(at));
     unsigned cost = check(0);
     /* SELECT, then card info and both index slots: 4 APDUs on a card that
      * reads them by SFI, 10 on the rig's card (SFI refused, SELECT and
