@@ -16,8 +16,9 @@ cd "$top"
 build_pkgs=(gcc libc6-dev meson ninja-build pkg-config libncurses-dev libpcsclite-dev
             libgnutls28-dev libiniparser-dev)
 # The PC/SC rig (tests/rig): a private pcscd with the vpcd driver, the vicc
-# card emulator (with pycryptodome), ss to find free ports, unshare.
-rig_pkgs=(pcscd vsmartcard-vpcd vsmartcard-vpicc python3 python3-pycryptodome iproute2
+# card emulator (with pycryptodome), the project's own card emulators
+# (card-*.py: python3-cryptography), ss to find free ports, unshare.
+rig_pkgs=(pcscd vsmartcard-vpcd vsmartcard-vpicc python3 python3-pycryptodome python3-cryptography iproute2
           util-linux)
 # The UI's end-to-end tests drive scmgr in tmux. The independent clients
 # that check the rig's emulated cards (issue 8): OpenSC, yubico-piv-tool and

@@ -41,7 +41,11 @@ struct scm_card_info {
     bool locked;      /* private area not yet unlocked */
     bool disabled;
     bool dirty;
-    int pin_tries;    /* real card: tries left, -1 if unknown */
+    int pin_tries;    /* real card: the user PIN's tries left, -1 if unknown */
+    struct scm_cred creds[SCM_CRED_MAX]; /* real card: its credentials, as last asked */
+    size_t n_creds;
+    int write_cred;   /* real card: the credential its changes need (an index into creds;
+                         0 the PIN), -1 if none; a VSC: -1 (the password unlocks all) */
     uint64_t generation;
     size_t count[SCM_AREA_COUNT];
     struct scm_vsc_source source; /* VSC: its source card; real card: itself */
@@ -60,6 +64,12 @@ void scm_card_get_info(const struct scm_card *c, struct scm_card_info *out);
  * it, unless scm_card_allow_last_try(c, true) was called. */
 int scm_card_unlock(struct scm_card *c, const char *secret, size_t len, struct scm_detail *d);
 void scm_card_allow_last_try(struct scm_card *c, bool allow);
+/* Verify credential cred of a real card (an index into scm_card_info.creds;
+ * 0 is the user PIN, as scm_card_unlock): an admin PIN, or a management
+ * key given as its bytes. The same rules as the PIN: a blocked one is not
+ * tried, the last try only when allowed. A VSC has credential 0 only. */
+int scm_card_verify(struct scm_card *c, unsigned cred, const uint8_t *secret, size_t len,
+                    struct scm_detail *d);
 /* Does the card need unlocking before the private/secret areas or writes? */
 bool scm_card_needs_unlock(const struct scm_card *c);
 

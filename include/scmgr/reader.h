@@ -60,13 +60,18 @@ struct scm_apdu {
     size_t lc;
     size_t le;
     bool sensitive; /* data is a PIN: masked in the trace */
+    /* data longer than one short APDU may go as a command chain (CLA bit
+     * 10, ISO 7816-4 5.3.3) when the card does not take extended length */
+    bool chain;
 };
 
 /* Send a and collect the whole response: the data into resp (room cap,
  * length in *rlen) and the final status word into *sw. Returns SCM_OK
  * whenever the card answered (whatever the SW), a negative error when the
  * exchange itself failed. Uses extended length when tx->extended and the
- * command needs it; SCM_E_LIMIT if it cannot be sent at all. */
+ * command needs it, else a command chain when a->chain allows one (each
+ * link but the last must answer 9000: another SW ends the chain and is
+ * returned); SCM_E_LIMIT if it cannot be sent at all. */
 int scm_tx_apdu(struct scm_tx *tx, const struct scm_apdu *a, uint8_t *resp, size_t cap,
                 size_t *rlen, uint16_t *sw);
 int scm_tx_begin(struct scm_tx *tx);

@@ -20,40 +20,15 @@
 #include <time.h>
 
 #include "scmgr/config.h"
+#include "scmgr/object.h"
 #include "scmgr/util.h"
 
-/* ---- Limits (doc/vsc-format.md, "Limits") -------------------------------- */
+/* ---- Limits (doc/vsc-format.md, "Limits"); object limits in object.h ------ */
 #define SCM_VSC_UID_MAX 32           /* bytes, [0-9A-Za-z._-], not starting with '.' */
 #define SCM_VSC_LABEL_MAX 64         /* bytes of UTF-8, VSC label */
-#define SCM_OBJ_LABEL_MAX 128        /* bytes of UTF-8, object label */
 #define SCM_OBJ_MAX 4096             /* objects per VSC, all areas */
-#define SCM_OBJ_SIZE_MAX (1u << 20)  /* bytes per object */
 #define SCM_VSC_FILE_MAX (64u << 20) /* bytes per VSC file */
-#define SCM_SRC_PATH_MAX 64          /* bytes, object path on the real card */
-#define SCM_SRC_ATTR_MAX 64          /* bytes, object file attributes */
 #define SCM_ATR_MAX 33
-
-enum scm_area { SCM_AREA_PUBLIC = 0, SCM_AREA_PRIVATE = 1, SCM_AREA_SECRET = 2 };
-#define SCM_AREA_COUNT 3
-
-enum scm_obj_type {
-    SCM_OBJ_CERT = 1,
-    SCM_OBJ_PRIVKEY = 2,
-    SCM_OBJ_PUBKEY = 3,
-    SCM_OBJ_SECRETKEY = 4,
-    SCM_OBJ_DATA = 5,
-    SCM_OBJ_BUSINESS_CARD = 6,
-    SCM_OBJ_URL = 7,
-    SCM_OBJ_LOGIN = 8,
-    SCM_OBJ_NOTE = 9,
-};
-
-/* Names used on the command line and in --json ("public", "certificate", ...).
- * The parsers return a negative error for an unknown name. */
-const char *scm_area_name(enum scm_area a);
-int scm_area_parse(const char *name);
-const char *scm_obj_type_name(enum scm_obj_type t);
-int scm_obj_type_parse(const char *name);
 
 /* The real card a VSC was copied from; every member may be empty. */
 struct scm_vsc_source {
@@ -103,18 +78,6 @@ struct scm_obj_info {
                       objects always (they decrypt only when authentic); a
                       real card's objects always (read from the card itself,
                       there is no file anyone could have edited) */
-};
-
-/* A new object. data/len are copied. */
-struct scm_obj_new {
-    const char *label;
-    enum scm_obj_type type;
-    enum scm_area area;
-    const uint8_t *data;
-    size_t len;
-    const char *src_path;     /* may be NULL */
-    const uint8_t *src_attrs; /* may be NULL */
-    size_t src_attrs_len;
 };
 
 struct scm_store;

@@ -8,6 +8,7 @@
 
 const struct scm_agent_ops *const scm_agents[] = {
     &scm_agent_iso7816,
+    &scm_agent_piv,
     NULL,
 };
 

@@ -16,24 +16,6 @@ void scm_iso_obj_path(uint8_t area, uint16_t fid, char *out, size_t cap)
     snprintf(out, cap, "3F00/%04X/%04X/%04X", ISO_FID_APP, scm_iso_area_df(area), fid);
 }
 
-int scm_iso_step_err(int rc, uint16_t sw, const char *cmd, char *why, size_t cap)
-{
-    if (rc < 0) {
-        /* "The card was removed." → "the card was removed" inside a sentence. */
-        char s[160];
-        snprintf(s, sizeof(s), "%s", scm_strerror(rc));
-        size_t n = strlen(s);
-        if (n && s[n - 1] == '.')
-            s[n - 1] = 0;
-        if (s[0] && isupper((unsigned char)s[0]) && !isupper((unsigned char)s[1]))
-            s[0] = (char)tolower((unsigned char)s[0]);
-        snprintf(why, cap, "%s: %s", cmd, s);
-        return rc;
-    }
-    snprintf(why, cap, "%s answered %04X", cmd, sw);
-    return scm_iso_sw_err(sw) < 0 ? scm_iso_sw_err(sw) : SCM_E_CARD_REFUSED;
-}
-
 int scm_iso_pin_ok(const char *pin, size_t len, struct scm_detail *d)
 {
     if (!pin || len < ISO_PIN_MIN || len > ISO_PIN_MAX || memchr(pin, 0, len))
@@ -156,7 +138,7 @@ out:
 static int open_app(struct iso_state *st, struct scm_detail *d)
 {
     uint16_t sw;
-    int rc = scm_iso_select_aid(st->tx, &sw);
+    int rc = scm_iso_select_scm(st->tx, &sw);
     if (rc < 0)
         return scm_fail_because(d, rc, "Selecting the scmgr application failed");
     if (sw == 0x9000)
@@ -203,7 +185,7 @@ static int iso_probe(struct scm_tx *tx)
     int rc = scm_tx_begin(tx);
     if (rc < 0)
         return rc;
-    rc = scm_iso_select_aid(tx, &sw);
+    rc = scm_iso_select_scm(tx, &sw);
     scm_tx_end(tx);
     if (rc < 0)
         return rc;
@@ -255,25 +237,37 @@ static int iso_info(void *state, struct scm_agent_info *out, struct scm_detail *
                        : "ISO 7816-4 file system (scmgr layout 1)");
     out->blank = st->blank;
     out->pin_tries = st->tries;
+    out->write_cred = 0; /* the layout's access conditions: every change needs the PIN */
     return SCM_OK;
 }
 
-static void fill_obj(const struct iso_entry *e, struct scm_agent_obj *o)
+/* The layout's areas are its structure: public objects for anyone,
+ * private ones behind the PIN (credential 0), secret-area keys never
+ * released. Every change needs the PIN. */
+static void fill_obj(const struct iso_entry *e, struct scm_object *o)
 {
+    static const char *const groups[SCM_AREA_COUNT] = {"Public area (DF 5C01)",
+                                                       "Private area (DF 5C02)", "Secret key area"};
     memset(o, 0, sizeof(*o));
     snprintf(o->label, sizeof(o->label), "%s", e->label);
     o->type = (enum scm_obj_type)e->type;
-    o->area = (enum scm_area)e->area;
+    o->cls = scm_obj_type_class(o->type);
     o->size = e->size;
-    o->not_exportable = (e->flags & ISO_FLAG_NOT_EXPORTABLE) != 0;
-    scm_iso_obj_path(e->area, e->fid, o->path, sizeof(o->path));
+    o->present = true;
+    o->read_cred = e->area == SCM_AREA_PUBLIC    ? SCM_CRED_NONE
+                   : e->area == SCM_AREA_PRIVATE ? 0
+                                                 : SCM_CRED_NEVER;
+    o->write_cred = 0;
+    o->key.extractable = (e->flags & ISO_FLAG_NOT_EXPORTABLE) == 0;
+    snprintf(o->group, sizeof(o->group), "%s", groups[e->area % SCM_AREA_COUNT]);
+    scm_iso_obj_path(e->area, e->fid, o->ref.s, sizeof(o->ref.s));
     /* The FCP the file was created with (the layout fixes it), rather than
      * one SELECT with P2=04 per object just to list them. */
     o->attrs_len =
         scm_iso_fcp(ISO_FCP_OBJ, e->fid, 0, e->size, e->area, o->attrs, sizeof(o->attrs));
 }
 
-static int iso_list(void *state, struct scm_agent_obj **objs, size_t *n, struct scm_detail *d)
+static int iso_list(void *state, struct scm_object **objs, size_t *n, struct scm_detail *d)
 {
     struct iso_state *st = state;
     *objs = NULL;
@@ -290,7 +284,7 @@ static int iso_list(void *state, struct scm_agent_obj **objs, size_t *n, struct 
     }
     if (rc < 0)
         return rc;
-    struct scm_agent_obj *out = calloc(st->ix.n ? st->ix.n : 1, sizeof(*out));
+    struct scm_object *out = calloc(st->ix.n ? st->ix.n : 1, sizeof(*out));
     if (!out)
         return scm_fail(d, SCM_E_NOMEM, "Out of memory.");
     size_t k = 0;
@@ -335,7 +329,7 @@ static int read_entry(struct iso_state *st, const struct iso_entry *e, uint8_t *
     return SCM_OK;
 }
 
-static int iso_read(void *state, const struct scm_agent_obj *o, uint8_t **data, size_t *len,
+static int iso_read(void *state, const struct scm_object *o, uint8_t **data, size_t *len,
                     struct scm_detail *d)
 {
     struct iso_state *st = state;
@@ -356,7 +350,7 @@ static int iso_read(void *state, const struct scm_agent_obj *o, uint8_t **data, 
     const struct iso_entry *e = &st->ix.e[i];
     if (e->flags & ISO_FLAG_NOT_EXPORTABLE) {
         rc =
-            scm_fail(d, SCM_E_NOT_EXPORTABLE, "'%s' is a key the card does not release.", e->label);
+            scm_fail(d, SCM_E_NOT_EXPORTABLE, "'%s' cannot be copied: the card never releases private keys.", e->label);
         goto out;
     }
     buf = scm_secure_alloc(e->size ? e->size : 1);
@@ -402,7 +396,7 @@ static int pin_result(struct iso_state *st, uint16_t sw, int *tries_left, const 
         t = 0;
         rc = scm_fail(d, SCM_E_PIN_BLOCKED, "The card's PIN is blocked.");
     } else {
-        rc = scm_fail(d, scm_iso_sw_err(sw), "The card answered %04X to %s.", sw, what);
+        rc = scm_fail(d, scm_iso_sw_err(sw, NULL), "The card answered %04X to %s.", sw, what);
     }
     st->tries = t;
     if (tries_left)
@@ -410,17 +404,26 @@ static int pin_result(struct iso_state *st, uint16_t sw, int *tries_left, const 
     return rc;
 }
 
-static int iso_verify_pin(void *state, const char *pin, size_t len, int *tries_left,
-                          struct scm_detail *d)
+static int no_cred(unsigned cred, struct scm_detail *d)
+{
+    return scm_fail(d, SCM_E_NOT_SUPPORTED, "The scmgr layout has one credential, not %u.",
+                    cred + 1);
+}
+
+static int iso_verify(void *state, unsigned cred, const uint8_t *secret, size_t len,
+                      int *tries_left, struct scm_detail *d)
 {
     struct iso_state *st = state;
+    const char *pin = (const char *)secret;
     uint16_t sw;
     if (tries_left)
         *tries_left = -1;
+    if (cred != 0)
+        return no_cred(cred, d);
     int rc = scm_iso_pin_ok(pin, len, d);
     if (rc < 0)
         return rc;
-    rc = scm_iso_verify(st->tx, pin, len, &sw);
+    rc = scm_iso_verify(st->tx, ISO_PIN_REF, (const uint8_t *)pin, len, &sw);
     if (rc < 0)
         return scm_fail_because(d, rc, "Sending the PIN to the card failed");
     return pin_result(st, sw, tries_left, "VERIFY", d);
@@ -431,7 +434,7 @@ static int iso_pin_tries(void *state, int *tries_left, struct scm_detail *d)
     struct iso_state *st = state;
     uint16_t sw;
     *tries_left = -1;
-    int rc = scm_iso_verify(st->tx, NULL, 0, &sw);
+    int rc = scm_iso_verify(st->tx, ISO_PIN_REF, NULL, 0, &sw);
     if (rc < 0)
         return scm_fail_because(d, rc, "Asking the card for the PIN tries failed");
     if (sw == 0x9000) {
@@ -447,20 +450,61 @@ static int iso_pin_tries(void *state, int *tries_left, struct scm_detail *d)
                     sw);
 }
 
-static int iso_change_pin(void *state, const char *oldpin, size_t oldlen, const char *newpin,
-                          size_t newlen, struct scm_detail *d)
+static int iso_change(void *state, unsigned cred, const uint8_t *old, size_t oldlen,
+                      const uint8_t *new_secret, size_t newlen, struct scm_detail *d)
 {
     struct iso_state *st = state;
+    const char *oldpin = (const char *)old, *newpin = (const char *)new_secret;
     uint16_t sw;
+    if (cred != 0)
+        return no_cred(cred, d);
     int rc = scm_iso_pin_ok(oldpin, oldlen, d);
     if (rc == SCM_OK)
         rc = scm_iso_pin_ok(newpin, newlen, d);
     if (rc < 0)
         return rc;
-    rc = scm_iso_change(st->tx, oldpin, oldlen, newpin, newlen, &sw);
+    rc = scm_iso_change(st->tx, ISO_PIN_REF, (const uint8_t *)oldpin, oldlen,
+                        (const uint8_t *)newpin, newlen, &sw);
     if (rc < 0)
         return scm_fail(d, rc, "Changing the PIN failed; it may or may not have changed.");
     return pin_result(st, sw, NULL, "CHANGE REFERENCE DATA", d);
+}
+
+/* The layout's one credential: the PIN (reference 81), its tries asked
+ * with the empty VERIFY, which spends none. */
+static int iso_creds(void *state, struct scm_cred *out, size_t cap, size_t *n,
+                     struct scm_detail *d)
+{
+    struct iso_state *st = state;
+    int tries = -1;
+    *n = 0;
+    if (cap == 0)
+        return SCM_OK;
+    int rc = iso_pin_tries(st, &tries, d);
+    if (rc < 0 && rc != SCM_E_NOT_SUPPORTED)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    out->kind = SCM_CRED_PIN;
+    snprintf(out->label, sizeof(out->label), "PIN");
+    out->tries_left = tries;
+    out->tries_max = -1;
+    out->min_len = ISO_PIN_MIN;
+    out->max_len = ISO_PIN_MAX;
+    out->verified = st->verified;
+    out->unblock_by = -1;
+    *n = 1;
+    return SCM_OK;
+}
+
+static int iso_write(void *state, const struct scm_agent_put *p, bool replace,
+                     struct scm_detail *d)
+{
+    return scm_iso_write(state, p->obj, replace, d);
+}
+
+static int iso_remove(void *state, const struct scm_object *o, struct scm_detail *d)
+{
+    return scm_iso_remove(state, o->label, d);
 }
 
 const struct scm_agent_ops scm_agent_iso7816 = {
@@ -473,10 +517,10 @@ const struct scm_agent_ops scm_agent_iso7816 = {
     .info = iso_info,
     .list = iso_list,
     .read = iso_read,
-    .verify_pin = iso_verify_pin,
-    .pin_tries = iso_pin_tries,
-    .change_pin = iso_change_pin,
-    .write = scm_iso_write,
-    .remove = scm_iso_remove,
+    .creds = iso_creds,
+    .verify = iso_verify,
+    .change = iso_change,
+    .write = iso_write,
+    .remove = iso_remove,
     .init_card = scm_iso_init_card,
 };

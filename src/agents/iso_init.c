@@ -87,7 +87,7 @@ static int check_existing(struct scm_tx *tx, struct scm_detail *d)
 {
     struct iso_state st = {.tx = tx, .tries = -1};
     uint16_t sw;
-    int rc = scm_iso_select_aid(tx, &sw);
+    int rc = scm_iso_select_scm(tx, &sw);
     if (rc < 0)
         return scm_fail_because(d, rc, "Nothing was written to the card, selecting it failed");
     if (sw != 0x9000)
@@ -190,7 +190,7 @@ int scm_iso_init_card(struct scm_tx *tx, const struct scm_agent_init *p, struct 
         goto out;
     /* Our own access conditions ask for the PIN to create files. */
     r.step = "VERIFY";
-    rc = scm_iso_verify(tx, cur, curlen, &sw);
+    rc = scm_iso_verify(tx, ISO_PIN_REF, (const uint8_t *)cur, curlen, &sw);
     if (rc < 0 || sw != 0x9000) {
         rc = scm_iso_step_err(rc, sw, "VERIFY", r.why, sizeof(r.why));
         rc = scm_fail(d, rc,
@@ -202,7 +202,8 @@ int scm_iso_init_card(struct scm_tx *tx, const struct scm_agent_init *p, struct 
     if ((rc = layout(&r, &ci, d)) < 0)
         goto out;
     if (p->current_pin && (curlen != p->pin_len || memcmp(cur, p->pin, curlen) != 0)) {
-        rc = scm_iso_change(tx, cur, curlen, p->pin, p->pin_len, &sw);
+        rc = scm_iso_change(tx, ISO_PIN_REF, (const uint8_t *)cur, curlen,
+                            (const uint8_t *)p->pin, p->pin_len, &sw);
         if (rc < 0 || sw != 0x9000) {
             bool lost = rc < 0;
             rc = scm_iso_step_err(rc, sw, "CHANGE REFERENCE DATA", r.why, sizeof(r.why));

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iso.h"
 #include "scmgr/agent.h"
 
 /* ---- Layout version 1 ---------------------------------------------------- */
@@ -88,39 +89,14 @@ struct iso_cardinfo {
 int scm_iso_info_decode(const uint8_t *buf, size_t len, struct iso_cardinfo *out);
 int scm_iso_info_encode(const struct iso_cardinfo *ci, uint8_t *buf, size_t cap, size_t *len);
 
-/* ---- Standard commands (iso_cmd.c) ---------------------------------------
- * Each returns SCM_OK when the card answered (the SW in *sw), or the
- * transport's error. Decisions on the SW are the caller's. */
-int scm_iso_select_aid(struct scm_tx *tx, uint16_t *sw);
-int scm_iso_select_mf(struct scm_tx *tx, uint16_t *sw);
-/* SELECT P1=08 (path from the MF, the MF itself left out). */
-int scm_iso_select_path(struct scm_tx *tx, const uint16_t *fids, size_t n, uint16_t *sw);
-/* One READ BINARY by SFI at offset 0 (the EF of the current DF). */
-int scm_iso_read_sfi(struct scm_tx *tx, uint8_t sfi, uint8_t *buf, size_t want, size_t *got,
-                     uint16_t *sw);
-/* READ BINARY of the current EF from off until want bytes or a non-9000
- * SW (6282 with data counts as progress). */
-int scm_iso_read_all(struct scm_tx *tx, size_t off, uint8_t *buf, size_t want, size_t *got,
-                     uint16_t *sw);
-/* UPDATE BINARY of the current EF from offset 0 in chunks; *done: bytes
- * confirmed with 9000 (for the caller's "what was written" sentence). */
-int scm_iso_update_all(struct scm_tx *tx, const uint8_t *data, size_t len, bool sensitive,
-                       size_t *done, uint16_t *sw);
-int scm_iso_create(struct scm_tx *tx, const uint8_t *fcp, size_t len, uint16_t *sw);
-/* DELETE FILE P1=00 of a child of the current DF. */
-int scm_iso_delete(struct scm_tx *tx, uint16_t fid, uint16_t *sw);
-/* VERIFY; pin NULL: the empty form that asks for the tries left. */
-int scm_iso_verify(struct scm_tx *tx, const char *pin, size_t len, uint16_t *sw);
-int scm_iso_change(struct scm_tx *tx, const char *oldpin, size_t oldlen, const char *newpin,
-                   size_t newlen, uint16_t *sw);
+/* ---- The layout's commands (iso_cmd.c; the rest is iso.h) ----------------- */
+int scm_iso_select_scm(struct scm_tx *tx, uint16_t *sw);
 
 /* FCP templates of layout version 1 (doc/card-layout.md). */
 enum iso_fcp_kind { ISO_FCP_APP, ISO_FCP_AREA_DF, ISO_FCP_META_EF, ISO_FCP_OBJ };
 size_t scm_iso_fcp(enum iso_fcp_kind kind, uint16_t fid, uint8_t sfi, size_t size, uint8_t area,
                    uint8_t *out, size_t cap);
 
-/* A status word as an error for the agent's messages. */
-int scm_iso_sw_err(uint16_t sw);
 
 /* ---- The agent's state (iso7816.c, iso_write.c, iso_init.c) -------------- */
 struct iso_state {
@@ -143,9 +119,6 @@ int scm_iso_load(struct iso_state *st, struct scm_detail *d);
 int scm_iso_fresh(struct iso_state *st, struct scm_detail *d);
 /* "3F00/5C00/5C01/6003" */
 void scm_iso_obj_path(uint8_t area, uint16_t fid, char *out, size_t cap);
-/* A failed step as a phrase for a detail sentence ("CREATE FILE answered
- * 6A84", "UPDATE BINARY: the card was removed"), and its error code. */
-int scm_iso_step_err(int rc, uint16_t sw, const char *cmd, char *why, size_t cap);
 /* Validate a PIN's format (4..16 bytes, no NUL). */
 int scm_iso_pin_ok(const char *pin, size_t len, struct scm_detail *d);
 

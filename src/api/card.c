@@ -77,6 +77,7 @@ void scm_card_get_info(const struct scm_card *c, struct scm_card_info *out)
     memset(out, 0, sizeof(*out));
     out->kind = c->kind;
     out->pin_tries = -1;
+    out->write_cred = -1;
     snprintf(out->name, sizeof(out->name), "%s", c->name);
     if (c->kind == SCM_CARD_REAL) {
         card_real_info(c, out);
@@ -99,6 +100,19 @@ int scm_card_unlock(struct scm_card *c, const char *secret, size_t len, struct s
 {
     int rc = c->kind == SCM_CARD_REAL ? card_real_unlock(c, secret, len, d)
                                       : scm_vsc_unlock(c->vsc, secret, len, d);
+    if (rc == SCM_OK)
+        card_drop_listing(c);
+    return rc;
+}
+
+int scm_card_verify(struct scm_card *c, unsigned cred, const uint8_t *secret, size_t len,
+                    struct scm_detail *d)
+{
+    if (cred == 0)
+        return scm_card_unlock(c, (const char *)secret, len, d);
+    if (c->kind != SCM_CARD_REAL)
+        return scm_fail(d, SCM_E_NOT_SUPPORTED, "A VSC has one credential, its password.");
+    int rc = card_real_verify(c, cred, secret, len, d);
     if (rc == SCM_OK)
         card_drop_listing(c);
     return rc;

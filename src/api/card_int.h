@@ -21,8 +21,10 @@ struct scm_card {
     const struct scm_agent_ops *ops;
     void *state;
     struct scm_agent_info ainfo;
-    struct scm_agent_obj *aobjs; /* the agent's listing, refreshed after changes */
+    struct scm_object *aobjs; /* the agent's listing, refreshed after changes */
     size_t n_aobjs;
+    struct scm_cred creds[SCM_CRED_MAX]; /* the agent's credentials, as last asked */
+    size_t n_creds;
     bool pin_ok;
     bool allow_last_try;
     /* The card answers an empty VERIFY with 9000 while the PIN is verified
@@ -40,6 +42,8 @@ int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_
 void card_real_close(struct scm_card *c);
 void card_real_info(const struct scm_card *c, struct scm_card_info *out);
 int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm_detail *d);
+int card_real_verify(struct scm_card *c, unsigned cred, const uint8_t *secret, size_t len,
+                     struct scm_detail *d);
 int card_real_list(struct scm_card *c);
 int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
                    struct scm_detail *d);

@@ -8,6 +8,40 @@
 #include "card_int.h"
 
 static int refresh(struct scm_card *c, struct scm_detail *d);
+static int need_pin(const struct scm_card *c, struct scm_detail *d);
+
+/* Every agent operation runs inside one PC/SC transaction, so another
+ * program's APDUs cannot fall between the steps of one of ours (agents
+ * that need a longer bracket nest their own). */
+static int txn_begin(struct scm_card *c, struct scm_detail *d)
+{
+    int rc = scm_tx_begin(scm_rd_tx(c->conn));
+    if (rc < 0) {
+        char what[SCM_DETAIL_MAX];
+        snprintf(what, sizeof(what), "The card in '%s' could not be reserved", c->name);
+        return scm_rd_conn_why(c->conn, scm_fail_because(d, rc, what), d);
+    }
+    return SCM_OK;
+}
+
+static void txn_end(struct scm_card *c)
+{
+    (void)scm_tx_end(scm_rd_tx(c->conn));
+}
+
+/* The credentials with their tries, asked without spending one; the
+ * user PIN (credential 0) is what the PIN dialog shows. */
+static void ask_creds(struct scm_card *c)
+{
+    c->n_creds = 0;
+    c->ainfo.pin_tries = -1;
+    if (!c->ops->creds || c->ops->creds(c->state, c->creds, SCM_CRED_MAX, &c->n_creds, NULL) < 0) {
+        c->n_creds = 0;
+        return;
+    }
+    if (c->n_creds > 0 && c->creds[0].kind == SCM_CRED_PIN)
+        c->ainfo.pin_tries = c->creds[0].tries_left;
+}
 
 static int open_real(const struct scm_card_ctx *ctx, const char *spec, struct scm_card *c,
                      struct scm_detail *d)
@@ -49,9 +83,12 @@ static int open_real(const struct scm_card_ctx *ctx, const char *spec, struct sc
                         c->name);
     /* What a PIN dialog shows before the first try: the tries left (one
      * empty VERIFY, which spends none), and how many objects are locked. */
-    if (c->ops->pin_tries && c->ops->pin_tries(c->state, &c->ainfo.pin_tries, NULL) < 0)
-        c->ainfo.pin_tries = -1;
-    return refresh(c, d);
+    if ((rc = txn_begin(c, d)) < 0)
+        return rc;
+    ask_creds(c);
+    rc = refresh(c, d);
+    txn_end(c);
+    return rc;
 }
 
 /* A card that missed its deadline (or whose call was cancelled) says so
@@ -78,7 +115,8 @@ void card_real_close(struct scm_card *c)
 static void count_areas(const struct scm_card *c, size_t count[SCM_AREA_COUNT])
 {
     for (size_t i = 0; i < c->n_aobjs; i++)
-        count[c->aobjs[i].area]++;
+        if (c->aobjs[i].present)
+            count[scm_obj_area(&c->aobjs[i])]++;
 }
 
 void card_real_info(const struct scm_card *c, struct scm_card_info *out)
@@ -93,6 +131,9 @@ void card_real_info(const struct scm_card *c, struct scm_card_info *out)
         snprintf(out->agent, sizeof(out->agent), "%s", c->ops->name);
     out->locked = !c->pin_ok;
     out->pin_tries = c->ainfo.pin_tries;
+    memcpy(out->creds, c->creds, sizeof(out->creds));
+    out->n_creds = c->n_creds;
+    out->write_cred = c->ainfo.write_cred;
     count_areas(c, out->count);
     /* Reader names fit in SCM_RD_NAME_MAX, which the source record matches. */
     snprintf(out->source.reader, sizeof(out->source.reader), "%.*s",
@@ -117,21 +158,32 @@ int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm
 {
     int tries = -1, rc;
 
-    if (!c->ops->verify_pin)
+    if (!c->ops->verify || c->n_creds == 0 || c->creds[0].kind != SCM_CRED_PIN)
         return scm_fail(d, SCM_E_NOT_SUPPORTED, "The card in '%s' has no PIN to verify.", c->name);
-    if (c->ops->pin_tries && c->ops->pin_tries(c->state, &tries, NULL) == SCM_OK) {
-        c->ainfo.pin_tries = tries;
-        if (tries == 0)
-            return scm_fail(d, SCM_E_PIN_BLOCKED, "The PIN of the card in '%s' is blocked. %s",
-                            c->name, UNBLOCK_HOW);
-        if (tries == 1 && !c->allow_last_try)
-            return scm_fail(d, SCM_E_PIN_LAST_TRY,
-                            "Only one PIN try is left on the card in '%s': confirm to use it "
-                            "(--force-last-try on the command line).",
-                            c->name);
+    if ((rc = txn_begin(c, d)) < 0)
+        return rc;
+    ask_creds(c);
+    tries = c->ainfo.pin_tries;
+    if (tries == 0) {
+        txn_end(c);
+        return scm_fail(d, SCM_E_PIN_BLOCKED, "The PIN of the card in '%s' is blocked. %s",
+                        c->name, UNBLOCK_HOW);
     }
-    rc = scm_rd_conn_why(c->conn, c->ops->verify_pin(c->state, pin, len, &tries, d), d);
+    if (tries == 1 && !c->allow_last_try) {
+        txn_end(c);
+        return scm_fail(d, SCM_E_PIN_LAST_TRY,
+                        "Only one PIN try is left on the card in '%s': confirm to use it "
+                        "(--force-last-try on the command line).",
+                        c->name);
+    }
+    rc = scm_rd_conn_why(c->conn, c->ops->verify(c->state, 0, (const uint8_t *)pin, len, &tries, d),
+                         d);
+    txn_end(c);
     c->ainfo.pin_tries = tries;
+    if (c->n_creds > 0) {
+        c->creds[0].tries_left = tries;
+        c->creds[0].verified = rc == SCM_OK;
+    }
     if (rc == SCM_E_BAD_PIN && tries >= 0)
         return scm_fail(d, rc, "Wrong PIN for the card in '%s': %d %s left.", c->name, tries,
                         tries == 1 ? "try" : "tries");
@@ -144,17 +196,23 @@ int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm
     c->resets = scm_rd_conn_resets(c->conn);
     c->reset_seen = false;
     /* Does the card say "verified" to an empty VERIFY now (ISO 7816-4's
-     * 9000)? Then scm_card_check can ask whether it still holds the PIN;
-     * a card that answers 63Cx anyway is trusted until a reset. */
-    int after = 0;
-    c->pin_reported = c->ops->pin_tries && c->ops->pin_tries(c->state, &after, NULL) == SCM_OK &&
-                      after < 0;
+     * 9000: the agent then gives no tries left)? Then scm_card_check can
+     * ask whether it still holds the PIN; a card that answers 63Cx anyway
+     * is trusted until a reset. */
+    struct scm_cred now[SCM_CRED_MAX];
+    size_t n = 0;
+    c->pin_reported = false;
+    if (c->ops->creds && txn_begin(c, NULL) == SCM_OK) {
+        c->pin_reported = c->ops->creds(c->state, now, SCM_CRED_MAX, &n, NULL) == SCM_OK &&
+                          n > 0 && now[0].verified && now[0].tries_left < 0;
+        txn_end(c);
+    }
     return SCM_OK;
 }
 
-/* Another program's reset ended the card's PIN status, whatever this
- * handle believed: close the private area again (the card would refuse it
- * with 6982 anyway) and keep the fact for scm_card_check's report. */
+/* Another program's reset ended every verification on the card, whatever
+ * this handle believed: close the private area again (the card would
+ * refuse it with 6982 anyway) and keep the fact for scm_card_check. */
 static void note_reset(struct scm_card *c)
 {
     unsigned now = scm_rd_conn_resets(c->conn);
@@ -164,6 +222,8 @@ static void note_reset(struct scm_card *c)
     if (c->pin_ok)
         c->reset_seen = true;
     c->pin_ok = false;
+    for (size_t i = 0; i < c->n_creds; i++)
+        c->creds[i].verified = false;
 }
 
 #define RESET_LOST                                                                               \
@@ -172,6 +232,37 @@ static void note_reset(struct scm_card *c)
 #define PIN_GONE                                                                                 \
     "The card in '%s' no longer holds the verified PIN (another program used it): give the PIN " \
     "again."
+
+/* Another credential (an admin PIN, a management key), with the PIN's
+ * rules where the card counts tries. */
+int card_real_verify(struct scm_card *c, unsigned cred, const uint8_t *secret, size_t len,
+                     struct scm_detail *d)
+{
+    int tries = -1, rc;
+    if (cred >= c->n_creds || !c->ops->verify)
+        return scm_fail(d, SCM_E_NOT_SUPPORTED, "The card in '%s' has no credential %u.", c->name,
+                        cred + 1);
+    struct scm_cred *cr = &c->creds[cred];
+    if (cr->tries_left == 0)
+        return scm_fail(d, SCM_E_PIN_BLOCKED, "The %s of the card in '%s' is blocked.", cr->label,
+                        c->name);
+    if (cr->tries_left == 1 && !c->allow_last_try)
+        return scm_fail(d, SCM_E_PIN_LAST_TRY,
+                        "Only one try of the %s is left on the card in '%s': confirm to use it "
+                        "(--force-last-try on the command line).",
+                        cr->label, c->name);
+    if ((rc = txn_begin(c, d)) < 0)
+        return rc;
+    rc = scm_rd_conn_why(c->conn, c->ops->verify(c->state, cred, secret, len, &tries, d), d);
+    txn_end(c);
+    if (tries >= 0)
+        cr->tries_left = tries;
+    cr->verified = rc == SCM_OK;
+    if (rc == SCM_E_BAD_PIN && tries >= 0)
+        return scm_fail(d, rc, "Wrong %s for the card in '%s': %d %s left.", cr->label, c->name,
+                        tries, tries == 1 ? "try" : "tries");
+    return rc;
+}
 
 static int refresh(struct scm_card *c, struct scm_detail *d)
 {
@@ -187,7 +278,11 @@ static int refresh(struct scm_card *c, struct scm_detail *d)
  * next change, like a VSC listing. A locked card lists its public area. */
 int card_real_list(struct scm_card *c)
 {
-    int rc = refresh(c, NULL);
+    int rc = txn_begin(c, NULL);
+    if (rc < 0)
+        return rc;
+    rc = refresh(c, NULL);
+    txn_end(c);
     if (rc < 0)
         return rc;
     c->objs = calloc(c->n_aobjs ? c->n_aobjs : 1, sizeof(*c->objs));
@@ -195,20 +290,21 @@ int card_real_list(struct scm_card *c)
         return SCM_E_NOMEM;
     for (int a = 0; a < SCM_AREA_COUNT; a++)
         for (size_t i = 0; i < c->n_aobjs; i++) {
-            const struct scm_agent_obj *ao = &c->aobjs[i];
+            const struct scm_object *ao = &c->aobjs[i];
             struct scm_obj_info *o;
-            if ((int)ao->area != a || (a != SCM_AREA_PUBLIC && !c->pin_ok))
+            if (!ao->present || (int)scm_obj_area(ao) != a ||
+                (a != SCM_AREA_PUBLIC && !c->pin_ok))
                 continue;
             o = &c->objs[c->n_objs++];
             o->id = (uint32_t)i + 1;
             o->type = ao->type;
-            o->area = ao->area;
+            o->area = scm_obj_area(ao);
             o->label = ao->label;
             o->size = ao->size;
-            o->src_path = ao->path;
+            o->src_path = ao->ref.s;
             o->src_attrs = ao->attrs;
             o->src_attrs_len = ao->attrs_len;
-            o->sealed = ao->not_exportable || ao->area == SCM_AREA_SECRET;
+            o->sealed = scm_obj_sealed(ao);
             /* Read from the card, which guards its own files: no file
              * stands in between that someone could have edited. */
             o->verified = true;
@@ -216,7 +312,7 @@ int card_real_list(struct scm_card *c)
     return SCM_OK;
 }
 
-static const struct scm_agent_obj *by_id(struct scm_card *c, uint32_t id)
+static const struct scm_object *by_id(struct scm_card *c, uint32_t id)
 {
     if (!c->aobjs) {
         const struct scm_obj_info *o;
@@ -232,69 +328,128 @@ static const struct scm_agent_obj *by_id(struct scm_card *c, uint32_t id)
 int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
                    struct scm_detail *d)
 {
-    const struct scm_agent_obj *o = by_id(c, id);
+    const struct scm_object *o = by_id(c, id);
+    int rc;
     if (!o)
         return SCM_E_NOT_FOUND;
-    if (o->not_exportable || o->area == SCM_AREA_SECRET)
-        return scm_fail(d, SCM_E_NOT_EXPORTABLE, "'%s' is a key the card does not release.",
+    if (scm_obj_sealed(o))
+        return scm_fail(d, SCM_E_NOT_EXPORTABLE, "'%s' cannot be copied: the card never releases private keys.",
                         o->label);
     /* The API keeps the private area closed until the PIN was verified,
      * also on cards that do not enforce it themselves. */
-    if (o->area != SCM_AREA_PUBLIC && !c->pin_ok)
+    if (scm_obj_area(o) != SCM_AREA_PUBLIC && !c->pin_ok)
         return SCM_E_CARD_LOCKED;
     if (!c->ops->read)
         return SCM_E_NOT_SUPPORTED;
     bool was_ok = c->pin_ok;
-    int rc = scm_rd_conn_why(c->conn, c->ops->read(c->state, o, data, len, d), d);
+    if ((rc = txn_begin(c, d)) < 0) {
+        note_reset(c);
+        return rc;
+    }
+    rc = scm_rd_conn_why(c->conn, c->ops->read(c->state, o, data, len, d), d);
+    txn_end(c);
     note_reset(c);
     if (rc == SCM_E_CARD_LOCKED && was_ok && !c->pin_ok) {
         c->reset_seen = false; /* said here: scm_card_check need not say it again */
         return scm_fail(d, rc, RESET_LOST, c->name);
     }
-    if (rc == SCM_E_CARD_LOCKED && was_ok) {
+    if (rc == SCM_E_CARD_LOCKED && was_ok && scm_obj_area(o) != SCM_AREA_PUBLIC) {
         /* The card refuses what the PIN opened: it no longer holds it
          * (another program's wrong PIN, on a card that does not report
          * its PIN state to an empty VERIFY). */
         c->pin_ok = false;
+        if (c->n_creds > 0)
+            c->creds[0].verified = false;
         return scm_fail(d, rc, PIN_GONE, c->name);
     }
     return rc;
 }
 
-/* Two listings of the same card: the same objects in the same files? A
- * replace writes a new file (iso_write.c picks a free FID), so a content
- * change shows as a path change too. */
-static bool same_objects(const struct scm_agent_obj *a, size_t na, const struct scm_agent_obj *b,
+/* Two listings of the same card: the same objects in the same places? A
+ * replace on scmgr's layout writes a new file (a new reference), so a
+ * content change shows as a change of place too. */
+static bool same_object(const struct scm_object *a, const struct scm_object *b)
+{
+    return a->cls == b->cls && a->type == b->type && strcmp(a->label, b->label) == 0 &&
+           strcmp(a->ref.s, b->ref.s) == 0 && a->size == b->size && a->present == b->present &&
+           a->read_cred == b->read_cred && a->write_cred == b->write_cred &&
+           a->id_len == b->id_len && memcmp(a->id, b->id, a->id_len) == 0 &&
+           a->attrs_len == b->attrs_len && memcmp(a->attrs, b->attrs, a->attrs_len) == 0;
+}
+
+static bool same_objects(const struct scm_object *a, size_t na, const struct scm_object *b,
                          size_t nb)
 {
     if (na != nb)
         return false;
     for (size_t i = 0; i < na; i++)
-        if (strcmp(a[i].label, b[i].label) != 0 || a[i].type != b[i].type ||
-            a[i].area != b[i].area || a[i].size != b[i].size ||
-            a[i].not_exportable != b[i].not_exportable || strcmp(a[i].path, b[i].path) != 0)
+        if (!same_object(&a[i], &b[i]))
             return false;
     return true;
 }
 
-/* The agent caches the card's object index from attach on; another program
- * that wrote to the card since made it stale. A fresh attach on the same
- * connection reads it again (the agent operations as they are: no change
- * counter to ask), and replaces the old state, whose cache would otherwise
- * make the next write of ours overwrite the other program's index. */
+/* Does the card still hold the verified PIN? Asked only of cards that
+ * answer an empty VERIFY with 9000 while it is (pin_reported); *lost when
+ * the card now gives tries left instead. The other credentials take what
+ * the agent says now. */
+static void ask_pin_state(struct scm_card *c, void *state, bool fresh, unsigned *what)
+{
+    struct scm_cred now[SCM_CRED_MAX];
+    size_t n = 0;
+    /* The same agent state knows its other credentials already: only the
+     * PIN needs asking, and only where the card can tell (no APDU else). */
+    if (!fresh && (!c->pin_ok || !c->pin_reported))
+        return;
+    if (!c->ops->creds || c->ops->creds(state, now, SCM_CRED_MAX, &n, NULL) < 0)
+        return;
+    for (size_t i = 1; i < n && i < c->n_creds; i++)
+        c->creds[i].verified = now[i].verified;
+    if (n == 0 || !c->pin_ok || !c->pin_reported)
+        return;
+    if (!now[0].verified && now[0].tries_left >= 0) {
+        c->pin_ok = false; /* e.g. another program's wrong PIN */
+        c->ainfo.pin_tries = now[0].tries_left;
+        if (c->n_creds > 0) {
+            c->creds[0].verified = false;
+            c->creds[0].tries_left = now[0].tries_left;
+        }
+        *what |= SCM_CARD_PIN_LOST;
+    }
+}
+
+/* The agent caches what it listed; another program that wrote to the card
+ * since made that stale. An agent with `changed` says so itself (a cheap
+ * look at its generation); for the others the card is read again on a
+ * fresh agent state on the same connection, and that state replaces the
+ * old one only when the card did change (it knows nothing of credentials
+ * verified through the old one: the agent is asked about them again).
+ * Either way a stale cache never makes our next write overwrite the other
+ * program's. Inside the caller's transaction. */
 static int check_locked(struct scm_card *c, unsigned *what, struct scm_detail *d)
 {
     struct scm_tx *tx = scm_rd_tx(c->conn);
-    struct scm_agent_obj *objs = NULL;
+    struct scm_object *objs = NULL;
     struct scm_agent_info ai;
     void *fresh = NULL;
     size_t n = 0;
-    int rc;
+    int rc = SCM_OK;
 
     *what = 0;
     note_reset(c);
+    if (c->ops->changed) {
+        if ((rc = c->ops->changed(c->state, d)) < 0)
+            goto out;
+        if (rc == 1) {
+            if ((rc = refresh(c, d)) < 0)
+                goto out;
+            *what |= SCM_CARD_CHANGED;
+        }
+        ask_pin_state(c, c->state, false, what);
+        rc = SCM_OK;
+        goto reset;
+    }
     if (!c->ops->attach || !c->ops->list)
-        return SCM_OK; /* nothing to read again with */
+        goto reset; /* nothing to read again with */
     if ((rc = c->ops->attach(tx, &fresh, d)) < 0) {
         fresh = NULL;
         goto out;
@@ -304,33 +459,28 @@ static int check_locked(struct scm_card *c, unsigned *what, struct scm_detail *d
     memset(&ai, 0, sizeof(ai));
     if (c->ops->info && (rc = c->ops->info(fresh, &ai, d)) < 0)
         goto out;
-    if (c->pin_ok && c->pin_reported && c->ops->pin_tries) {
-        int tries = -1;
-        if (c->ops->pin_tries(fresh, &tries, NULL) == SCM_OK && tries >= 0) {
-            c->pin_ok = false; /* e.g. another program's wrong PIN */
-            c->ainfo.pin_tries = tries;
-            *what |= SCM_CARD_PIN_LOST;
-        }
+    if (same_objects(objs, n, c->aobjs, c->n_aobjs)) {
+        ask_pin_state(c, c->state, false, what);
+        goto reset;
     }
-    note_reset(c);
-    if (c->reset_seen) {
-        c->reset_seen = false;
-        *what |= SCM_CARD_PIN_LOST | SCM_CARD_WAS_RESET;
-    }
-    if (!same_objects(objs, n, c->aobjs, c->n_aobjs))
-        *what |= SCM_CARD_CHANGED;
-    if (*what & (SCM_CARD_CHANGED | SCM_CARD_PIN_LOST)) {
-        free(c->aobjs);
-        c->aobjs = objs;
-        c->n_aobjs = n;
-        objs = NULL;
-    }
+    *what |= SCM_CARD_CHANGED;
+    free(c->aobjs);
+    c->aobjs = objs;
+    c->n_aobjs = n;
+    objs = NULL;
     ai.pin_tries = c->ainfo.pin_tries;
     c->ainfo = ai;
     if (c->ops->detach)
         c->ops->detach(c->state);
     c->state = fresh;
     fresh = NULL;
+    ask_pin_state(c, c->state, true, what);
+reset:
+    note_reset(c);
+    if (c->reset_seen) {
+        c->reset_seen = false;
+        *what |= SCM_CARD_PIN_LOST | SCM_CARD_WAS_RESET;
+    }
 out:
     if (fresh && c->ops->detach)
         c->ops->detach(fresh);
@@ -340,46 +490,52 @@ out:
 
 int card_real_check(struct scm_card *c, unsigned *what, struct scm_detail *d)
 {
-    struct scm_tx *tx = scm_rd_tx(c->conn);
-    int rc = scm_tx_begin(tx);
+    int rc;
     *what = 0;
-    if (rc < 0) {
+    if ((rc = txn_begin(c, d)) < 0) {
         note_reset(c);
-        return scm_rd_conn_why(c->conn, rc, d);
+        return rc;
     }
     rc = check_locked(c, what, d);
-    scm_tx_end(tx);
+    txn_end(c);
     return rc;
 }
 
 /* A change starts with a transaction that lasts until it is written, and
- * with the card's index as it is now: no other program can change it
- * between the look and the write. A PIN the card lost (a reset) is needed
- * again. */
+ * with the card's objects as they are now: no other program can change
+ * them between the look and the write. A PIN the card lost is needed
+ * again. On success the transaction is open: the caller ends it. */
 static int begin_change(struct scm_card *c, struct scm_detail *d)
 {
-    struct scm_tx *tx = scm_rd_tx(c->conn);
     unsigned what;
-    int rc = scm_tx_begin(tx);
+    int rc = txn_begin(c, d);
     if (rc < 0) {
         note_reset(c);
-        return scm_rd_conn_why(c->conn, rc, d);
+        return rc;
     }
-    if ((rc = check_locked(c, &what, d)) == SCM_OK && !c->pin_ok)
+    if ((rc = check_locked(c, &what, d)) == SCM_OK && (what & SCM_CARD_PIN_LOST))
         rc = scm_fail(d, SCM_E_CARD_LOCKED, (what & SCM_CARD_WAS_RESET) ? RESET_LOST : PIN_GONE,
                       c->name);
+    if (rc == SCM_OK)
+        rc = need_pin(c, d);
     if (rc < 0)
-        scm_tx_end(tx);
+        txn_end(c);
     return rc;
 }
 
-/* Every change of a card needs its PIN (doc/card-layout.md sets the
- * access conditions so); the API says so before any APDU. */
+/* Every change of a card needs the credential its agent names (the PIN
+ * on scmgr's layout, doc/card-layout.md; a PIV card's management key);
+ * the API says so before any APDU. */
 static int need_pin(const struct scm_card *c, struct scm_detail *d)
 {
-    if (c->pin_ok)
+    int w = c->ainfo.write_cred;
+    if (w < 0)
         return SCM_OK;
-    return scm_fail(d, SCM_E_CARD_LOCKED, "Changing the card in '%s' needs its PIN.", c->name);
+    if (w == 0 ? c->pin_ok : (size_t)w < c->n_creds && c->creds[w].verified)
+        return SCM_OK;
+    return scm_fail(d, SCM_E_CARD_LOCKED, "Changing the card in '%s' needs its %s.", c->name,
+                    w == 0 || (size_t)w >= c->n_creds ? "PIN"
+                                                      : scm_cred_kind_name(c->creds[w].kind));
 }
 
 int card_real_write(struct scm_card *c, const struct scm_obj_new *o, bool replace,
@@ -390,20 +546,25 @@ int card_real_write(struct scm_card *c, const struct scm_obj_new *o, bool replac
         return rc;
     if (!c->ops->write)
         return SCM_E_NOT_SUPPORTED;
+    /* A source path is the object's reference on a card it came from:
+     * the place a restore onto the same card type asks for. */
+    struct scm_agent_put p = {.obj = o};
+    if (o->src_path)
+        snprintf(p.ref.s, sizeof(p.ref.s), "%s", o->src_path);
     if ((rc = begin_change(c, d)) < 0)
         return rc;
-    rc = scm_rd_conn_why(c->conn, c->ops->write(c->state, o, replace, d), d);
-    scm_tx_end(scm_rd_tx(c->conn));
+    rc = scm_rd_conn_why(c->conn, c->ops->write(c->state, &p, replace, d), d);
     /* Counts in the card's info come from the agent's listing: renew it. */
     if (rc == SCM_OK)
         (void)refresh(c, NULL);
+    txn_end(c);
     return rc;
 }
 
 int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d)
 {
-    const struct scm_agent_obj *o = by_id(c, id);
-    char label[SCM_OBJ_LABEL_MAX + 1];
+    const struct scm_object *o = by_id(c, id);
+    struct scm_object gone;
     int rc;
     if (!o)
         return SCM_E_NOT_FOUND;
@@ -412,14 +573,14 @@ int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d)
     if (!c->ops->remove)
         return SCM_E_NOT_SUPPORTED;
     /* The listing goes away with the change (and with a change another
-     * program made, which begin_change finds): keep the label. */
-    snprintf(label, sizeof(label), "%s", o->label);
+     * program made, which begin_change finds): keep the object. */
+    gone = *o;
     if ((rc = begin_change(c, d)) < 0)
         return rc;
-    rc = scm_rd_conn_why(c->conn, c->ops->remove(c->state, label, d), d);
-    scm_tx_end(scm_rd_tx(c->conn));
+    rc = scm_rd_conn_why(c->conn, c->ops->remove(c->state, &gone, d), d);
     if (rc == SCM_OK)
         (void)refresh(c, NULL);
+    txn_end(c);
     return rc;
 }
 

@@ -244,7 +244,7 @@ int scm_clip_copy(struct scm_clip *clip, struct scm_card *src, const char *const
             it->result = SCM_COPY_SKIPPED;
             snprintf(it->why, sizeof(it->why), "%s",
                      src->kind == SCM_CARD_VSC ? "Keys in the secret key area never leave the VSC."
-                                               : "The card does not release this key.");
+                                               : "Cannot be copied: the card never releases private keys.");
             continue;
         }
         rc = stage_one(src, &objs[i], &staged[nstaged], &od);
@@ -289,12 +289,36 @@ out:
     return rc;
 }
 
+/* Does dst's object id hold exactly o: the same bytes, type and area?
+ * (A key dst will not release, or a failed read, counts as different.) */
+static bool same_object(struct scm_card *dst, uint32_t id, const struct clip_obj *o, int area)
+{
+    const struct scm_obj_info *list;
+    size_t n;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    bool found = false;
+    if (scm_card_list(dst, &list, &n) < 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (list[i].id == id) {
+            found = list[i].type == o->info.type &&
+                    list[i].area == (area >= 0 ? (enum scm_area)area : o->info.area);
+            break;
+        }
+    if (!found || scm_card_read(dst, id, &data, &len, NULL) < 0)
+        return false;
+    bool same = len == o->len && (len == 0 || memcmp(data, o->data, len) == 0);
+    scm_secure_free(data, len);
+    return same;
+}
+
 /* The labels among the picked items that dst already has; the user (or
  * the caller's policy) says what happens to them before anything is
  * written. SCM_OK to go on (skipped ones marked), SCM_E_EXISTS on cancel. */
 static int resolve_conflicts(struct scm_clip *clip, struct scm_card *dst, const size_t *pick,
-                             size_t k, scm_conflict_fn conflict, void *arg,
-                             struct scm_copy_report *rep, struct scm_detail *d)
+                             size_t k, int area, bool skip_same, scm_conflict_fn conflict,
+                             void *arg, struct scm_copy_report *rep, struct scm_detail *d)
 {
     const char **clash = calloc(k ? k : 1, sizeof(*clash));
     size_t *at = calloc(k ? k : 1, sizeof(*at));
@@ -307,11 +331,22 @@ static int resolve_conflicts(struct scm_clip *clip, struct scm_card *dst, const 
         rc = SCM_E_NOMEM;
         goto out;
     }
-    for (size_t i = 0; i < k; i++)
-        if (scm_card_find(dst, clip->v[pick[i]].info.label, &id) == SCM_OK) {
-            at[n] = i;
-            clash[n++] = clip->v[pick[i]].info.label;
+    for (size_t i = 0; i < k; i++) {
+        const struct clip_obj *o = &clip->v[pick[i]];
+        if (scm_card_find(dst, o->info.label, &id) != SCM_OK)
+            continue;
+        if (skip_same && same_object(dst, id, o, area)) {
+            /* Already there as it is (a PIV card's fixed Discovery Object,
+             * a second restore): nothing to ask, nothing to write. */
+            struct scm_copy_item *it = &rep->items[i];
+            it->result = SCM_COPY_SKIPPED;
+            snprintf(it->why, sizeof(it->why), "Already on %s with the same content.",
+                     dst->name);
+            continue;
         }
+        at[n] = i;
+        clash[n++] = o->info.label;
+    }
     if (n == 0)
         goto out;
     switch (conflict(arg, clash, n)) {
@@ -348,10 +383,14 @@ out:
     return rc;
 }
 
-int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
-                   size_t nlabels, int area, scm_conflict_fn conflict,
-                   scm_copy_progress_fn progress, void *arg,
-                   struct scm_copy_report *rep_out, struct scm_detail *d)
+/* skip_same: an object dst already holds as it is (same label, bytes,
+ * type, area) is neither asked about nor written: a copy or restore run
+ * again, or a card's fixed object (a PIV card's Discovery Object), costs
+ * no question and no write. A paste the user asked for asks as before. */
+static int paste(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
+                 size_t nlabels, int area, bool skip_same, scm_conflict_fn conflict,
+                 scm_copy_progress_fn progress, void *arg, struct scm_copy_report *rep_out,
+                 struct scm_detail *d)
 {
     struct scm_copy_report rep = {0};
     size_t *pick = NULL, k = 0;
@@ -369,7 +408,8 @@ int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *cons
                        area >= 0 ? (enum scm_area)area : clip->v[i].info.area,
                        clip->v[i].info.size);
         }
-    if (conflict && (rc = resolve_conflicts(clip, dst, pick, k, conflict, arg, &rep, d)) < 0)
+    if (conflict && (rc = resolve_conflicts(clip, dst, pick, k, area, skip_same, conflict, arg,
+                                            &rep, d)) < 0)
         goto out;
 
     for (size_t i = 0; i < k; i++) {
@@ -416,6 +456,14 @@ out:
     return rc;
 }
 
+int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
+                   size_t nlabels, int area, scm_conflict_fn conflict,
+                   scm_copy_progress_fn progress, void *arg,
+                   struct scm_copy_report *rep_out, struct scm_detail *d)
+{
+    return paste(clip, dst, labels, nlabels, area, false, conflict, progress, arg, rep_out, d);
+}
+
 /* Copy = clipboard copy + paste, with a clipboard of its own. The report
  * has every object of the source: skipped ones from the reading, the
  * others with what the writing did. A VSC is saved once at the end. */
@@ -433,7 +481,7 @@ int scm_card_copy(struct scm_card *src, struct scm_card *dst, const char *const 
     rc = scm_clip_copy(clip, src, labels, nlabels, progress, arg, rep, d);
     if (rc < 0)
         goto out;
-    rc = scm_clip_paste(clip, dst, NULL, 0, -1, conflict, progress, arg, &wr, d);
+    rc = paste(clip, dst, NULL, 0, -1, true, conflict, progress, arg, &wr, d);
     for (size_t i = 0; i < rep->n; i++) {
         struct scm_copy_item *it = &rep->items[i];
         if (it->result != SCM_COPY_DONE)

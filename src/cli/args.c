@@ -55,6 +55,9 @@ static const struct cli_option opts[] = {
        "the destination's PIN, when both cards are real"),
     FD("dst-password-fd", CLI_OPT_DST_PW_FD, dst_pw_fd,
        "the destination's password, when both cards are VSCs"),
+    FD("admin-fd", CLI_OPT_ADMIN_FD, admin_fd,
+       "read the credential a card's changes need besides the PIN (a PIV card's management "
+       "key, in hex) from descriptor N"),
     /* global options */
     VALUE("store", 0, store, "DIR", "the VSC store (default ~/.local/share/scmgr/vsc)"),
     VALUE("config", 0, config, "FILE", "the user configuration file"),

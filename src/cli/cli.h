@@ -35,6 +35,7 @@ enum cli_opt {
     CLI_OPT_INIT = 1u << 15,
     CLI_OPT_REQUIRE_VERIFIED = 1u << 16,
     CLI_OPT_FORCE = 1u << 17,
+    CLI_OPT_ADMIN_FD = 1u << 18,
 };
 /* Every option that gives a card's secret. */
 #define CLI_OPT_SECRETS (CLI_OPT_PW_FD | CLI_OPT_PIN_FD | CLI_OPT_FORCE_LAST_TRY)
@@ -57,7 +58,7 @@ struct cli_args {
     unsigned seen;
     bool json, yes, replace, force_last_try, init, require_verified, force;
     const char *label, *output, *area, *type, *to, *serial;
-    int pw_fd, new_pw_fd, pin_fd, dst_pin_fd, dst_pw_fd; /* -1 when not given */
+    int pw_fd, new_pw_fd, pin_fd, dst_pin_fd, dst_pw_fd, admin_fd; /* -1 when not given */
     /* the command words and operands, in order */
     const char *pos[CLI_POS_MAX];
     int npos;
@@ -165,6 +166,10 @@ int cli_open_card(struct cli *c, const char *name, struct scm_card **card);
 int cli_secret_fd(const struct cli *c, const struct scm_card *card, bool dst);
 /* Unlock card with its secret from fd or the terminal. */
 int cli_unlock(struct cli *c, struct scm_card *card, int fd);
+/* For a change of a real card whose agent names a credential other than
+ * the PIN (a PIV card's management key, hex): that credential, from
+ * --admin-fd or the terminal. A no-op for other cards. */
+int cli_admin(struct cli *c, struct scm_card *card);
 /* Print "scmgr: <detail or sentence>" (sanitised) and return the exit code. */
 int cli_report(struct cli *c, int err);
 /* Text from a card or file, made safe for the terminal; the result lives

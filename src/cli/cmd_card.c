@@ -191,6 +191,8 @@ static int unlock_for_copy(struct cli *c, struct scm_card *src, struct scm_card 
         if ((rc = cli_unlock(c, dst, fd)) < 0)
             return rc;
     }
+    if ((rc = cli_admin(c, dst)) < 0)
+        return rc;
     return SCM_OK;
 }
 
@@ -361,6 +363,8 @@ static int open_dst(struct cli *c, const char *reader, const char *label, const 
         return init_and_open(c, reader, label, serial, fd, real);
     if (rc == SCM_OK)
         rc = cli_unlock(c, *real, fd);
+    if (rc == SCM_OK)
+        rc = cli_admin(c, *real);
     return rc;
 }
 

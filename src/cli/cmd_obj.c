@@ -315,7 +315,8 @@ int cli_cmd_put(struct cli *c)
 
     /* The secret before the data: both may come from standard input. Any
      * change needs it: a VSC's password, a real card's PIN. */
-    if ((rc = open_card(c, c->a.pos[1], &card)) < 0 || (rc = unlock_card(c, card)) < 0)
+    if ((rc = open_card(c, c->a.pos[1], &card)) < 0 || (rc = unlock_card(c, card)) < 0 ||
+        (rc = cli_admin(c, card)) < 0)
         goto out;
     if ((rc = read_input(c, c->a.pos[3], &data, &len)) < 0)
         goto out;
@@ -343,7 +344,8 @@ int cli_cmd_rm(struct cli *c)
     struct scm_card *card = NULL;
     uint32_t id;
     int rc;
-    if ((rc = open_card(c, c->a.pos[1], &card)) < 0 || (rc = unlock_card(c, card)) < 0)
+    if ((rc = open_card(c, c->a.pos[1], &card)) < 0 || (rc = unlock_card(c, card)) < 0 ||
+        (rc = cli_admin(c, card)) < 0)
         goto out;
     if ((rc = find_obj(c, card, c->a.pos[2], &id)) < 0 ||
         (rc = scm_card_delete(card, id, &c->d)) < 0 || (rc = scm_card_commit(card, &c->d)) < 0)

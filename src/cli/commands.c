@@ -43,10 +43,12 @@ static const struct cli_command cmds[] = {
     {"backup", "READER", CLI_OPT_TO | CLI_OPT_SECRETS, CLI_GROUP_CARDS,
      "Copy every object of the card into its VSC, made (with a new password) if new.",
      cli_cmd_backup},
-    {"restore", "UID READER", CLI_OPT_INIT | CLI_OPT_REPLACE | CLI_OPT_SECRETS, CLI_GROUP_CARDS,
+    {"restore", "UID READER", CLI_OPT_INIT | CLI_OPT_REPLACE | CLI_OPT_SECRETS | CLI_OPT_ADMIN_FD,
+     CLI_GROUP_CARDS,
      "Copy the objects of a VSC onto a card.", cli_cmd_restore},
     {"copy", "SRC DST [LABEL...]",
-     CLI_OPT_INIT | CLI_OPT_REPLACE | CLI_OPT_SECRETS | CLI_OPT_DST_PIN_FD | CLI_OPT_DST_PW_FD,
+     CLI_OPT_INIT | CLI_OPT_REPLACE | CLI_OPT_SECRETS | CLI_OPT_DST_PIN_FD | CLI_OPT_DST_PW_FD |
+         CLI_OPT_ADMIN_FD,
      CLI_GROUP_CARDS,
      "Copy objects (all, or those named) from one card or VSC to another; the same reader "
      "twice swaps cards.",
@@ -56,10 +58,12 @@ static const struct cli_command cmds[] = {
     {"get", "CARD LABEL",
      CLI_OPT_OUTPUT | CLI_OPT_FORCE | CLI_OPT_REQUIRE_VERIFIED | CLI_OPT_SECRETS, CLI_GROUP_OBJECTS,
      "Write an object's data, as stored, to standard output or a file.", cli_cmd_get},
-    {"put", "CARD LABEL FILE", CLI_OPT_AREA | CLI_OPT_TYPE | CLI_OPT_REPLACE | CLI_OPT_SECRETS,
+    {"put", "CARD LABEL FILE",
+     CLI_OPT_AREA | CLI_OPT_TYPE | CLI_OPT_REPLACE | CLI_OPT_SECRETS | CLI_OPT_ADMIN_FD,
      CLI_GROUP_OBJECTS,
      "Store the contents of FILE (- is standard input, at most 1 MiB) as an object.", cli_cmd_put},
-    {"rm", "CARD LABEL", CLI_OPT_SECRETS, CLI_GROUP_OBJECTS, "Delete an object.", cli_cmd_rm},
+    {"rm", "CARD LABEL", CLI_OPT_SECRETS | CLI_OPT_ADMIN_FD, CLI_GROUP_OBJECTS, "Delete an object.",
+     cli_cmd_rm},
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))

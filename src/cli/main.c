@@ -87,6 +87,65 @@ int cli_unlock(struct cli *c, struct scm_card *card, int fd)
     return rc;
 }
 
+/* Hex digits to bytes (spaces and colons between pairs allowed), in
+ * place: a management key typed as the tools print it. */
+static int unhex(char *s, size_t len, size_t *out)
+{
+    size_t n = 0;
+    int hi = -1;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        int v = ch >= '0' && ch <= '9'   ? ch - '0'
+                : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                         : -1;
+        if (v < 0) {
+            if ((ch == ' ' || ch == ':') && hi < 0)
+                continue;
+            return SCM_E_BAD_PIN_FORMAT;
+        }
+        if (hi < 0) {
+            hi = v;
+        } else {
+            s[n++] = (char)(hi << 4 | v);
+            hi = -1;
+        }
+    }
+    if (hi >= 0 || n == 0)
+        return SCM_E_BAD_PIN_FORMAT;
+    *out = n;
+    return SCM_OK;
+}
+
+int cli_admin(struct cli *c, struct scm_card *card)
+{
+    struct scm_card_info ci;
+    struct scm_secret s;
+    char prompt[SCM_RD_NAME_MAX * 4 + 96];
+    size_t len;
+    int rc;
+    scm_card_get_info(card, &ci);
+    if (ci.kind != SCM_CARD_REAL || ci.write_cred <= 0 || (size_t)ci.write_cred >= ci.n_creds ||
+        ci.creds[ci.write_cred].verified)
+        return SCM_OK;
+    const struct scm_cred *cr = &ci.creds[ci.write_cred];
+    snprintf(prompt, sizeof(prompt), "%s of the card in '%s'%s: ", cr->label, ci.name,
+             cr->hex ? " (hex)" : "");
+    if ((rc = cli_secret_result(c, c->a.admin_fd, cr->label,
+                                scm_secret_read(c->a.admin_fd, prompt, &s))) < 0)
+        return rc;
+    len = s.len;
+    if (cr->hex && unhex(s.buf, s.len, &len) < 0) {
+        scm_secret_free(&s);
+        return scm_fail(&c->d, SCM_E_BAD_PIN_FORMAT, "The %s is hex digits (e.g. 48 for 3DES).",
+                        cr->label);
+    }
+    scm_card_allow_last_try(card, c->a.force_last_try);
+    rc = scm_card_verify(card, (unsigned)ci.write_cred, (const uint8_t *)s.buf, len, &c->d);
+    scm_secret_free(&s);
+    return rc;
+}
+
 const char *cli_clean(const char *s, char *buf, size_t len)
 {
     scm_sanitize(s ? s : "", s ? strlen(s) : 0, buf, len);

@@ -103,6 +103,33 @@ int scm_tx_end(struct scm_tx *tx)
     return tx->ops->end ? tx->ops->end(tx->impl) : SCM_OK;
 }
 
+/* A command too long for one short APDU, on a card without extended
+ * length: links of 255 bytes with CLA bit 10, then the last link as the
+ * command itself (its Le, its answer). */
+static int send_chain(struct scm_tx *tx, const struct scm_apdu *a, uint8_t *resp, size_t cap,
+                      size_t *rlen, uint16_t *sw)
+{
+    size_t off = 0;
+    while (a->lc - off > SHORT_LC_MAX) {
+        struct scm_apdu link = *a;
+        link.cla = (uint8_t)(a->cla | 0x10);
+        link.data = a->data + off;
+        link.lc = SHORT_LC_MAX;
+        link.le = 0;
+        link.chain = false;
+        size_t n;
+        int rc = scm_tx_apdu(tx, &link, NULL, 0, &n, sw);
+        if (rc < 0 || *sw != 0x9000)
+            return rc;
+        off += SHORT_LC_MAX;
+    }
+    struct scm_apdu last = *a;
+    last.data = a->data + off;
+    last.lc = a->lc - off;
+    last.chain = false;
+    return scm_tx_apdu(tx, &last, resp, cap, rlen, sw);
+}
+
 int scm_tx_apdu(struct scm_tx *tx, const struct scm_apdu *a, uint8_t *resp, size_t cap,
                 size_t *rlen, uint16_t *sw)
 {
@@ -111,6 +138,8 @@ int scm_tx_apdu(struct scm_tx *tx, const struct scm_apdu *a, uint8_t *resp, size
         return SCM_E_INVAL;
     *rlen = 0;
     *sw = 0;
+    if (a->chain && a->lc > SHORT_LC_MAX && !tx->extended)
+        return send_chain(tx, a, resp, cap, rlen, sw);
     if (a->lc > EXT_LC_MAX)
         return SCM_E_LIMIT;
 

@@ -30,7 +30,7 @@ static const struct err_row rows[] = {
     {SCM_E_PW_WEAK, 2, "The password is too short for the security policy."},
     {SCM_E_CRYPTO, 1, "The cryptographic library reported an error."},
     {SCM_E_USAGE, 2, "Invalid command line."},
-    {SCM_E_NO_TTY, 2, "No terminal to ask for the secret: use --password-fd or --pin-fd."},
+    {SCM_E_NO_TTY, 2, "No terminal to ask for the secret: use --password-fd, --pin-fd or --admin-fd."},
     {SCM_E_BAD_LABEL, 2, "The label is empty, too long or not valid UTF-8."},
     {SCM_E_AMBIGUOUS, 2, "The name matches more than one item."},
     {SCM_E_TIMEOUT, 1, "Nothing arrived in time."},
@@ -75,7 +75,7 @@ static const struct err_row rows[] = {
     {SCM_E_CARD_REFUSED, 1, "The card refused the command."},
     {SCM_E_CARD_LAYOUT, 4, "The card's object index is damaged."},
     {SCM_E_CARD_BLANK, 1, "The card carries no scmgr objects yet: initialise it with 'scmgr card init'."},
-    {SCM_E_NOT_EXPORTABLE, 1, "The card does not release this key."},
+    {SCM_E_NOT_EXPORTABLE, 1, "This key cannot be copied: the card never releases private keys."},
     {SCM_E_BAD_PIN_FORMAT, 2, "The PIN must be 4 to 16 characters."},
 };
 

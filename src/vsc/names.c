@@ -1,50 +1,7 @@
-/* Names of areas and object types, and the small text rules of the format. */
+/* The small text rules of the format (names of areas and types: util/object.c). */
 #include <string.h>
 
 #include "vsc_int.h"
-
-static const char *const area_names[SCM_AREA_COUNT] = {"public", "private", "secret"};
-
-/* Indexed by enum scm_obj_type; 0 is not a type. */
-static const char *const type_names[] = {
-    NULL,   "certificate", "private-key", "public-key", "secret-key",
-    "data", "business-card", "url",       "login",      "note",
-};
-#define TYPE_COUNT (sizeof(type_names) / sizeof(type_names[0]))
-
-const char *scm_area_name(enum scm_area a)
-{
-    if ((unsigned)a < SCM_AREA_COUNT)
-        return area_names[a];
-    return "unknown";
-}
-
-int scm_area_parse(const char *name)
-{
-    if (!name)
-        return SCM_E_INVAL;
-    for (int i = 0; i < SCM_AREA_COUNT; i++)
-        if (strcmp(name, area_names[i]) == 0)
-            return i;
-    return SCM_E_INVAL;
-}
-
-const char *scm_obj_type_name(enum scm_obj_type t)
-{
-    if ((unsigned)t > 0 && (unsigned)t < TYPE_COUNT)
-        return type_names[t];
-    return "unknown";
-}
-
-int scm_obj_type_parse(const char *name)
-{
-    if (!name)
-        return SCM_E_INVAL;
-    for (size_t i = 1; i < TYPE_COUNT; i++)
-        if (strcmp(name, type_names[i]) == 0)
-            return (int)i;
-    return SCM_E_INVAL;
-}
 
 bool scm_vsc_uid_valid(const char *uid)
 {

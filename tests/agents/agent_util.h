@@ -21,6 +21,44 @@ struct want {
 
 static const struct scm_agent_ops *const ag = &scm_agent_iso7816;
 
+/* The agent's operations in the shapes the tests use: the user PIN is
+ * credential 0, objects go in through a put without a ref. */
+static inline int ag_verify(void *st, const char *pin, size_t len, int *tries,
+                            struct scm_detail *d)
+{
+    return ag->verify(st, 0, (const uint8_t *)pin, len, tries, d);
+}
+
+static inline int ag_tries(void *st, int *tries, struct scm_detail *d)
+{
+    struct scm_cred c[SCM_CRED_MAX];
+    size_t n = 0;
+    int rc = ag->creds(st, c, SCM_CRED_MAX, &n, d);
+    *tries = n ? c[0].tries_left : -1;
+    return rc;
+}
+
+static inline int ag_change(void *st, const char *old, size_t oldlen, const char *new_pin,
+                            size_t newlen, struct scm_detail *d)
+{
+    return ag->change(st, 0, (const uint8_t *)old, oldlen, (const uint8_t *)new_pin, newlen, d);
+}
+
+static inline int ag_write(void *st, const struct scm_obj_new *o, bool replace,
+                           struct scm_detail *d)
+{
+    struct scm_agent_put p = {.obj = o};
+    return ag->write(st, &p, replace, d);
+}
+
+static inline int ag_remove(void *st, const char *label, struct scm_detail *d)
+{
+    struct scm_object o;
+    memset(&o, 0, sizeof(o));
+    snprintf(o.label, sizeof(o.label), "%s", label);
+    return ag->remove(st, &o, d);
+}
+
 /* Deterministic bytes for object contents. */
 static inline void fill(uint8_t *b, size_t n, unsigned seed)
 {
@@ -36,7 +74,7 @@ static inline void fill(uint8_t *b, size_t n, unsigned seed)
 static inline bool card_is(struct simcard *s, const struct want *w, size_t n, char *why, size_t cap)
 {
     void *st = NULL;
-    struct scm_agent_obj *objs = NULL;
+    struct scm_object *objs = NULL;
     size_t k = 0;
     struct scm_detail d = {{0}};
     bool ok = false;
@@ -46,7 +84,7 @@ static inline bool card_is(struct simcard *s, const struct want *w, size_t n, ch
         return false;
     }
     int tries;
-    if (ag->verify_pin(st, PIN, 4, &tries, &d) < 0) {
+    if (ag_verify(st, PIN, 4, &tries, &d) < 0) {
         snprintf(why, cap, "verify: %.200s", d.text);
         goto out;
     }
@@ -59,12 +97,12 @@ static inline bool card_is(struct simcard *s, const struct want *w, size_t n, ch
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        const struct scm_agent_obj *o = NULL;
+        const struct scm_object *o = NULL;
         for (size_t j = 0; j < k; j++)
             if (strcmp(objs[j].label, w[i].label) == 0)
                 o = &objs[j];
-        if (!o || o->type != w[i].type || o->area != w[i].area || o->size != w[i].len ||
-            o->not_exportable != (w[i].area == SCM_AREA_SECRET)) {
+        if (!o || o->type != w[i].type || scm_obj_area(o) != w[i].area || o->size != w[i].len ||
+            scm_obj_sealed(o) != (w[i].area == SCM_AREA_SECRET)) {
             snprintf(why, cap, "'%s' missing or listed wrongly", w[i].label);
             goto out;
         }

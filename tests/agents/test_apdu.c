@@ -42,25 +42,25 @@ struct enc_case {
 static const uint8_t mf[2] = {0x3F, 0x00};
 
 static const struct enc_case enc_cases[] = {
-    {"case 1", {0x00, 0x0E, 0x00, 0x00, NULL, 0, 0, false}, false, "000E0000"},
-    {"case 2, Le 16", {0x00, 0xB0, 0x00, 0x00, NULL, 0, 16, false}, false, "00B0000010"},
-    {"case 2, Le 256", {0x00, 0xB0, 0x01, 0x02, NULL, 0, 256, false}, false, "00B0010200"},
+    {"case 1", {0x00, 0x0E, 0x00, 0x00, NULL, 0, 0, false, false}, false, "000E0000"},
+    {"case 2, Le 16", {0x00, 0xB0, 0x00, 0x00, NULL, 0, 16, false, false}, false, "00B0000010"},
+    {"case 2, Le 256", {0x00, 0xB0, 0x01, 0x02, NULL, 0, 256, false, false}, false, "00B0010200"},
     {"case 2, Le max short",
-     {0x00, 0xB0, 0x00, 0x00, NULL, 0, SCM_LE_MAX, false},
+     {0x00, 0xB0, 0x00, 0x00, NULL, 0, SCM_LE_MAX, false, false},
      false,
      "00B0000000"},
     {"case 2E, Le max",
-     {0x00, 0xB0, 0x00, 0x00, NULL, 0, SCM_LE_MAX, false},
+     {0x00, 0xB0, 0x00, 0x00, NULL, 0, SCM_LE_MAX, false, false},
      true,
      "00B00000000000"},
-    {"case 2E, Le 1000", {0x00, 0xB0, 0x00, 0x00, NULL, 0, 1000, false}, true, "00B000000003E8"},
+    {"case 2E, Le 1000", {0x00, 0xB0, 0x00, 0x00, NULL, 0, 1000, false, false}, true, "00B000000003E8"},
     {"case 2, Le 256 stays short",
-     {0x00, 0xB0, 0x00, 0x00, NULL, 0, 256, false},
+     {0x00, 0xB0, 0x00, 0x00, NULL, 0, 256, false, false},
      true,
      "00B0000000"},
-    {"case 3", {0x00, 0xA4, 0x00, 0x0C, mf, 2, 0, false}, false, "00A4000C023F00"},
-    {"case 4", {0x00, 0xA4, 0x00, 0x04, mf, 2, 256, false}, false, "00A40004023F0000"},
-    {"case 2, Le 300 without extended", {0x00, 0xB0, 0x00, 0x00, NULL, 0, 300, false}, false, NULL},
+    {"case 3", {0x00, 0xA4, 0x00, 0x0C, mf, 2, 0, false, false}, false, "00A4000C023F00"},
+    {"case 4", {0x00, 0xA4, 0x00, 0x04, mf, 2, 256, false, false}, false, "00A40004023F0000"},
+    {"case 2, Le 300 without extended", {0x00, 0xB0, 0x00, 0x00, NULL, 0, 300, false, false}, false, NULL},
 };
 
 static void test_encoding(void **state)
@@ -93,7 +93,7 @@ static void test_long_data(void **state)
     uint8_t data[300];
     for (size_t i = 0; i < sizeof(data); i++)
         data[i] = (uint8_t)i;
-    struct scm_apdu a = {0x00, 0xD6, 0x00, 0x00, data, sizeof(data), 0, false};
+    struct scm_apdu a = {0x00, 0xD6, 0x00, 0x00, data, sizeof(data), 0, false, false};
     size_t rl;
     uint16_t sw;
 
@@ -117,6 +117,48 @@ static void test_long_data(void **state)
     free(c4);
 }
 
+/* A command that may be chained, on a card without extended length:
+ * links of 255 with CLA 10, the last link with the command's own Le and
+ * answer; a link the card refuses ends the chain with its SW. */
+static void test_chaining(void **state)
+{
+    (void)state;
+    uint8_t data[600];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)i;
+    struct scm_apdu a = {0x00, 0xDB, 0x3F, 0xFF, data, sizeof(data), SCM_LE_MAX, false, true};
+    char *l1 = hexstr("10DB3FFF FF", data, 255, "");
+    char *l2 = hexstr("10DB3FFF FF", data + 255, 255, "");
+    char *l3 = hexstr("00DB3FFF 5A", data + 510, 90, "00");
+    struct rtx_step st[] = {{l1, "9000"}, {l2, "9000"}, {l3, "AABB 9000"},
+                            /* the second run: the card refuses the second link */
+                            {l1, "9000"}, {l2, "6A80"}};
+    struct rtx r;
+    size_t rl;
+    uint16_t sw;
+    rtx_init(&r, st, N(st), false);
+    assert_int_equal(scm_tx_apdu(&r.tx, &a, resp, sizeof(resp), &rl, &sw), SCM_OK);
+    assert_int_equal(sw, 0x9000);
+    assert_int_equal(rl, 2);
+    assert_int_equal(resp[0], 0xAA);
+    assert_int_equal(scm_tx_apdu(&r.tx, &a, resp, sizeof(resp), &rl, &sw), SCM_OK);
+    assert_int_equal(sw, 0x6A80);
+    assert_int_equal(rl, 0);
+    rtx_assert_done(&r);
+    assert_int_equal(r.tx.apdus, 5);
+
+    /* With extended length the same command is one APDU, not a chain. */
+    char *e = hexstr("00DB3FFF 000258", data, sizeof(data), "0000");
+    struct rtx_step st2[] = {{e, "9000"}};
+    rtx_init(&r, st2, 1, true);
+    assert_int_equal(scm_tx_apdu(&r.tx, &a, resp, sizeof(resp), &rl, &sw), SCM_OK);
+    rtx_assert_done(&r);
+    free(l1);
+    free(l2);
+    free(l3);
+    free(e);
+}
+
 static void test_get_response(void **state)
 {
     (void)state;
@@ -129,7 +171,7 @@ static void test_get_response(void **state)
     };
     struct rtx r;
     rtx_init(&r, st, N(st), false);
-    struct scm_apdu a = {0x00, 0x84, 0x00, 0x00, NULL, 0, 8, false};
+    struct scm_apdu a = {0x00, 0x84, 0x00, 0x00, NULL, 0, 8, false, false};
     size_t rl;
     uint16_t sw;
     assert_int_equal(scm_tx_apdu(&r.tx, &a, resp, sizeof(resp), &rl, &sw), SCM_OK);
@@ -137,7 +179,7 @@ static void test_get_response(void **state)
     assert_int_equal(rl, 8);
     static const uint8_t want[8] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
     assert_memory_equal(resp, want, 8);
-    struct scm_apdu b = {0x00, 0xB0, 0x00, 0x00, NULL, 0, SCM_LE_MAX, false};
+    struct scm_apdu b = {0x00, 0xB0, 0x00, 0x00, NULL, 0, SCM_LE_MAX, false, false};
     assert_int_equal(scm_tx_apdu(&r.tx, &b, resp, sizeof(resp), &rl, &sw), SCM_OK);
     assert_int_equal(sw, 0x6282);
     assert_int_equal(rl, 3);
@@ -160,7 +202,7 @@ static void test_wrong_le(void **state)
     };
     struct rtx r;
     rtx_init(&r, st, N(st), false);
-    struct scm_apdu a = {0x00, 0xB0, 0x00, 0x00, NULL, 0, 16, false};
+    struct scm_apdu a = {0x00, 0xB0, 0x00, 0x00, NULL, 0, 16, false, false};
     size_t rl;
     uint16_t sw;
     assert_int_equal(scm_tx_apdu(&r.tx, &a, resp, sizeof(resp), &rl, &sw), SCM_OK);
@@ -169,7 +211,7 @@ static void test_wrong_le(void **state)
     assert_int_equal(scm_tx_apdu(&r.tx, &a, resp, sizeof(resp), &rl, &sw), SCM_OK);
     assert_int_equal(sw, 0x6C02);
     assert_int_equal(rl, 0);
-    struct scm_apdu c = {0x00, 0xCA, 0x01, 0x01, NULL, 0, 0, false};
+    struct scm_apdu c = {0x00, 0xCA, 0x01, 0x01, NULL, 0, 0, false, false};
     assert_int_equal(scm_tx_apdu(&r.tx, &c, resp, sizeof(resp), &rl, &sw), SCM_OK);
     assert_int_equal(sw, 0x9000);
     assert_int_equal(rl, 2);
@@ -188,7 +230,7 @@ static void test_errors(void **state)
     };
     struct rtx r;
     rtx_init(&r, st, N(st), false);
-    struct scm_apdu a = {0x00, 0xB0, 0x00, 0x00, NULL, 0, 4, false};
+    struct scm_apdu a = {0x00, 0xB0, 0x00, 0x00, NULL, 0, 4, false, false};
     size_t rl;
     uint16_t sw;
     assert_int_equal(scm_tx_apdu(&r.tx, &a, resp, 4, &rl, &sw), SCM_E_CARD_REMOVED);
@@ -197,7 +239,7 @@ static void test_errors(void **state)
     assert_int_equal(scm_tx_apdu(&r.tx, &a, resp, 3, &rl, &sw), SCM_E_TRANSMIT);
     assert_int_equal(r.tx.apdus, 7);
     rtx_assert_done(&r);
-    struct scm_apdu bad = {0x00, 0xB0, 0x00, 0x00, NULL, 3, 0, false}; /* lc without data */
+    struct scm_apdu bad = {0x00, 0xB0, 0x00, 0x00, NULL, 3, 0, false, false}; /* lc without data */
     assert_int_equal(scm_tx_apdu(&r.tx, &bad, resp, 4, &rl, &sw), SCM_E_INVAL);
 }
 
@@ -221,8 +263,8 @@ static void test_trace_masks_pin(void **state)
     };
     struct rtx r;
     rtx_init(&r, st, N(st), false);
-    struct scm_apdu v = {0x00, 0x20, 0x00, 0x81, pin, sizeof(pin), 0, true};
-    struct scm_apdu s = {0x00, 0xA4, 0x00, 0x0C, pub, sizeof(pub), 0, false};
+    struct scm_apdu v = {0x00, 0x20, 0x00, 0x81, pin, sizeof(pin), 0, true, false};
+    struct scm_apdu s = {0x00, 0xA4, 0x00, 0x0C, pub, sizeof(pub), 0, false, false};
     size_t rl;
     uint16_t sw;
     assert_int_equal(scm_tx_apdu(&r.tx, &v, resp, sizeof(resp), &rl, &sw), SCM_OK);
@@ -255,6 +297,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encoding),     cmocka_unit_test(test_long_data),
+        cmocka_unit_test(test_chaining),
         cmocka_unit_test(test_get_response), cmocka_unit_test(test_wrong_le),
         cmocka_unit_test(test_errors),       cmocka_unit_test(test_trace_masks_pin),
     };

@@ -38,7 +38,7 @@ static void put(void *st, const char *label, enum scm_obj_type t, enum scm_area 
 {
     struct scm_obj_new o = {.label = label, .type = t, .area = a, .data = data, .len = len};
     struct scm_detail d = {{0}};
-    int rc = ag->write(st, &o, replace, &d);
+    int rc = ag_write(st, &o, replace, &d);
     if (rc != SCM_OK)
         fail_msg("write '%s': %d %s", label, rc, d.text);
 }
@@ -46,7 +46,7 @@ static void put(void *st, const char *label, enum scm_obj_type t, enum scm_area 
 static void verify(void *st)
 {
     int tries;
-    assert_int_equal(ag->verify_pin(st, PIN, 4, &tries, NULL), SCM_OK);
+    assert_int_equal(ag_verify(st, PIN, 4, &tries, NULL), SCM_OK);
 }
 
 static void test_blank_and_init(void **state)
@@ -57,7 +57,7 @@ static void test_blank_and_init(void **state)
     const struct scm_agent_ops *pick = NULL;
     void *st = NULL;
     struct scm_agent_info info;
-    struct scm_agent_obj *objs;
+    struct scm_object *objs;
     size_t n;
 
     assert_ptr_equal(scm_agency_by_name("iso7816-scm"), ag);
@@ -106,9 +106,9 @@ static void test_blank_and_init(void **state)
     assert_int_equal(n, 0);
     free(objs);
     int tries;
-    assert_int_equal(ag->verify_pin(st, "1234", 4, &tries, &d), SCM_E_BAD_PIN);
+    assert_int_equal(ag_verify(st, "1234", 4, &tries, &d), SCM_E_BAD_PIN);
     assert_int_equal(tries, 2);
-    assert_int_equal(ag->verify_pin(st, "567890", 6, &tries, &d), SCM_OK);
+    assert_int_equal(ag_verify(st, "567890", 6, &tries, &d), SCM_OK);
     ag->detach(st);
     sim_free(s);
 }
@@ -174,14 +174,14 @@ static void test_objects(void **state)
                             .area = SCM_AREA_PUBLIC,
                             .data = a,
                             .len = sizeof(a)};
-    assert_int_equal(ag->write(st, &o, false, &d), SCM_E_CARD_LOCKED);
+    assert_int_equal(ag_write(st, &o, false, &d), SCM_E_CARD_LOCKED);
     assert_non_null(strstr(d.text, "Nothing was changed"));
     verify(st);
     put(st, "cert", SCM_OBJ_CERT, SCM_AREA_PUBLIC, a, sizeof(a), false);
     put(st, "notes", SCM_OBJ_NOTE, SCM_AREA_PRIVATE, b, sizeof(b), false);
     put(st, "key", SCM_OBJ_PRIVKEY, SCM_AREA_SECRET, c, sizeof(c), false);
     put(st, "empty", SCM_OBJ_DATA, SCM_AREA_PUBLIC, NULL, 0, false);
-    assert_int_equal(ag->write(st, &o, false, &d), SCM_E_EXISTS);
+    assert_int_equal(ag_write(st, &o, false, &d), SCM_E_EXISTS);
     ag->detach(st);
 
     struct want w[] = {{"cert", SCM_OBJ_CERT, SCM_AREA_PUBLIC, a, sizeof(a)},
@@ -195,7 +195,7 @@ static void test_objects(void **state)
     /* Without the PIN: public readable, private refused by the card. */
     sim_reinsert(s);
     st = attach(s);
-    struct scm_agent_obj *objs;
+    struct scm_object *objs;
     size_t n;
     assert_int_equal(ag->list(st, &objs, &n, &d), SCM_OK);
     assert_int_equal(n, 4);
@@ -203,22 +203,22 @@ static void test_objects(void **state)
     size_t len;
     for (size_t i = 0; i < n; i++) {
         int rc = ag->read(st, &objs[i], &data, &len, &d);
-        if (objs[i].area == SCM_AREA_PUBLIC) {
+        if (scm_obj_area(&objs[i]) == SCM_AREA_PUBLIC) {
             assert_int_equal(rc, SCM_OK);
             scm_secure_free(data, len);
-        } else if (objs[i].area == SCM_AREA_PRIVATE) {
+        } else if (scm_obj_area(&objs[i]) == SCM_AREA_PRIVATE) {
             assert_int_equal(rc, SCM_E_CARD_LOCKED);
             assert_null(data);
         } else {
             assert_int_equal(rc, SCM_E_NOT_EXPORTABLE);
-            assert_true(objs[i].not_exportable);
+            assert_true(scm_obj_sealed(&objs[i]));
         }
         if (strcmp(objs[i].label, "notes") == 0) {
-            assert_string_equal(objs[i].path, "3F00/5C00/5C02/6001");
+            assert_string_equal(objs[i].ref.s, "3F00/5C00/5C02/6001");
             assert_true(objs[i].attrs_len > 0 && objs[i].attrs[0] == 0x62);
         }
     }
-    struct scm_agent_obj ghost = objs[0];
+    struct scm_object ghost = objs[0];
     snprintf(ghost.label, sizeof(ghost.label), "ghost");
     assert_int_equal(ag->read(st, &ghost, &data, &len, &d), SCM_E_NOT_FOUND);
     free(objs);
@@ -227,8 +227,8 @@ static void test_objects(void **state)
     verify(st);
     put(st, "cert", SCM_OBJ_CERT, SCM_AREA_PUBLIC, a2, sizeof(a2), true);
     put(st, "notes", SCM_OBJ_NOTE, SCM_AREA_PUBLIC, a, sizeof(a), true); /* moves area */
-    assert_int_equal(ag->remove(st, "key", &d), SCM_OK);
-    assert_int_equal(ag->remove(st, "key", &d), SCM_E_NOT_FOUND);
+    assert_int_equal(ag_remove(st, "key", &d), SCM_OK);
+    assert_int_equal(ag_remove(st, "key", &d), SCM_E_NOT_FOUND);
     ag->detach(st);
     struct want w2[] = {{"cert", SCM_OBJ_CERT, SCM_AREA_PUBLIC, a2, sizeof(a2)},
                         {"notes", SCM_OBJ_NOTE, SCM_AREA_PUBLIC, a, sizeof(a)},
@@ -251,24 +251,24 @@ static void test_pin(void **state)
     struct scm_detail d = {{0}};
     int tries = 99;
     unsigned long before = sim_apdus(s);
-    assert_int_equal(ag->verify_pin(st, "12", 2, &tries, &d), SCM_E_BAD_PIN_FORMAT);
-    assert_int_equal(ag->verify_pin(st, "12345678901234567", 17, &tries, &d), SCM_E_BAD_PIN_FORMAT);
+    assert_int_equal(ag_verify(st, "12", 2, &tries, &d), SCM_E_BAD_PIN_FORMAT);
+    assert_int_equal(ag_verify(st, "12345678901234567", 17, &tries, &d), SCM_E_BAD_PIN_FORMAT);
     assert_int_equal(sim_apdus(s), before);
-    assert_int_equal(ag->pin_tries(st, &tries, &d), SCM_OK);
+    assert_int_equal(ag_tries(st, &tries, &d), SCM_OK);
     assert_int_equal(tries, 3);
-    assert_int_equal(ag->change_pin(st, "0000", 4, "4321", 4, &d), SCM_E_BAD_PIN);
-    assert_int_equal(ag->change_pin(st, "1234", 4, "4321", 4, &d), SCM_OK);
-    assert_int_equal(ag->verify_pin(st, "1234", 4, &tries, &d), SCM_E_BAD_PIN);
+    assert_int_equal(ag_change(st, "0000", 4, "4321", 4, &d), SCM_E_BAD_PIN);
+    assert_int_equal(ag_change(st, "1234", 4, "4321", 4, &d), SCM_OK);
+    assert_int_equal(ag_verify(st, "1234", 4, &tries, &d), SCM_E_BAD_PIN);
     assert_int_equal(tries, 2);
-    assert_int_equal(ag->verify_pin(st, "1234", 4, &tries, &d), SCM_E_BAD_PIN);
+    assert_int_equal(ag_verify(st, "1234", 4, &tries, &d), SCM_E_BAD_PIN);
     assert_int_equal(tries, 1);
     assert_non_null(strstr(d.text, "1 try left"));
-    assert_int_equal(ag->pin_tries(st, &tries, &d), SCM_OK);
+    assert_int_equal(ag_tries(st, &tries, &d), SCM_OK);
     assert_int_equal(tries, 1);
-    assert_int_equal(ag->verify_pin(st, "1234", 4, &tries, &d), SCM_E_PIN_BLOCKED);
+    assert_int_equal(ag_verify(st, "1234", 4, &tries, &d), SCM_E_PIN_BLOCKED);
     assert_int_equal(tries, 0);
-    assert_int_equal(ag->verify_pin(st, "4321", 4, &tries, &d), SCM_E_PIN_BLOCKED);
-    assert_int_equal(ag->pin_tries(st, &tries, &d), SCM_OK);
+    assert_int_equal(ag_verify(st, "4321", 4, &tries, &d), SCM_E_PIN_BLOCKED);
+    assert_int_equal(ag_tries(st, &tries, &d), SCM_OK);
     assert_int_equal(tries, 0);
     struct scm_agent_info info;
     ag->info(st, &info, &d);
@@ -320,7 +320,7 @@ static void test_damaged_index(void **state)
     obj[5] ^= 1;
     sim_reinsert(s);
     st = attach(s);
-    struct scm_agent_obj *objs;
+    struct scm_object *objs;
     size_t n;
     assert_int_equal(ag->list(st, &objs, &n, &d), SCM_OK);
     uint8_t *data;
@@ -356,17 +356,17 @@ static void test_limits(void **state)
                                 .area = SCM_AREA_PRIVATE,
                                 .data = big,
                                 .len = sizeof(big)};
-        assert_int_equal(ag->write(st, &o, false, &d), SCM_E_LIMIT);
+        assert_int_equal(ag_write(st, &o, false, &d), SCM_E_LIMIT);
         o.len = ISO_OBJ_SIZE_MAX;
         unsigned long before = sim_apdus(s);
-        assert_int_equal(ag->write(st, &o, false, &d), SCM_OK);
+        assert_int_equal(ag_write(st, &o, false, &d), SCM_OK);
         if (ext)
             assert_true(sim_apdus(s) - before <= 8);
         o.label = "";
-        assert_int_equal(ag->write(st, &o, false, &d), SCM_E_BAD_LABEL);
+        assert_int_equal(ag_write(st, &o, false, &d), SCM_E_BAD_LABEL);
         o.label = "x";
         o.type = (enum scm_obj_type)42;
-        assert_int_equal(ag->write(st, &o, false, &d), SCM_E_INVAL);
+        assert_int_equal(ag_write(st, &o, false, &d), SCM_E_INVAL);
         ag->detach(st);
         struct want w[] = {{"big", SCM_OBJ_DATA, SCM_AREA_PRIVATE, big, ISO_OBJ_SIZE_MAX}};
         char why[256];
@@ -383,10 +383,10 @@ static void test_limits(void **state)
     verify(st);
     struct scm_obj_new o = {
         .label = "fat", .type = SCM_OBJ_DATA, .area = SCM_AREA_PUBLIC, .data = big, .len = 2000};
-    assert_int_equal(ag->write(st, &o, false, &d), SCM_E_CARD_FULL);
+    assert_int_equal(ag_write(st, &o, false, &d), SCM_E_CARD_FULL);
     assert_non_null(strstr(d.text, "Nothing was changed"));
     o.len = 900;
-    assert_int_equal(ag->write(st, &o, false, &d), SCM_OK);
+    assert_int_equal(ag_write(st, &o, false, &d), SCM_OK);
     ag->detach(st);
     sim_free(s);
 }
@@ -410,7 +410,7 @@ static void test_apdu_counts(void **state)
     sim_reinsert(s);
     t0 = sim_apdus(s);
     st = attach(s);
-    struct scm_agent_obj *objs;
+    struct scm_object *objs;
     size_t n;
     struct scm_detail d = {{0}};
     assert_int_equal(ag->list(st, &objs, &n, &d), SCM_OK);

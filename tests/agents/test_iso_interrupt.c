@@ -36,7 +36,7 @@ static struct simcard *setup(void)
     struct scm_detail d = {{0}};
     int tries;
     assert_int_equal(ag->attach(sim_tx(s), &st, &d), SCM_OK);
-    assert_int_equal(ag->verify_pin(st, PIN, 4, &tries, &d), SCM_OK);
+    assert_int_equal(ag_verify(st, PIN, 4, &tries, &d), SCM_OK);
     struct scm_obj_new o[] = {
         {.label = "pub1",
          .type = SCM_OBJ_CERT,
@@ -60,7 +60,7 @@ static struct simcard *setup(void)
          .len = sizeof(pat3)},
     };
     for (size_t i = 0; i < 4; i++)
-        assert_int_equal(ag->write(st, &o[i], i == 3, &d), SCM_OK);
+        assert_int_equal(ag_write(st, &o[i], i == 3, &d), SCM_OK);
     ag->detach(st);
     sim_reinsert(s);
     return s;
@@ -77,8 +77,8 @@ struct op {
 static int run_op(const struct op *op, void *st, struct scm_detail *d)
 {
     if (op->kind == 2)
-        return ag->remove(st, op->o.label, d);
-    return ag->write(st, &op->o, op->kind == 1, d);
+        return ag_remove(st, op->o.label, d);
+    return ag_write(st, &op->o, op->kind == 1, d);
 }
 
 static void check_op(const struct op *op)
@@ -93,7 +93,7 @@ static void check_op(const struct op *op)
             int tries;
             char why[256];
             assert_int_equal(ag->attach(sim_tx(s), &st, &d), SCM_OK);
-            assert_int_equal(ag->verify_pin(st, PIN, 4, &tries, &d), SCM_OK);
+            assert_int_equal(ag_verify(st, PIN, 4, &tries, &d), SCM_OK);
             sim_fail_after(s, n, modes[m]);
             int rc = run_op(op, st, &d);
             bool pulled = sim_pulled(s);
@@ -124,10 +124,10 @@ static void check_op(const struct op *op)
             void *st2 = NULL;
             sim_reinsert(s);
             assert_int_equal(ag->attach(sim_tx(s), &st2, &d), SCM_OK);
-            assert_int_equal(ag->verify_pin(st2, PIN, 4, &tries, &d), SCM_OK);
+            assert_int_equal(ag_verify(st2, PIN, 4, &tries, &d), SCM_OK);
             struct scm_obj_new again = op->o;
             if (op->kind != 2) {
-                rc = ag->write(st2, &again, true, &d);
+                rc = ag_write(st2, &again, true, &d);
                 if (rc != SCM_OK)
                     fail_msg("%s, APDU %ld: next write: %s", op->name, n, d.text);
             }
@@ -136,7 +136,7 @@ static void check_op(const struct op *op)
                                         .area = op->o.area,
                                         .data = pat4,
                                         .len = 10};
-            rc = ag->write(st2, &extra, false, &d);
+            rc = ag_write(st2, &extra, false, &d);
             if (rc != SCM_OK)
                 fail_msg("%s, APDU %ld: next write: %s", op->name, n, d.text);
             ag->detach(st2);

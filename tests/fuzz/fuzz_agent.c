@@ -1,14 +1,16 @@
-/* Fuzz target for the ISO 7816-4 agent: every card response comes from
- * the input, so attach, info, list, read, the PIN and a write all parse
- * hostile answers. A flag byte can also send the input straight to the
- * index and card-info decoders.
+/* Fuzz target for the card agents: every card response comes from the
+ * input, so attach, info, list, read, the credentials and a write all
+ * parse hostile answers. A flag byte picks the agent and can also send
+ * the input straight to the ISO layout's index and card-info decoders.
  *
  * Input: a flag byte (bit 0: the transport says extended length; bit 1:
- * decoders only), then one response per APDU: a length byte n and n
+ * decoders only; bits 2-3: the agent, its index in scm_agents), then one
+ * response per APDU: a length byte n and n
  * bytes (data + SW); n = 0xFE: a 16-bit length follows; n = 0xFF or the
  * end of the input: the card is removed. */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,21 +84,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct ftx f = {data + 1, size - 1};
     struct scm_tx tx = {.ops = &f_ops, .impl = &f, .extended = (flags & 1) != 0};
-    const struct scm_agent_ops *ag = &scm_agent_iso7816;
+    size_t nag = 0, pick = (flags >> 2) & 3;
+    while (scm_agents[nag])
+        nag++;
+    if (pick >= nag)
+        return 0;
+    const struct scm_agent_ops *ag = scm_agents[pick];
     struct scm_detail d;
     void *st = NULL;
     if (ag->attach(&tx, &st, &d) != SCM_OK)
         return 0;
     struct scm_agent_info info;
-    ag->info(st, &info, &d);
-    struct scm_agent_obj *objs = NULL;
+    if (ag->info)
+        ag->info(st, &info, &d);
+    struct scm_object *objs = NULL;
     size_t n = 0;
     if (ag->list(st, &objs, &n, &d) == SCM_OK) {
         for (size_t i = 0; i < n; i++) {
             uint8_t *bytes;
             size_t len;
             if (ag->read(st, &objs[i], &bytes, &len, &d) == SCM_OK) {
-                if (len != objs[i].size)
+                /* A listed size is what a read gives (0: not known yet). */
+                if (objs[i].size && len != objs[i].size)
                     abort();
                 scm_secure_free(bytes, len);
             }
@@ -104,16 +113,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(objs);
     }
     int tries;
-    ag->pin_tries(st, &tries, &d);
-    ag->verify_pin(st, "1234", 4, &tries, &d);
+    struct scm_cred creds[SCM_CRED_MAX];
+    size_t ncreds;
+    static const uint8_t mgmt[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
+                                     5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+    if (ag->creds)
+        ag->creds(st, creds, SCM_CRED_MAX, &ncreds, &d);
+    if (ag->verify) {
+        ag->verify(st, 0, (const uint8_t *)"1234", 4, &tries, &d);
+        ag->verify(st, 2, mgmt, sizeof(mgmt), &tries, &d);
+    }
     static const uint8_t payload[300] = {1, 2, 3};
     struct scm_obj_new o = {.label = "fuzz",
                             .type = SCM_OBJ_DATA,
                             .area = SCM_AREA_PRIVATE,
                             .data = payload,
                             .len = sizeof(payload)};
-    ag->write(st, &o, true, &d);
-    ag->remove(st, "fuzz", &d);
+    struct scm_agent_put put = {.obj = &o};
+    if (ag->write) {
+        ag->write(st, &put, true, &d);
+        o.type = SCM_OBJ_CERT;
+        o.label = "X.509 Certificate for Digital Signature";
+        ag->write(st, &put, true, &d);
+    }
+    struct scm_object gone;
+    memset(&gone, 0, sizeof(gone));
+    snprintf(gone.label, sizeof(gone.label), "fuzz");
+    if (ag->remove)
+        ag->remove(st, &gone, &d);
     ag->detach(st);
     return 0;
 }

@@ -151,9 +151,10 @@ has "$OUT" "^Stored 'Please read' \(17 bytes\) in the public area of $RIG_READER
 expect 0 scm ls 1
 has "$OUT" "^Locked: 2 private objects and 0 secret keys not shown \(give the PIN\)\.$"
 expect 1 scm restore 00001079 1 --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW" </dev/null
-has "$ERR" "already has objects labelled"
-has "$ERR" "'Please read'"
-has "$ERR" "'Login-Object'"
+# Only the changed one is a conflict: the others are there with the same
+# bytes, which needs no question (and no write).
+has "$ERR" "already has an object labelled 'Please read'"
+lacks "$ERR" "Login-Object"
 has "$ERR" "nothing was written"
 has "$ERR" "Give --replace to overwrite them"
 one_error_line

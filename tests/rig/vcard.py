@@ -113,6 +113,11 @@ class Applet:
 
     atr = b"\x3b\x80\x80\x01\x01"
     chaining = True  # join CLA 0x10 parts into one command
+    # Ne for a command sent without Le. 0: every byte of the answer waits
+    # for GET RESPONSE (61xx), as a T=0 card does. 256: up to 256 bytes
+    # come back at once, as T=1 cards (YubiKeys, most PIV cards) do, and
+    # clients such as libykpiv expect (its SELECT has no Le).
+    ne_without_le = 0
 
     def power_on(self):
         pass
@@ -155,8 +160,8 @@ class Core:
 
     def _out(self, data, sw, le):
         """Send what fits in Ne; keep the rest for GET RESPONSE."""
-        if le is None:  # no Le: all of it waits for GET RESPONSE
-            le = 0
+        if le is None:  # no Le: the card type decides (ne_without_le)
+            le = self.applet.ne_without_le
         if len(data) > le:
             self.pending = data[le:]
             rest = len(self.pending)

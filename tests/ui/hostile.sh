@@ -142,7 +142,10 @@ run 0 vsc rm hostile --yes
 run 0 vsc import "$T/exp$HB.vsc"
 head -c 300 "$T/exp$HB.vsc" >"$T/cut$HB.vsc"
 run ! vsc verify "$T/cut$HB.vsc"
-# The VSC has the card's labels already: the refusal names them, inert.
+# The VSC has the card's labels already, one with other bytes: the
+# refusal names it, inert.
+printf 'other bytes' >"$T/other"
+run 0 put vsc:hostile "pub$H" "$T/other" --replace --password-fd 3 3<<<"$VPW"
 run ! copy 0 vsc:hostile --pin-fd 3 3<<<"$PIN" --dst-password-fd 4 4<<<"$VPW"
 run 0 copy 0 vsc:hostile --replace --pin-fd 3 3<<<"$PIN" --dst-password-fd 4 4<<<"$VPW"
 run 0 restore hostile 1 --init --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$VPW"

@@ -503,7 +503,8 @@ static void test_paste_conflicts(void **state)
     assert_memory_equal(data, "old bytes", len);
     scm_secure_free(data, len);
 
-    /* Replace: both are there now, and both are overwritten. */
+    /* Replace: both are there now, and both are overwritten (a paste the
+     * user asked for asks about identical ones too). */
     c = (struct clash){SCM_CONFLICT_REPLACE, 0, 0, ""};
     assert_int_equal(scm_clip_paste(clip, dst, NULL, 0, -1, on_clash, NULL, &c, &r, NULL), SCM_OK);
     assert_int_equal(c.n, 2);
@@ -514,11 +515,25 @@ static void test_paste_conflicts(void **state)
     assert_memory_equal(data, "public bytes", len);
     scm_secure_free(data, len);
 
-    /* The copy (backup, restore) asks the same way. */
+    /* The copy (backup, restore) asks the same way, once dst's copy of
+     * "pub" differs again. */
+    assert_int_equal(scm_card_find(dst, "pub", &id), SCM_OK);
+    assert_int_equal(scm_card_delete(dst, id, NULL), SCM_OK);
+    add(dst, "pub", SCM_AREA_PUBLIC, "other bytes");
     c = (struct clash){SCM_CONFLICT_CANCEL, 0, 0, ""};
     assert_int_equal(scm_card_copy(src, dst, NULL, 0, on_clash, NULL, &c, &r, &d), SCM_E_EXISTS);
     assert_int_equal(c.calls, 1);
+    assert_int_equal(c.n, 1); /* only "pub": "priv" is there as it is */
+    assert_string_equal(c.first, "pub");
     assert_int_equal(r.done, 0);
+    scm_copy_report_free(&r);
+    /* Replace: "pub" is written, "priv" is neither asked about nor written. */
+    c = (struct clash){SCM_CONFLICT_REPLACE, 0, 0, ""};
+    assert_int_equal(scm_card_copy(src, dst, NULL, 0, on_clash, NULL, &c, &r, &d), SCM_OK);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(item(&r, "pub")->result, SCM_COPY_DONE);
+    assert_int_equal(item(&r, "priv")->result, SCM_COPY_SKIPPED);
+    assert_non_null(strstr(item(&r, "priv")->why, "same content"));
     scm_copy_report_free(&r);
 
     scm_clip_free(clip);
