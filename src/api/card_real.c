@@ -388,22 +388,13 @@ static bool same_objects(const struct scm_object *a, size_t na, const struct scm
     return true;
 }
 
-/* Does the card still hold the verified PIN? Asked only of cards that
- * answer an empty VERIFY with 9000 while it is (pin_reported); *lost when
- * the card now gives tries left instead. The other credentials take what
- * the agent says now. */
-static void ask_pin_state(struct scm_card *c, void *state, bool fresh, unsigned *what)
+/* Does the card still hold the verified PIN? now[0..n) is what the agent
+ * says of the credentials (asked without spending a try); a card that
+ * answers an empty VERIFY with 9000 while the PIN is verified
+ * (pin_reported) has lost it when it gives tries left instead. Other
+ * cards are trusted until a reset. */
+static void pin_state(struct scm_card *c, const struct scm_cred *now, size_t n, unsigned *what)
 {
-    struct scm_cred now[SCM_CRED_MAX];
-    size_t n = 0;
-    /* The same agent state knows its other credentials already: only the
-     * PIN needs asking, and only where the card can tell (no APDU else). */
-    if (!fresh && (!c->pin_ok || !c->pin_reported))
-        return;
-    if (!c->ops->creds || c->ops->creds(state, now, SCM_CRED_MAX, &n, NULL) < 0)
-        return;
-    for (size_t i = 1; i < n && i < c->n_creds; i++)
-        c->creds[i].verified = now[i].verified;
     if (n == 0 || !c->pin_ok || !c->pin_reported)
         return;
     if (!now[0].verified && now[0].tries_left >= 0) {
@@ -419,19 +410,21 @@ static void ask_pin_state(struct scm_card *c, void *state, bool fresh, unsigned 
 
 /* The agent caches what it listed; another program that wrote to the card
  * since made that stale. An agent with `changed` says so itself (a cheap
- * look at its generation); for the others the card is read again on a
- * fresh agent state on the same connection, and that state replaces the
- * old one only when the card did change (it knows nothing of credentials
- * verified through the old one: the agent is asked about them again).
- * Either way a stale cache never makes our next write overwrite the other
- * program's. Inside the caller's transaction. */
+ * look at its generation). For the others the card is read again on a
+ * fresh agent state on the same connection, credentials first (so that
+ * what a verified PIN opens is listed as before), and that state replaces
+ * the old one only when the card did change: the old one may hold what an
+ * agent keeps of a credential, so the credentials then are as the fresh
+ * state sees them. Either way a stale cache never makes our next write
+ * overwrite the other program's. Inside the caller's transaction. */
 static int check_locked(struct scm_card *c, unsigned *what, struct scm_detail *d)
 {
     struct scm_tx *tx = scm_rd_tx(c->conn);
     struct scm_object *objs = NULL;
+    struct scm_cred now[SCM_CRED_MAX];
     struct scm_agent_info ai;
     void *fresh = NULL;
-    size_t n = 0;
+    size_t n = 0, ncred = 0;
     int rc = SCM_OK;
 
     *what = 0;
@@ -444,8 +437,10 @@ static int check_locked(struct scm_card *c, unsigned *what, struct scm_detail *d
                 goto out;
             *what |= SCM_CARD_CHANGED;
         }
-        ask_pin_state(c, c->state, false, what);
         rc = SCM_OK;
+        if (c->pin_ok && c->pin_reported && c->ops->creds &&
+            c->ops->creds(c->state, now, SCM_CRED_MAX, &ncred, NULL) == SCM_OK)
+            pin_state(c, now, ncred, what);
         goto reset;
     }
     if (!c->ops->attach || !c->ops->list)
@@ -454,15 +449,16 @@ static int check_locked(struct scm_card *c, unsigned *what, struct scm_detail *d
         fresh = NULL;
         goto out;
     }
+    if (c->ops->creds && c->ops->creds(fresh, now, SCM_CRED_MAX, &ncred, NULL) < 0)
+        ncred = 0;
     if ((rc = c->ops->list(fresh, &objs, &n, d)) < 0)
         goto out;
     memset(&ai, 0, sizeof(ai));
     if (c->ops->info && (rc = c->ops->info(fresh, &ai, d)) < 0)
         goto out;
-    if (same_objects(objs, n, c->aobjs, c->n_aobjs)) {
-        ask_pin_state(c, c->state, false, what);
+    pin_state(c, now, ncred, what);
+    if (same_objects(objs, n, c->aobjs, c->n_aobjs))
         goto reset;
-    }
     *what |= SCM_CARD_CHANGED;
     free(c->aobjs);
     c->aobjs = objs;
@@ -474,7 +470,8 @@ static int check_locked(struct scm_card *c, unsigned *what, struct scm_detail *d
         c->ops->detach(c->state);
     c->state = fresh;
     fresh = NULL;
-    ask_pin_state(c, c->state, true, what);
+    for (size_t i = 1; i < ncred && i < c->n_creds; i++)
+        c->creds[i].verified = now[i].verified;
 reset:
     note_reset(c);
     if (c->reset_seen) {

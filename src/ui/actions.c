@@ -761,7 +761,12 @@ void ui_card_check(struct ui *ui)
         return;
     /* Taken before the check: a change frees the listing ui->objs points into. */
     keep_take(ui, &k);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = scm_card_check(ui->card, &what, &d);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+    ui->check_every = (time_t)(ms / 10 + 1); /* 100 times the check, in seconds */
     if (rc < 0 || !what)
         free(k.marks);
     if (rc == SCM_E_CARD_REMOVED || rc == SCM_E_NO_CARD) {

@@ -78,14 +78,15 @@ static int idle_left_ms(const struct ui *ui)
     return end <= now ? 0 : (int)(end - now) * 1000;
 }
 
-/* A real card open: ms until it is asked for changes again (UI_CARD_CHECK_S
+/* A real card open: ms until it is asked for changes again (check_every
  * after the last key or check), else -1. */
 static int check_left_ms(const struct ui *ui)
 {
     if (!ui->card || ui->ci.kind != SCM_CARD_REAL)
         return -1;
     time_t base = ui->last_input > ui->last_check ? ui->last_input : ui->last_check;
-    time_t end = base + UI_CARD_CHECK_S, now = time(NULL);
+    time_t every = ui->check_every > UI_CARD_CHECK_S ? ui->check_every : UI_CARD_CHECK_S;
+    time_t end = base + every, now = time(NULL);
     return end <= now ? 0 : (int)(end - now) * 1000;
 }
 

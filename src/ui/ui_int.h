@@ -334,6 +334,7 @@ struct ui {
     bool slots_pending;
     time_t last_input;
     time_t last_check;  /* the last ui_card_check of the idle timer */
+    time_t check_every; /* seconds between idle checks (UI_CARD_CHECK_S or more) */
     bool check_pending; /* the idle timer asks the main loop for ui_card_check */
     /* A card call is taking long (ui_main.c's hook): the status line said
      * so, over what it said before. */
@@ -572,7 +573,8 @@ void ui_rescan(struct ui *ui);
  * the keyboard was idle for UI_CARD_CHECK_S. */
 void ui_card_check(struct ui *ui);
 /* A real card is asked this often while nothing is typed: scm_card_check's
- * few APDUs, rather than a stale list for ever. */
+ * few APDUs, rather than a stale list for ever; a card whose check takes
+ * long is asked every 100 times what it took (at most 1 % of its time). */
 #define UI_CARD_CHECK_S 5
 /* Ctrl-O: every kept status message, whole. */
 void ui_act_messages(struct ui *ui);
