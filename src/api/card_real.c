@@ -202,9 +202,13 @@ int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm
     struct scm_cred now[SCM_CRED_MAX];
     size_t n = 0;
     c->pin_reported = false;
-    if (c->ops->creds && txn_begin(c, NULL) == SCM_OK) {
-        c->pin_reported = c->ops->creds(c->state, now, SCM_CRED_MAX, &n, NULL) == SCM_OK &&
+    if (txn_begin(c, NULL) == SCM_OK) {
+        c->pin_reported = c->ops->creds &&
+                          c->ops->creds(c->state, now, SCM_CRED_MAX, &n, NULL) == SCM_OK &&
                           n > 0 && now[0].verified && now[0].tries_left < 0;
+        /* The listing as the PIN shows it (what it guards, read now): what
+         * scm_card_check compares the card with. */
+        (void)refresh(c, NULL);
         txn_end(c);
     }
     return SCM_OK;
