@@ -775,6 +775,8 @@ void ui_card_check(struct ui *ui)
         return;
     }
     if (rc < 0) {
+        /* Said once a minute at most, not at every idle check. */
+        ui->check_every = 60;
         ui_status_err(ui, rc, &d, "Checking the card for changes made by other programs failed");
         return;
     }

@@ -308,7 +308,7 @@ static void clip_row(void *arg, int i, int row, bool sel)
     if (sel)
         mvwaddch(w, y, 1, '>');
     snprintf(buf, sizeof(buf), "from %s", it->source);
-    ui_put(ui, w, y + 1, 5, wd - 4, buf);
+    ui_put(ui, w, y + 1, 4, wd - 3, buf);
     wattroff(w, a);
 }
 
