@@ -209,7 +209,9 @@ enum scm_conflict {
 typedef enum scm_conflict (*scm_conflict_fn)(void *arg, const char *const *labels, size_t n);
 
 /* Copy objects from src to dst: every accessible object, or those whose
- * label is in labels[0..nlabels). Everything is read first (through a
+ * label is in labels[0..nlabels); objects src could not verify (a VSC's
+ * public objects without its password) stay behind, reported SKIPPED: on
+ * dst they would look verified. Everything is read first (through a
  * clipboard of its own), then written: a source that fails half-way (a
  * card pulled out mid-backup) writes nothing. Objects with a label dst
  * already has go as conflict says (NULL: replaced); a VSC is committed once
