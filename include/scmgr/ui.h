@@ -21,4 +21,10 @@ struct scm_ui_opts {
  * written) on every way out. Returns SCM_OK, or the error that stopped it. */
 int scm_ui_run(const struct scm_ui_opts *o);
 
+/* The UI's keys as its F1 help lists them, from the one key table
+ * (src/ui/keys.c), for the man page and the README (scmgr --help-doc):
+ * row's key names ("F10, q, Ctrl-C") into keys (cut to cap), and what they
+ * do in *help (static text). false past the last row. Needs no terminal. */
+bool scm_ui_key_row(size_t row, char *keys, size_t cap, const char **help);
+
 #endif

@@ -374,8 +374,13 @@ static int piv_attach(struct scm_tx *tx, void **state, struct scm_detail *d)
 static void piv_detach(void *state)
 {
     struct piv_state *st = state;
+    uint16_t sw;
     if (!st)
         return;
+    /* The card keeps a verified PIN across programs (pcscd leaves it
+     * powered): whatever scmgr verified, it takes back when it lets go. */
+    if (st->pin_ok)
+        (void)scm_iso_unverify(st->tx, PIV_REF_PIN, &sw);
     for (size_t i = 0; i < NOBJ; i++)
         drop(&st->c[i]);
     free(st);
@@ -786,11 +791,9 @@ static int piv_list(void *state, struct scm_object **objs, size_t *n, struct scm
     for (size_t i = 0; i < NOBJ; i++) {
         if (st->c[i].st == C_ABSENT && i >= FIRST_RETIRED && i < FIRST_RETIRED + PIV_RETIRED)
             continue; /* twenty empty retired slots would drown the listing */
+        /* A PIN-protected container not readable yet is listed as a place,
+         * not present: whether the card holds it shows with the PIN. */
         fill(st, i, &out[k]);
-        /* A PIN-protected container not readable yet: listed as present
-         * (the card may hold it), its size unknown. */
-        if (st->c[i].st == C_LOCKED)
-            out[k].present = true;
         k++;
         if (table[i].kind == K_CERT && st->c[i].st == C_PRESENT && out[k - 1].cls == SCM_CLASS_CERT) {
             /* The slot's private key: listed with its facts, never copied. */

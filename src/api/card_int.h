@@ -51,5 +51,9 @@ int card_real_write(struct scm_card *c, const struct scm_obj_new *o, bool replac
                     struct scm_detail *d);
 int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d);
 int card_real_check(struct scm_card *c, unsigned *what, struct scm_detail *d);
+/* Where the agent would put o: SCM_OK (ref filled, may be empty), SCM_E_EXISTS
+ * (a place holding another object), or the reason it has none. */
+int card_real_place(struct scm_card *c, const struct scm_obj_new *o, char *ref, size_t cap,
+                    struct scm_detail *why);
 
 #endif

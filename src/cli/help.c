@@ -1,10 +1,12 @@
 /* Every help text, and the man page's and README's lists of commands, made
  * from the command table (commands.c) and the option table (args.c): they
- * cannot disagree with what the parser accepts. */
+ * cannot disagree with what the parser accepts. Their lists of the UI's
+ * keys come from the UI's key table (src/ui/keys.c), like its F1 help. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "scmgr/ui.h"
 
 #define WIDTH 79
 
@@ -320,14 +322,66 @@ static void roff_synopsis(FILE *fp)
     fputs(".SY scmgr\n.BR \\-\\-help \" | \" \\-\\-version\n.YS\n.PD\n", fp);
 }
 
+/* ---- The UI's keys: the man page's list, the README's table ------------------------ */
+
+/* Text for roff: '\\' and '-' escaped, a leading '.' or '\'' made inert. */
+static void roff_text(FILE *fp, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", fp);
+    roff_escape(fp, s);
+}
+
+static void roff_keys(FILE *fp)
+{
+    char keys[96];
+    const char *what;
+    for (size_t row = 0; scm_ui_key_row(row, keys, sizeof(keys), &what); row++) {
+        fputs(row ? ".TP\n.B \"" : ".TP 18\n.B \"", fp);
+        roff_escape(fp, keys);
+        fputs("\"\n", fp);
+        roff_text(fp, what);
+        fputc('\n', fp);
+    }
+}
+
+/* A markdown table cell: '|' would end it. */
+static void md_cell(FILE *fp, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|' || *s == '\\')
+            fputc('\\', fp);
+        fputc(*s, fp);
+    }
+}
+
+static void readme_keys(FILE *fp)
+{
+    char keys[96];
+    const char *what;
+    fputs("| key | action |\n|---|---|\n", fp);
+    for (size_t row = 0; scm_ui_key_row(row, keys, sizeof(keys), &what); row++) {
+        fputs("| ", fp);
+        md_cell(fp, keys);
+        fputs(" | ", fp);
+        md_cell(fp, what);
+        fputs(" |\n", fp);
+    }
+}
+
 int cli_help_doc(struct cli *c)
 {
     if (strcmp(c->a.help_doc, "roff") == 0)
         roff_synopsis(stdout);
     else if (strcmp(c->a.help_doc, "readme") == 0)
         command_list(stdout);
+    else if (strcmp(c->a.help_doc, "roff-keys") == 0)
+        roff_keys(stdout);
+    else if (strcmp(c->a.help_doc, "readme-keys") == 0)
+        readme_keys(stdout);
     else
-        return scm_fail(&c->d, SCM_E_USAGE, "--help-doc takes roff or readme, not '%s'.",
+        return scm_fail(&c->d, SCM_E_USAGE,
+                        "--help-doc takes roff, readme, roff-keys or readme-keys, not '%s'.",
                         c->a.help_doc);
     return SCM_OK;
 }

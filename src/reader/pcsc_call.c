@@ -10,7 +10,16 @@
  * everything it uses (its own copy of the buffers, the connection's own
  * PC/SC context): when it ends at last (the card is pulled out, pcscd
  * stops), the thread releases them; if it never ends, the process exit
- * does. */
+ * does.
+ *
+ * What runs without the worker, on the caller's thread: SCardStatus,
+ * SCardEndTransaction, and SCardDisconnect/SCardReleaseContext of a live
+ * connection. pcscd answers them from its own state without the reader's
+ * lock (1.9.9: SCardDisconnect takes it only when the reader's last handle
+ * goes, and a stuck call keeps its own handle), and the connection's
+ * context is not locked by a call of ours: when one is left behind, the
+ * connection is dead and makes no more calls. tests/rig/test_deadline.c
+ * (t_close_beside_stuck) closes connections next to a stuck call. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>

@@ -76,6 +76,7 @@ static const char *const help[UI_ACT_COUNT] = {
     [UI_ACT_IMPORT] = "Import an object from a file",
     [UI_ACT_EXPORT] = "Export the selected object to a file",
     [UI_ACT_BACKUP] = "Back up the card into its VSC (made if new)",
+    [UI_ACT_EMERGENCY] = "Emergency backup: the open card's objects as plain files and a manifest",
     [UI_ACT_VSC_MANAGER] = "The VSC Manager: new, import, export, disable, enable, delete",
     [UI_ACT_INIT_CARD] = "Initialise a blank card",
     [UI_ACT_UNLOCK] = "Unlock the card with its PIN or password",
@@ -181,29 +182,50 @@ void ui_keys_names(enum ui_action a, char *out, size_t cap)
     }
 }
 
-int ui_keys_help(char ***lines, size_t *n)
+/* The help's first rows, before the table's: terminals without F5-F10
+ * (vt100) or with other codes (linux, some SSH clients) need the first to
+ * reach the rest of the list. */
+static const struct {
+    const char *keys, *help;
+} lead[] = {
+    {"Esc 1..Esc 0", "= F1..F10 (Esc then the digit, or Alt+digit)"},
+    {"/", "Find by label in a list (F3 next, Enter or Esc ends)"},
+    {"Mouse", "Click selects and focuses, double click opens, wheel scrolls"},
+};
+
+bool scm_ui_key_row(size_t row, char *keys, size_t cap, const char **what)
 {
+    size_t nlead = sizeof(lead) / sizeof(lead[0]);
+    if (row < nlead) {
+        snprintf(keys, cap, "%s", lead[row].keys);
+        *what = lead[row].help;
+        return true;
+    }
+    row -= nlead;
+    /* One row per action, at its first named key, in the table's order. */
     bool done[UI_ACT_COUNT] = {false};
-    char keys[96];
-    *lines = NULL;
-    *n = 0;
-    /* First, because terminals without F5-F10 (vt100) or with other codes
-     * (linux, some SSH clients) need it to reach the rest of this list. */
-    if (ui_lines_add(lines, n, "%-22s %s", "Esc 1..Esc 0",
-                     "= F1..F10 (Esc then the digit, or Alt+digit)") < 0 ||
-        ui_lines_add(lines, n, "%-22s %s", "/",
-                     "Find by label in a list (F3 next, Enter or Esc ends)") < 0 ||
-        ui_lines_add(lines, n, "%-22s %s", "Mouse",
-                     "Click selects and focuses, double click opens, wheel scrolls") < 0)
-        return SCM_E_NOMEM;
     for (size_t i = 0; i < ui_keys_count(); i++) {
         enum ui_action a = table[i].act;
         if (done[a] || !table[i].key_name)
             continue;
         done[a] = true;
-        ui_keys_names(a, keys, sizeof(keys));
-        if (ui_lines_add(lines, n, "%-22s %s", keys, ui_action_help(a)) < 0)
-            return SCM_E_NOMEM;
+        if (row-- > 0)
+            continue;
+        ui_keys_names(a, keys, cap);
+        *what = ui_action_help(a);
+        return true;
     }
+    return false;
+}
+
+int ui_keys_help(char ***lines, size_t *n)
+{
+    char keys[96];
+    const char *what;
+    *lines = NULL;
+    *n = 0;
+    for (size_t row = 0; scm_ui_key_row(row, keys, sizeof(keys), &what); row++)
+        if (ui_lines_add(lines, n, "%-22s %s", keys, what) < 0)
+            return SCM_E_NOMEM;
     return SCM_OK;
 }

@@ -1,9 +1,11 @@
 # The docs tell the truth: every command of the command table has its own
 # --help, the man page's synopsis and the README's command list are what
-# the table generates, and every command and option has its entry in the
-# man page. Usage errors name what is missing or wrong.
+# the table generates, the man page's and README's lists of the UI's keys
+# are what the UI's key table (src/ui/keys.c) generates, and every command
+# and option has its entry in the man page. Usage errors name what is
+# missing or wrong.
 #
-# After changing the command or option table, regenerate the docs with
+# After changing the command, option or key table, regenerate the docs with
 #   SCMGR_BIN=build/src/scmgr bash tests/cli/docs.sh --update
 # (SCMGR_POLICY is not needed for that).
 set -euo pipefail
@@ -14,6 +16,10 @@ MAN_BEGIN='.\" BEGIN GENERATED SYNOPSIS'
 MAN_END='.\" END GENERATED SYNOPSIS'
 MD_BEGIN='<!-- BEGIN GENERATED COMMANDS'
 MD_END='<!-- END GENERATED COMMANDS -->'
+MAN_KEYS_BEGIN='.\" BEGIN GENERATED KEYS'
+MAN_KEYS_END='.\" END GENERATED KEYS'
+MD_KEYS_BEGIN='<!-- BEGIN GENERATED KEYS'
+MD_KEYS_END='<!-- END GENERATED KEYS -->'
 
 # region FILE BEGIN END: the lines strictly between the marker lines. The
 # markers go through the environment: awk -v would eat their backslashes.
@@ -40,7 +46,11 @@ if [ "${1:-}" = "--update" ]; then
     replace "$MAN" "$MAN_BEGIN" "$MAN_END" "$tmp"
     { echo '```'; "$SCMGR_BIN" --help-doc readme; echo '```'; } >"$tmp"
     replace "$README" "$MD_BEGIN" "$MD_END" "$tmp"
-    echo "Updated $MAN and $README from the command table."
+    "$SCMGR_BIN" --help-doc roff-keys >"$tmp"
+    replace "$MAN" "$MAN_KEYS_BEGIN" "$MAN_KEYS_END" "$tmp"
+    "$SCMGR_BIN" --help-doc readme-keys >"$tmp"
+    replace "$README" "$MD_KEYS_BEGIN" "$MD_KEYS_END" "$tmp"
+    echo "Updated $MAN and $README from the command table and the UI's key table."
     exit 0
 fi
 
@@ -57,6 +67,27 @@ diff -u "$T/syn.want" "$T/syn.have" >&2 ||
 region "$README" "$MD_BEGIN" "$MD_END" >"$T/md.have"
 diff -u "$T/md.want" "$T/md.have" >&2 ||
     fail "README.md's command list differs from the command table; run tests/cli/docs.sh --update"
+# The UI's keys in both are what its key table (src/ui/keys.c) generates:
+# the F1 help's rows.
+for m in "$MAN_KEYS_BEGIN" "$MAN_KEYS_END"; do
+    grep -qF "$m" "$MAN" || fail "doc/scmgr.1 has no key list markers"
+done
+for m in "$MD_KEYS_BEGIN" "$MD_KEYS_END"; do
+    grep -qF "$m" "$README" || fail "README.md has no key table markers"
+done
+scm --help-doc roff-keys >"$T/keys.want"
+region "$MAN" "$MAN_KEYS_BEGIN" "$MAN_KEYS_END" >"$T/keys.have"
+diff -u "$T/keys.want" "$T/keys.have" >&2 ||
+    fail "doc/scmgr.1's key list differs from the key table; run tests/cli/docs.sh --update"
+scm --help-doc readme-keys >"$T/mdkeys.want"
+region "$README" "$MD_KEYS_BEGIN" "$MD_KEYS_END" >"$T/mdkeys.have"
+diff -u "$T/mdkeys.want" "$T/mdkeys.have" >&2 ||
+    fail "README.md's key table differs from the key table; run tests/cli/docs.sh --update"
+# Every key the F1 help names is in the table (the generator is no empty loop).
+for k in 'F1, ?' 'F10, q, Ctrl-C' 'Esc 1..Esc 0' 'Ctrl-O' 'Alt-T'; do
+    grep -qF "| $k |" "$T/mdkeys.want" || fail "the key table lacks $k"
+done
+
 # The top-level help lists the same commands, in the same words.
 expect 0 scm --help
 grep -vxFf "$OUT" <(scm --help-doc readme) >"$T/missing" && fail "--help lacks: $(cat "$T/missing")"

@@ -10,6 +10,7 @@
 #   rig_require          exit 77 (skip) when the rig cannot run here
 #   rig_up               pcscd up with 2 empty slots; cleanup is trapped
 #   rig_card_start I     a card in slot I (0 or 1), waits until PRESENT
+#   rig_card_start I cac [DB]  libcacard's CAC card (rig_cac_db makes DB)
 #   rig_card_kill I      the card gone, waits until EMPTY
 #   rig_card_fuse I N    the card exits on the N-th command APDU from now
 #   rig_pcscd_kill [SIG] pcscd gone (its cards exit with it)
@@ -23,7 +24,8 @@
 #   rig.sh down | logs | env
 #   rig.sh card-start I | card-kill I | card-fuse I N | pcscd-kill [SIG] | pcscd-start
 #
-# Environment: SCMGR_RIGWAIT (the rigwait helper; meson sets it), RIG_DIR
+# Environment: SCMGR_RIGWAIT (the rigwait helper; meson sets it),
+# SCMGR_CACARD (the CAC card's glue, cacard-vpcd; meson sets it), RIG_DIR
 # (the rig's directory; by hand a fixed one per user), RIG_DEBUG=1 (pcscd
 # debug log), RIG_KEEP=1 (keep the directory on exit), RIG_FRIENDLYNAME
 # (vpcd's reader name before " 00 00", default "Virtual PCD"; any bytes
@@ -34,10 +36,10 @@
 
 RIG_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RIG_PY=/usr/bin/python3 # Debian's, with pycryptodome: not a PATH python
-# One vpcd config file gives two slots. More would need a config file per
-# pair, each with its own copy of libifdvpcd.so (the driver keeps its slots
-# in globals shared by every reader that loads the same file).
-RIG_SLOTS=2
+# One vpcd config file gives two slots; RIG_SLOTS=4 (6, 8) adds a config
+# file per pair, each with its own copy of libifdvpcd.so (the driver keeps
+# its slots in globals shared by every reader that loads the same file).
+RIG_SLOTS=${RIG_SLOTS:-2}
 RIG_TIMEOUT_MS=${RIG_TIMEOUT_MS:-8000}
 
 rig__say() { printf 'rig: %s\n' "$*" >&2; }
@@ -95,7 +97,7 @@ rig_die() {
 rig__save() {
     {
         # -g: the file is sourced inside a function (rig__load).
-        declare -p RIG_DIR RIG_PORT RIG_MODE RIG_PCSCD_PID RIG_CARD_PIDS RIG_READERS |
+        declare -p RIG_DIR RIG_PORT RIG_SLOTS RIG_MODE RIG_PCSCD_PID RIG_CARD_PIDS RIG_READERS |
             sed -E 's/^declare -(-|([a-zA-Z]+)) /declare -g\2 /'
         echo "export PCSCLITE_CSOCK_NAME=$(printf %q "$PCSCLITE_CSOCK_NAME")"
     } >"$RIG_DIR/state.tmp" && mv "$RIG_DIR/state.tmp" "$RIG_DIR/state"
@@ -157,15 +159,30 @@ rig_require() {
     fi
 }
 
+# rig_require_tools CMD...: every CMD (a client a test drives) is on PATH,
+# else a skip, or a failure in CI, as for the rig's own packages.
+rig_require_tools() {
+    local missing="" t
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+    done
+    [ -z "$missing" ] && return 0
+    [ "${CI:-}" = true ] && rig_die "missing:$missing (./dev.sh test installs them)"
+    rig__say "SKIP: missing:$missing (./dev.sh test installs them)"
+    exit 77
+}
+
 # ---- pcscd ----------------------------------------------------------------
 
-# Two consecutive TCP ports nobody uses (vpcd binds PORT and PORT+1 on all
-# interfaces; a busy port gives a silent pcscd with 0 readers).
+# RIG_SLOTS consecutive TCP ports nobody uses (vpcd binds PORT and PORT+1
+# on all interfaces per pair; a busy port gives a silent pcscd with 0 readers).
 rig__free_ports() {
-    local base
+    local base k f
     for _ in $(seq 50); do
         base=$((36000 + (RANDOM % 1500) * 2))
-        if ! ss -Htan "( sport = :$base or sport = :$((base + 1)) )" | grep -q .; then
+        f="sport = :$base"
+        for ((k = 1; k < RIG_SLOTS; k++)); do f="$f or sport = :$((base + k))"; done
+        if ! ss -Htan "( $f )" | grep -q .; then
             echo "$base"
             return 0
         fi
@@ -174,13 +191,32 @@ rig__free_ports() {
 }
 
 rig__write_conf() {
+    local k lib name port
+    case "$RIG_SLOTS" in
+    2 | 4 | 6 | 8) ;;
+    *) rig_die "RIG_SLOTS must be 2, 4, 6 or 8, not '$RIG_SLOTS'" ;;
+    esac
     mkdir -p "$RIG_DIR/conf"
-    cat >"$RIG_DIR/conf/vpcd" <<EOF
-FRIENDLYNAME "${RIG_FRIENDLYNAME:-Virtual PCD}"
-DEVICENAME /dev/null:$RIG_PORT
-LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so
-CHANNELID $RIG_PORT
+    for ((k = 0; k < RIG_SLOTS / 2; k++)); do
+        lib=/usr/lib/pcsc/drivers/serial/libifdvpcd.so name=vpcd port=$((RIG_PORT + 2 * k))
+        if [ "$k" -gt 0 ]; then
+            name=vpcd$k
+            # Not in conf/: pcscd reads every file there as a reader's config.
+            mkdir -p "$RIG_DIR/lib"
+            cp "$lib" "$RIG_DIR/lib/libifdvpcd-$k.so"
+            lib=$RIG_DIR/lib/libifdvpcd-$k.so
+        fi
+        # Each pair its own name ("Virtual PCD B 00 00"): pcscd numbers
+        # readers per driver, so two pairs of one name would look alike.
+        local suffix="" letters=(A B C D)
+        [ "$k" -gt 0 ] && suffix=" ${letters[k]}"
+        cat >"$RIG_DIR/conf/$name" <<EOF
+FRIENDLYNAME "${RIG_FRIENDLYNAME:-Virtual PCD}$suffix"
+DEVICENAME /dev/null:$port
+LIBPATH $lib
+CHANNELID $port
 EOF
+    done
 }
 
 rig_pcscd_start() {
@@ -205,11 +241,11 @@ rig_pcscd_start() {
     "${ns[@]}" sh -c "$pre" sh "$RIG_DIR/run" pcscd -f "${dbg[@]}" -c "$RIG_DIR/conf" \
         >>"$RIG_DIR/pcscd.log" 2>&1 </dev/null &
     RIG_PCSCD_PID=$!
-    RIG_CARD_PIDS=("" "")
+    rig__no_cards
     rig__save
     if ! rig_wait readers "$RIG_SLOTS" "$RIG_TIMEOUT_MS"; then
         grep -q 'Address already in use' "$RIG_DIR/pcscd.log" && rig__say "a vpcd port is busy"
-        rig_die "pcscd ($RIG_PCSCD_PID) did not list $RIG_SLOTS readers on ports $RIG_PORT/$((RIG_PORT + 1))"
+        rig_die "pcscd ($RIG_PCSCD_PID) did not list $RIG_SLOTS readers on ports $RIG_PORT-$((RIG_PORT + RIG_SLOTS - 1))"
     fi
     mapfile -t RIG_READERS < <(rig_wait list)
     rig__save
@@ -221,7 +257,7 @@ rig_pcscd_kill() {
     rig__load
     local i
     rig__stop "$RIG_PCSCD_PID" "${1:-TERM}"
-    for i in 0 1; do
+    for ((i = 0; i < RIG_SLOTS; i++)); do
         rig__stop "${RIG_CARD_PIDS[i]}"
         RIG_CARD_PIDS[i]=""
     done
@@ -237,9 +273,16 @@ rig_reader() {
 
 rig__slot() {
     case "${1:-}" in
-    0 | 1) ;;
-    *) rig_die "slot must be 0 or 1, not '${1:-}'" ;;
+    [0-9]) [ "$1" -lt "$RIG_SLOTS" ] && return 0 ;;
     esac
+    rig_die "slot must be 0 to $((RIG_SLOTS - 1)), not '${1:-}'"
+}
+
+# Every slot empty in RIG_CARD_PIDS.
+rig__no_cards() {
+    local i
+    RIG_CARD_PIDS=()
+    for ((i = 0; i < RIG_SLOTS; i++)); do RIG_CARD_PIDS[i]=""; done
 }
 
 # rig_card_start I [TYPE [ARG...]]: a card of TYPE in slot I.
@@ -255,6 +298,14 @@ rig_card_start() {
     [ $# -ge 2 ] && shift 2 || shift 1
     case "$type" in
     iso7816) cmd=("$RIG_PY" "$RIG_HERE/vicc-card.py" -t iso7816 -P $((RIG_PORT + i))) ;;
+    cac)
+        # libcacard's soft card from an NSS database (default: one made
+        # once per rig by rig_cac_db), through the rig's glue.
+        local db=${1:-$RIG_DIR/cac.db} glue
+        glue=$(rig__cacard) || exit 1
+        [ -f "$db/cert9.db" ] || rig_cac_db "$db"
+        cmd=("$glue" -v -d "$db" -P $((RIG_PORT + i)) cert1 cert2 cert3)
+        ;;
     *)
         [ -f "$RIG_HERE/card-$type.py" ] || rig_die "no emulator for card type '$type'"
         cmd=("$RIG_PY" "$RIG_HERE/card-$type.py" -P $((RIG_PORT + i)) "$@")
@@ -273,6 +324,60 @@ rig_card_start() {
     RIG_CARD_PIDS[i]=$!
     rig__save
     rig_wait present "$name" "$RIG_TIMEOUT_MS" || rig_die "no card PRESENT in slot $i ($name)"
+}
+
+# ---- the CAC card (libcacard) ---------------------------------------------
+
+# The glue between vpcd and libcacard (tests/rig/cacard-vpcd.c), built only
+# when libcacard is there; by hand, the first build directory that has it.
+rig__cacard() {
+    local g=${SCMGR_CACARD:-}
+    if [ -z "$g" ]; then
+        for g in "$RIG_HERE"/../../build*/tests/rig/cacard-vpcd ""; do
+            [ -x "$g" ] && break
+        done
+    fi
+    if [ -z "$g" ] || [ ! -x "$g" ]; then
+        rig_die "cacard-vpcd not built (needs libcacard-dev) or SCMGR_CACARD unset"
+    fi
+    echo "$g"
+}
+
+# rig_cac_require: exit 77 (a failure in CI) when the CAC card cannot be
+# made here: no glue (libcacard missing at build time) or no certutil.
+rig_cac_require() {
+    local g=${SCMGR_CACARD:-}
+    if [ -z "$g" ] || [ ! -x "$g" ]; then
+        [ "${CI:-}" = true ] && rig_die "cacard-vpcd was not built: libcacard-dev missing (./dev.sh test installs it)"
+        rig__say "SKIP: cacard-vpcd was not built (libcacard-dev missing)"
+        exit 77
+    fi
+    rig_require_tools certutil
+}
+
+# The CAC card's PIN: libcacard hands a VERIFY's PIN to NSS as the
+# database password (8 digits: the CAC PIN is 4 to 8 bytes).
+RIG_CAC_PIN=12345678
+
+# rig_cac_db DIR: a new NSS database in DIR (password $RIG_CAC_PIN) with
+# three self-signed RSA-2048 certificates and their keys, nicknames cert1..3,
+# subjects "CN=cacard test cert N,O=scmgr rig", serials 1001..1003. The keys
+# are fresh each time; everything else is fixed.
+rig_cac_db() {
+    local dir=$1 i
+    [ -e "$dir" ] && rig_die "rig_cac_db: $dir exists"
+    mkdir -p "$dir"
+    printf '%s\n' "$RIG_CAC_PIN" >"$dir/.pw"
+    head -c 2048 /dev/urandom >"$dir/.noise"
+    certutil -N -d "sql:$dir" -f "$dir/.pw" >/dev/null ||
+        rig_die "certutil could not make an NSS database in $dir"
+    for i in 1 2 3; do
+        certutil -S -d "sql:$dir" -f "$dir/.pw" -z "$dir/.noise" -n "cert$i" \
+            -s "CN=cacard test cert $i,O=scmgr rig" -x -t "CT,C,C" -k rsa -g 2048 \
+            -m $((1000 + i)) -v 24 --keyUsage digitalSignature,keyEncipherment,nonRepudiation \
+            >/dev/null 2>&1 || rig_die "certutil could not make cert$i in $dir"
+    done
+    rm -f "$dir/.pw" "$dir/.noise"
 }
 
 # rig_card_fuse I N: the card in slot I is pulled out (its process exits)
@@ -335,13 +440,15 @@ rig_up() {
     RIG_MODE=$(rig__mode)
     RIG_PORT=$(rig__free_ports) || rig_die "no free TCP port pair found for vpcd"
     RIG_PCSCD_PID=""
-    RIG_CARD_PIDS=("" "")
+    rig__no_cards
     RIG_READERS=()
     export PCSCLITE_CSOCK_NAME="$RIG_DIR/run/pcscd.comm"
     rig__write_conf
     rig__save
     rig_pcscd_start
     export RIG_READER_0="${RIG_READERS[0]}" RIG_READER_1="${RIG_READERS[1]}"
+    local i
+    for ((i = 2; i < RIG_SLOTS; i++)); do export "RIG_READER_$i=${RIG_READERS[i]}"; done
 }
 
 rig_down() {
@@ -349,7 +456,7 @@ rig_down() {
     [ -n "${RIG_DIR:-}" ] && [ -f "$RIG_DIR/state" ] || return 0
     # shellcheck disable=SC1091
     . "$RIG_DIR/state"
-    for i in 0 1; do
+    for ((i = 0; i < ${#RIG_CARD_PIDS[@]}; i++)); do
         rig__stop "${RIG_CARD_PIDS[i]:-}"
     done
     rig__stop "${RIG_PCSCD_PID:-}"

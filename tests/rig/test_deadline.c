@@ -8,93 +8,54 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "rigfix.h"
 #include "scmgr/reader.h"
 
-static const uint8_t select_mf[] = {0x00, 0xA4, 0x00, 0x0C, 0x02, 0x3F, 0x00};
+/* More connections to the mute card, made before it got stuck. */
+static struct scm_rd_conn *beside[2];
 
-struct rt {
-    struct scm_rd_ctx *ctx;
-    const char *reader[2];
-};
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void rig(const char *args, const char *mode)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "RIG_CARD_MODE=%s bash \"%s\" %s", mode, getenv("SCMGR_RIG"), args);
-    assert_int_equal(system(cmd), 0);
-}
-
-/* One raw exchange, as an agent's would go. */
 static int tx(struct scm_rd_conn *conn)
 {
-    uint8_t r[258];
-    size_t rlen = sizeof(r);
-    struct scm_tx *t = scm_rd_tx(conn);
-    return t->ops->transmit(t->impl, select_mf, sizeof(select_mf), r, &rlen);
-}
-
-static int setup(void **state)
-{
-    static struct rt t;
-    t.reader[0] = getenv("RIG_READER_0");
-    t.reader[1] = getenv("RIG_READER_1");
-    if (!t.reader[0] || !t.reader[1] || !getenv("SCMGR_RIG")) {
-        fprintf(stderr, "test_deadline runs under the rig: use run-under-rig.sh\n");
-        return -1;
-    }
-    if (scm_rd_open(&t.ctx, NULL) != SCM_OK)
-        return -1;
-    *state = &t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct rt *t = *state;
-    scm_rd_close(t->ctx);
-    return 0;
+    return rigfix_select(conn, NULL);
 }
 
 static void t_mute_card(void **state)
 {
     (void)state;
-    rig("card-kill 0", "");
-    rig("card-start 0", "mute");
+    rigfix_rig(NULL, "card-kill 0");
+    rigfix_rig("mute", "card-start 0");
 }
 
 /* The first APDU to the mute card ends at the deadline; the connection is
  * dead from then on and says so at once, without another wait. */
 static void t_transmit_deadline(void **state)
 {
-    struct rt *t = *state;
+    struct rigfix *t = *state;
     struct scm_rd_conn *conn;
     struct scm_detail d = {{0}};
     char want[256];
     scm_rd_set_deadline(t->ctx, 1000);
     assert_int_equal(scm_rd_connect(t->ctx, t->reader[0], &conn, &d), SCM_OK);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(scm_rd_connect(t->ctx, t->reader[0], &beside[i], &d), SCM_OK);
 
-    long t0 = now_ms();
+    long t0 = rigfix_now_ms();
     int rc = tx(conn);
-    long took = now_ms() - t0;
+    long took = rigfix_now_ms() - t0;
     assert_int_equal(rc, SCM_E_CARD_TIMEOUT);
     assert_true(took >= 1000); /* not before the deadline */
 
-    t0 = now_ms();
+    t0 = rigfix_now_ms();
     assert_int_equal(tx(conn), SCM_E_CARD_TIMEOUT);
     assert_int_equal(scm_tx_begin(scm_rd_tx(conn)), SCM_E_CARD_TIMEOUT);
-    assert_true(now_ms() - t0 < 1000); /* no second deadline spent */
+    assert_true(rigfix_now_ms() - t0 < 1000); /* no second deadline spent */
 
     assert_int_equal(scm_rd_conn_why(conn, SCM_E_TRANSMIT, &d), SCM_E_CARD_TIMEOUT);
     snprintf(want, sizeof(want),
@@ -104,10 +65,53 @@ static void t_transmit_deadline(void **state)
     scm_rd_disconnect(conn); /* returns: the stuck call keeps its handles */
 }
 
+/* A hang is what this step looks for: fail it in a bounded time, with a
+ * sentence, rather than wait for meson's timeout. */
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char msg[] = "test_deadline: closing beside a stuck call hung\n";
+    if (write(2, msg, sizeof(msg) - 1) < 0)
+        _exit(2);
+    _exit(1);
+}
+
+/* Connections that are still alive on the reader the mute card keeps
+ * busy (made before it got stuck: connecting waits for the reader too).
+ * Closing them never waits for the stuck call, so closing a card, ending a
+ * command or quitting the UI does not: a transaction begins and ends
+ * (SCardEndTransaction) and the connection closes (SCardDisconnect,
+ * SCardReleaseContext) at once. An APDU queues behind the stuck one and
+ * ends at the deadline; the transaction's end and the close after that
+ * return at once as well. */
+static void t_close_beside_stuck(void **state)
+{
+    (void)state;
+    struct scm_tx *tx0 = scm_rd_tx(beside[0]), *tx1 = scm_rd_tx(beside[1]);
+    signal(SIGALRM, on_alarm);
+    alarm(10);
+
+    long t0 = rigfix_now_ms();
+    assert_int_equal(scm_tx_begin(tx0), SCM_OK);
+    assert_int_equal(scm_tx_end(tx0), SCM_OK);
+    scm_rd_disconnect(beside[0]);
+    assert_true(rigfix_now_ms() - t0 < 1000);
+
+    assert_int_equal(scm_tx_begin(tx1), SCM_OK);
+    t0 = rigfix_now_ms();
+    assert_int_equal(tx(beside[1]), SCM_E_CARD_TIMEOUT);
+    assert_true(rigfix_now_ms() - t0 >= 1000);
+    t0 = rigfix_now_ms();
+    assert_int_equal(scm_tx_end(tx1), SCM_OK);
+    scm_rd_disconnect(beside[1]);
+    assert_true(rigfix_now_ms() - t0 < 1000);
+    alarm(0);
+}
+
 /* The good card in the other reader is not held up, on the same context. */
 static void t_other_reader(void **state)
 {
-    struct rt *t = *state;
+    struct rigfix *t = *state;
     struct scm_rd_conn *conn;
     struct scm_detail d = {{0}};
     assert_int_equal(scm_rd_connect(t->ctx, t->reader[1], &conn, &d), SCM_OK);
@@ -121,7 +125,7 @@ static void t_other_reader(void **state)
  * seconds). */
 static void t_connect_deadline(void **state)
 {
-    struct rt *t = *state;
+    struct rigfix *t = *state;
     struct scm_rd_conn *conn = (struct scm_rd_conn *)1;
     struct scm_detail d = {{0}};
     char want[256];
@@ -152,7 +156,7 @@ static bool cancel_after_300ms(void *arg, unsigned waited_ms)
 /* The hook sees the wait grow and may cancel it long before the deadline. */
 static void t_hook_cancels(void **state)
 {
-    struct rt *t = *state;
+    struct rigfix *t = *state;
     struct scm_rd_conn *conn;
     struct scm_detail d = {{0}};
     struct hook_seen h = {.increasing = true};
@@ -173,11 +177,11 @@ static void t_hook_cancels(void **state)
  * works again. */
 static void t_recover(void **state)
 {
-    struct rt *t = *state;
+    struct rigfix *t = *state;
     struct scm_rd_conn *conn;
     struct scm_detail d = {{0}};
-    rig("card-kill 0", "");
-    rig("card-start 0", "");
+    rigfix_rig(NULL, "card-kill 0");
+    rigfix_rig(NULL, "card-start 0");
     scm_rd_set_deadline(t->ctx, 0); /* the default again */
     assert_int_equal(scm_rd_connect(t->ctx, t->reader[0], &conn, &d), SCM_OK);
     assert_int_equal(tx(conn), SCM_OK);
@@ -187,9 +191,13 @@ static void t_recover(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_mute_card),    cmocka_unit_test(t_transmit_deadline),
-        cmocka_unit_test(t_other_reader), cmocka_unit_test(t_connect_deadline),
-        cmocka_unit_test(t_hook_cancels), cmocka_unit_test(t_recover),
+        cmocka_unit_test(t_mute_card),
+        cmocka_unit_test(t_transmit_deadline),
+        cmocka_unit_test(t_close_beside_stuck),
+        cmocka_unit_test(t_other_reader),
+        cmocka_unit_test(t_connect_deadline),
+        cmocka_unit_test(t_hook_cancels),
+        cmocka_unit_test(t_recover),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, rigfix_setup, rigfix_teardown);
 }

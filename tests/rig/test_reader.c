@@ -1,5 +1,5 @@
 /* The reader handler against a real pcscd, vpcd and emulated cards (the
- * rig). Run by reader.sh, which brings the rig up with a card in both
+ * rig). Run by run-under-rig.sh, which brings the rig up with a card in both
  * slots; the steps below change the rig through `rig.sh COMMAND` (which
  * returns once pcscd has seen the change) and check what scmgr sees.
  * The steps depend on each other and run in order. */
@@ -17,37 +17,14 @@
 
 #include <winscard.h>
 
+#include "rigfix.h"
 #include "scmgr/reader.h"
 
 /* vicc -t iso7816: T=1, card capabilities without extended length. */
 static const uint8_t vicc_atr[] = {0x3B, 0x95, 0x13, 0x81, 0x01, 0x80,
                                    0x73, 0xFF, 0x01, 0x00, 0x0B};
-static const uint8_t select_mf[] = {0x00, 0xA4, 0x00, 0x0C, 0x02, 0x3F, 0x00};
 
-struct rt {
-    struct scm_rd_ctx *ctx;
-    const char *reader[2];
-};
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* rig("card-kill 1"): change the rig; fails the test if the rig could not. */
-static void rig(const char *args)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "bash \"%s\" %s", getenv("SCMGR_RIG"), args);
-    long t = now_ms();
-    int rc = system(cmd);
-    print_message("rig %s: %ld ms\n", args, now_ms() - t);
-    assert_int_equal(rc, 0);
-}
-
-static const struct scm_rd_info *list_ok(struct rt *t, size_t want)
+static const struct scm_rd_info *list_ok(struct rigfix *t, size_t want)
 {
     const struct scm_rd_info *inf;
     size_t n;
@@ -60,48 +37,9 @@ static const struct scm_rd_info *list_ok(struct rt *t, size_t want)
     return inf;
 }
 
-/* One raw exchange through the transport (no 61xx handling): the SW. */
-static int raw_sw(struct scm_rd_conn *conn, const uint8_t *c, size_t clen, uint16_t *sw)
-{
-    struct scm_tx *tx = scm_rd_tx(conn);
-    uint8_t r[258];
-    size_t rl = sizeof(r);
-    int rc = tx->ops->transmit(tx->impl, c, clen, r, &rl);
-    if (rc == SCM_OK) {
-        assert_true(rl >= 2);
-        *sw = (uint16_t)(r[rl - 2] << 8 | r[rl - 1]);
-    }
-    return rc;
-}
-
-static int setup(void **state)
-{
-    static struct rt t;
-    t.reader[0] = getenv("RIG_READER_0");
-    t.reader[1] = getenv("RIG_READER_1");
-    if (!t.reader[0] || !t.reader[1] || !getenv("SCMGR_RIG")) {
-        fprintf(stderr, "test_reader runs under the rig: use reader.sh\n");
-        return -1;
-    }
-    struct scm_detail d = {{0}};
-    if (scm_rd_open(&t.ctx, &d) != SCM_OK) {
-        fprintf(stderr, "scm_rd_open: %s\n", d.text);
-        return -1;
-    }
-    *state = &t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct rt *t = *state;
-    scm_rd_close(t->ctx);
-    return 0;
-}
-
 static void t_list(void **state)
 {
-    struct rt *t = *state;
+    struct rigfix *t = *state;
     const struct scm_rd_info *inf = list_ok(t, 2);
     for (int i = 0; i < 2; i++) {
         assert_string_equal(inf[i].name, t->reader[i]);
@@ -113,7 +51,7 @@ static void t_list(void **state)
 
 static void t_find(void **state)
 {
-    struct rt *t = *state;
+    struct rigfix *t = *state;
     struct scm_detail d = {{0}};
     size_t i = 99;
     assert_int_equal(scm_rd_find(t->ctx, "1", &i, &d), SCM_OK);
@@ -133,7 +71,7 @@ static void t_find(void **state)
 
 static void t_transmit(void **state)
 {
-    struct rt *t = *state;
+    struct rigfix *t = *state;
     struct scm_rd_conn *conn = NULL;
     struct scm_detail d = {{0}};
     uint16_t sw = 0;
@@ -146,13 +84,13 @@ static void t_transmit(void **state)
     struct scm_tx *tx = scm_rd_tx(conn);
     assert_false(tx->extended);
 
-    assert_int_equal(raw_sw(conn, select_mf, sizeof(select_mf), &sw), SCM_OK);
+    assert_int_equal(rigfix_select(conn, &sw), SCM_OK);
     assert_int_equal(sw, 0x9000);
 
     /* Transactions nest; one end too many is a caller's bug. */
     assert_int_equal(scm_tx_begin(tx), SCM_OK);
     assert_int_equal(scm_tx_begin(tx), SCM_OK);
-    assert_int_equal(raw_sw(conn, select_mf, sizeof(select_mf), &sw), SCM_OK);
+    assert_int_equal(rigfix_select(conn, &sw), SCM_OK);
     assert_int_equal(scm_tx_end(tx), SCM_OK);
     assert_int_equal(scm_tx_end(tx), SCM_OK);
     assert_int_equal(scm_tx_end(tx), SCM_E_INVAL);
@@ -168,7 +106,7 @@ static void t_transmit(void **state)
 
 static void t_events(void **state)
 {
-    struct rt *t = *state;
+    struct rigfix *t = *state;
     struct scm_detail d = {{0}};
     struct scm_rd_conn *conn = NULL;
     uint16_t sw;
@@ -176,37 +114,38 @@ static void t_events(void **state)
     unsigned events = inf[1].events;
 
     /* Nothing happens: the wait blocks for its whole timeout. */
-    long t0 = now_ms();
+    long t0 = rigfix_now_ms();
     assert_int_equal(scm_rd_wait(t->ctx, 300, &d), 0);
-    assert_true(now_ms() - t0 >= 290);
+    assert_true(rigfix_now_ms() - t0 >= 290);
 
     /* Card pulled out in the middle of an operation. */
     assert_int_equal(scm_rd_connect(t->ctx, t->reader[1], &conn, &d), SCM_OK);
     assert_int_equal(scm_tx_begin(scm_rd_tx(conn)), SCM_OK);
-    assert_int_equal(raw_sw(conn, select_mf, sizeof(select_mf), &sw), SCM_OK);
-    rig("card-kill 1");
-    t0 = now_ms();
+    assert_int_equal(rigfix_select(conn, &sw), SCM_OK);
+    rigfix_rig(NULL, "card-kill 1");
+    t0 = rigfix_now_ms();
     assert_int_equal(scm_rd_wait(t->ctx, 5000, &d), 1);
-    print_message("removal seen by scm_rd_wait after the rig saw it: %ld ms\n", now_ms() - t0);
+    print_message("removal seen by scm_rd_wait after the rig saw it: %ld ms\n",
+                  rigfix_now_ms() - t0);
     inf = list_ok(t, 2);
     assert_int_equal(inf[1].state, SCM_RD_EMPTY);
     assert_int_equal(inf[0].state, SCM_RD_PRESENT);
     assert_true(inf[1].events > events);
-    assert_int_equal(raw_sw(conn, select_mf, sizeof(select_mf), &sw), SCM_E_CARD_REMOVED);
+    assert_int_equal(rigfix_select(conn, &sw), SCM_E_CARD_REMOVED);
     assert_int_equal(scm_tx_end(scm_rd_tx(conn)), SCM_OK);
     assert_int_equal(scm_rd_connect(t->ctx, t->reader[1], &(struct scm_rd_conn *){NULL}, &d),
                      SCM_E_NO_CARD);
 
     /* Back in: PRESENT, but the old connection stays "removed". */
-    rig("card-start 1");
+    rigfix_rig(NULL, "card-start 1");
     assert_int_equal(scm_rd_wait(t->ctx, 5000, &d), 1);
     inf = list_ok(t, 2);
     /* INUSE: pcscd counts our stale handle as a user of the new card. */
     assert_true(inf[1].state == SCM_RD_PRESENT || inf[1].state == SCM_RD_INUSE);
-    assert_int_equal(raw_sw(conn, select_mf, sizeof(select_mf), &sw), SCM_E_CARD_REMOVED);
+    assert_int_equal(rigfix_select(conn, &sw), SCM_E_CARD_REMOVED);
     scm_rd_disconnect(conn);
     assert_int_equal(scm_rd_connect(t->ctx, t->reader[1], &conn, &d), SCM_OK);
-    assert_int_equal(raw_sw(conn, select_mf, sizeof(select_mf), &sw), SCM_OK);
+    assert_int_equal(rigfix_select(conn, &sw), SCM_OK);
     assert_int_equal(sw, 0x9000);
     scm_rd_disconnect(conn);
 }
@@ -221,15 +160,15 @@ static void *cancel_later(void *arg)
 
 static void t_cancel(void **state)
 {
-    struct rt *t = *state;
+    struct rigfix *t = *state;
     struct scm_detail d = {{0}};
     list_ok(t, 2);
     pthread_t th;
-    long t0 = now_ms();
+    long t0 = rigfix_now_ms();
     assert_int_equal(pthread_create(&th, NULL, cancel_later, t->ctx), 0);
     assert_int_equal(scm_rd_wait(t->ctx, 10000, &d), SCM_E_CANCELLED);
     pthread_join(th, NULL);
-    assert_true(now_ms() - t0 < 5000);
+    assert_true(rigfix_now_ms() - t0 < 5000);
     /* A cancel while nobody waits is not lost: the next wait returns. */
     scm_rd_cancel(t->ctx);
     assert_int_equal(scm_rd_wait(t->ctx, 10000, &d), SCM_E_CANCELLED);
@@ -238,7 +177,7 @@ static void t_cancel(void **state)
 
 static void t_no_service(void **state)
 {
-    struct rt *t = *state;
+    struct rigfix *t = *state;
     struct scm_detail d = {{0}};
     struct scm_rd_conn *conn = NULL;
     const struct scm_rd_info *inf;
@@ -246,11 +185,11 @@ static void t_no_service(void **state)
     uint16_t sw;
     list_ok(t, 2);
     assert_int_equal(scm_rd_connect(t->ctx, t->reader[0], &conn, &d), SCM_OK);
-    rig("pcscd-kill");
+    rigfix_rig(NULL, "pcscd-kill");
 
     /* A waiter learns that pcscd went away. */
     assert_int_equal(scm_rd_wait(t->ctx, 5000, &d), 1);
-    int rc = raw_sw(conn, select_mf, sizeof(select_mf), &sw);
+    int rc = rigfix_select(conn, &sw);
     assert_true(rc == SCM_E_NO_SERVICE || rc == SCM_E_CARD_REMOVED);
     scm_rd_disconnect(conn);
     assert_int_equal(scm_rd_list(t->ctx, &inf, &n, &d), SCM_E_NO_SERVICE);
@@ -260,42 +199,42 @@ static void t_no_service(void **state)
     assert_null(conn);
     /* Without pcscd the wait times out (no busy loop to check here, but
      * it must neither fail nor return early). */
-    long t0 = now_ms();
+    long t0 = rigfix_now_ms();
     assert_int_equal(scm_rd_wait(t->ctx, 300, &d), 0);
-    assert_true(now_ms() - t0 >= 290);
+    assert_true(rigfix_now_ms() - t0 >= 290);
 }
 
 static void t_recover(void **state)
 {
-    struct rt *t = *state;
+    struct rigfix *t = *state;
     struct scm_detail d = {{0}};
     struct scm_rd_conn *conn = NULL;
     uint16_t sw;
 
     /* pcscd back: the same context works again, no new one needed. */
-    rig("pcscd-start");
+    rigfix_rig(NULL, "pcscd-start");
     assert_int_equal(scm_rd_wait(t->ctx, 5000, &d), 1);
-    rig("card-start 0");
+    rigfix_rig(NULL, "card-start 0");
     const struct scm_rd_info *inf = list_ok(t, 2);
     assert_int_equal(inf[0].state, SCM_RD_PRESENT);
     assert_int_equal(inf[1].state, SCM_RD_EMPTY);
     assert_int_equal(scm_rd_connect(t->ctx, t->reader[0], &conn, &d), SCM_OK);
-    assert_int_equal(raw_sw(conn, select_mf, sizeof(select_mf), &sw), SCM_OK);
+    assert_int_equal(rigfix_select(conn, &sw), SCM_OK);
     assert_int_equal(sw, 0x9000);
     scm_rd_disconnect(conn);
 
     /* Restarted between two calls, unnoticed: the next call recovers by
      * itself, without an error. */
-    rig("pcscd-kill");
-    rig("pcscd-start");
-    rig("card-start 1");
+    rigfix_rig(NULL, "pcscd-kill");
+    rigfix_rig(NULL, "pcscd-start");
+    rigfix_rig(NULL, "card-start 1");
     inf = list_ok(t, 2);
     assert_int_equal(inf[1].state, SCM_RD_PRESENT);
-    rig("pcscd-kill");
-    rig("pcscd-start");
-    rig("card-start 1");
+    rigfix_rig(NULL, "pcscd-kill");
+    rigfix_rig(NULL, "pcscd-start");
+    rigfix_rig(NULL, "card-start 1");
     assert_int_equal(scm_rd_connect(t->ctx, t->reader[1], &conn, &d), SCM_OK);
-    assert_int_equal(raw_sw(conn, select_mf, sizeof(select_mf), &sw), SCM_OK);
+    assert_int_equal(rigfix_select(conn, &sw), SCM_OK);
     scm_rd_disconnect(conn);
 }
 
@@ -304,17 +243,17 @@ static void t_recover(void **state)
  * which must not pass for an answer. */
 static void t_crash(void **state)
 {
-    struct rt *t = *state;
+    struct rigfix *t = *state;
     struct scm_detail d = {{0}};
     struct scm_rd_conn *conn = NULL;
     uint16_t sw = 0;
     static const uint8_t crash[] = {0x00, 0xE0, 0x00, 0x00, 0x06, 0x62,
                                     0x04, 0x83, 0x02, 0x50, 0x01};
     assert_int_equal(scm_rd_connect(t->ctx, t->reader[1], &conn, &d), SCM_OK);
-    int rc = raw_sw(conn, crash, sizeof(crash), &sw);
+    int rc = rigfix_raw(conn, crash, sizeof(crash), &sw);
     print_message("crashed card: %d %s\n", rc, scm_strerror(rc));
     assert_true(rc == SCM_E_TRANSMIT || rc == SCM_E_CARD_REMOVED);
-    rc = raw_sw(conn, select_mf, sizeof(select_mf), &sw);
+    rc = rigfix_select(conn, &sw);
     assert_true(rc == SCM_E_TRANSMIT || rc == SCM_E_CARD_REMOVED);
     scm_rd_disconnect(conn);
 }
@@ -338,7 +277,7 @@ static void reset_from_elsewhere(const char *reader)
  * sends again, once, and the caller never hears of it. */
 static void t_reset(void **state)
 {
-    struct rt *t = *state;
+    struct rigfix *t = *state;
     struct scm_rd_conn *conn = NULL;
     struct scm_detail d = {{0}};
     uint16_t sw = 0;
@@ -350,16 +289,16 @@ static void t_reset(void **state)
      * card never saw). */
     assert_int_equal(scm_log_open(log, SCM_LOG_DEBUG), SCM_OK);
     assert_int_equal(scm_rd_connect(t->ctx, t->reader[1], &conn, &d), SCM_OK);
-    assert_int_equal(raw_sw(conn, select_mf, sizeof(select_mf), &sw), SCM_OK);
+    assert_int_equal(rigfix_select(conn, &sw), SCM_OK);
     assert_int_equal(sw, 0x9000);
     reset_from_elsewhere(t->reader[1]);
     sw = 0;
-    assert_int_equal(raw_sw(conn, select_mf, sizeof(select_mf), &sw), SCM_OK);
+    assert_int_equal(rigfix_select(conn, &sw), SCM_OK);
     assert_int_equal(sw, 0x9000);
     /* And again after a second reset: it is not a one-off. */
     reset_from_elsewhere(t->reader[1]);
     sw = 0;
-    assert_int_equal(raw_sw(conn, select_mf, sizeof(select_mf), &sw), SCM_OK);
+    assert_int_equal(rigfix_select(conn, &sw), SCM_OK);
     assert_int_equal(sw, 0x9000);
     scm_rd_disconnect(conn);
     scm_log_close();
@@ -378,9 +317,9 @@ static void t_reset(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_list),    cmocka_unit_test(t_find),   cmocka_unit_test(t_transmit), cmocka_unit_test(t_reset),
-        cmocka_unit_test(t_events),  cmocka_unit_test(t_cancel), cmocka_unit_test(t_no_service),
-        cmocka_unit_test(t_recover), cmocka_unit_test(t_crash),
+        cmocka_unit_test(t_list),       cmocka_unit_test(t_find),    cmocka_unit_test(t_transmit),
+        cmocka_unit_test(t_reset),      cmocka_unit_test(t_events),  cmocka_unit_test(t_cancel),
+        cmocka_unit_test(t_no_service), cmocka_unit_test(t_recover), cmocka_unit_test(t_crash),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, rigfix_setup, rigfix_teardown);
 }

@@ -8,11 +8,7 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-ui_require_ui
-ui_rig --demo --blank
-
-ui_start
-ui_wait_for "card  Mike's card"
+ui_demo
 
 # 3A -> 3B: the card opens with its public objects; private is locked.
 ui_open_entry 0 "$UI_R0"

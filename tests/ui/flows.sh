@@ -11,11 +11,7 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-ui_require_ui
-ui_rig --demo --blank
-
-ui_start
-ui_wait_for "card  Mike's card"
+ui_demo
 
 # ---- a new password shorter than the policy: refused at the first entry ----------
 ui_menu Tools "New VSC..."

@@ -13,6 +13,9 @@
 #                        initialised card with no objects; --empty leaves
 #                        both slots empty (the default starts a blank,
 #                        uninitialised card in each slot not named)
+#   ui_demo [UI_START ARGS]  the usual beginning: skip without a UI, the rig
+#                        with --demo --blank, ui_start ARGS, and wait until
+#                        Readers lists the demo card
 #   ui_start [-s WxH] [-t TERM] [-l LANG] [-e NAME=VALUE]... [-- SCMGR ARGS]
 #                        scmgr --store $SCMGR_STORE ARGS in a fresh tmux
 #                        session (default 80x24, tmux-256color, C.UTF-8);
@@ -288,6 +291,14 @@ ui_require_ui() {
     fi
 }
 
+# ui_demo [UI_START ARGS]: what most tests begin with, in one place.
+ui_demo() {
+    ui_require_ui
+    ui_rig --demo --blank
+    ui_start "$@"
+    ui_wait_for "card  Mike's card"
+}
+
 # ---- reading the screen's attributes ------------------------------------------
 
 # ui_attrs REGEX...: the attributes at each REGEX's first match (attrs.py).
@@ -354,6 +365,7 @@ ui_menu() {
     "Edit/Delete") key=d ;;
     "Edit/Clear clipboard") key=l ;;
     "Edit/Back up card to VSC") key=b ;;
+    "Edit/Emergency backup...") key=e ;;
     "View/View object") key=v ;;
     "View/Messages") key=m ;;
     "View/Redraw") key=r ;;

@@ -5,11 +5,7 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-ui_require_ui
-ui_rig --demo --blank
-
-ui_start
-ui_wait_for "card  Mike's card"
+ui_demo
 ui_open_entry 0 "$UI_R0"
 ui_wait_for 'Please read +note'
 ui_menu Edit "Copy all"

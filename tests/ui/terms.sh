@@ -11,11 +11,7 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-ui_require_ui
-ui_rig --demo --blank
-
-ui_start -t vt100
-ui_wait_for "card  Mike's card"
+ui_demo -t vt100
 ui_assert '^ File +Edit +View +Tools +Help'
 ui_assert '10Quit'
 ui_keys Down Up

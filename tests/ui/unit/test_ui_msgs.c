@@ -345,47 +345,74 @@ static void test_msglog(void **state)
     ui_msglog_free(&m);
 }
 
+/* ui_text_wrap's edges, one row each: the text and how it is wrapped
+ * (width, indent of the lines after the first, lines kept: 0 = all), and
+ * the lines and cut flag that must come out. */
+static const struct wrap_case {
+    const char *what, *text;
+    bool utf8;
+    int width, indent, keep;
+    bool cut;
+    const char *want[4]; /* NULL-terminated */
+} wrap_cases[] = {
+    /* what, text, utf8, width, indent, keep, cut, want */
+    {"spaces inside a line are kept (aligned tables)",
+     "F1, ?                  This help",
+     false,
+     40,
+     23,
+     0,
+     false,
+     {"F1, ?                  This help"}},
+    {"spaces dropped at a break, the next line indented",
+     "aaaa bbbb cccc",
+     false,
+     9,
+     2,
+     0,
+     false,
+     {"aaaa bbbb", "  cccc"}},
+    {"a word longer than the line is split, as the terminal would",
+     "0123456789abcdef",
+     false,
+     6,
+     0,
+     0,
+     false,
+     {"012345", "6789ab", "cdef"}},
+    {"empty text is one empty line", "", true, 10, 0, 2, false, {""}},
+    {"one line kept: whole words, then the ellipsis",
+     "the security policy needs at least twelve",
+     false,
+     24,
+     0,
+     1,
+     true,
+     {"the security policy..."}},
+};
+
 static void test_wrap_edges(void **state)
 {
     (void)state;
-    char **lines = NULL;
-    size_t n = 0;
-    bool cut;
-    /* Spaces inside a line are kept (aligned tables), dropped at breaks. */
-    ui_text_wrap("F1, ?                  This help", false, 40, 23, 0, NULL, &lines, &n, &cut);
-    assert_int_equal(n, 1);
-    assert_string_equal(lines[0], "F1, ?                  This help");
-    ui_lines_free(lines, n);
-    lines = NULL;
-    n = 0;
-    ui_text_wrap("aaaa bbbb cccc", false, 9, 2, 0, NULL, &lines, &n, &cut);
-    assert_int_equal(n, 2);
-    assert_string_equal(lines[0], "aaaa bbbb");
-    assert_string_equal(lines[1], "  cccc");
-    ui_lines_free(lines, n);
-    lines = NULL;
-    n = 0;
-    /* A word longer than the line is split, as the terminal would. */
-    ui_text_wrap("0123456789abcdef", false, 6, 0, 0, NULL, &lines, &n, &cut);
-    assert_int_equal(n, 3);
-    assert_string_equal(lines[2], "cdef");
-    ui_lines_free(lines, n);
-    lines = NULL;
-    n = 0;
-    /* Empty text is one empty line. */
-    ui_text_wrap("", true, 10, 0, 2, NULL, &lines, &n, &cut);
-    assert_int_equal(n, 1);
-    assert_string_equal(lines[0], "");
-    assert_false(cut);
-    ui_lines_free(lines, n);
-    lines = NULL;
-    n = 0;
-    /* One line kept: whole words, then the ellipsis. */
-    ui_text_wrap("the security policy needs at least twelve", false, 24, 0, 1, NULL, &lines, &n,
-                 &cut);
-    assert_true(cut);
-    assert_string_equal(lines[0], "the security policy...");
-    ui_lines_free(lines, n);
+    for (size_t i = 0; i < sizeof(wrap_cases) / sizeof(wrap_cases[0]); i++) {
+        const struct wrap_case *c = &wrap_cases[i];
+        char **lines = NULL;
+        size_t n = 0, want_n = 0;
+        bool cut = !c->cut;
+        assert_int_equal(
+            ui_text_wrap(c->text, c->utf8, c->width, c->indent, c->keep, NULL, &lines, &n, &cut),
+            SCM_OK);
+        while (c->want[want_n])
+            want_n++;
+        if (n != want_n)
+            fail_msg("%s: %zu lines, not %zu", c->what, n, want_n);
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(lines[k], c->want[k]) != 0)
+                fail_msg("%s: line %zu is \"%s\", not \"%s\"", c->what, k, lines[k], c->want[k]);
+        if (cut != c->cut)
+            fail_msg("%s: cut is %d", c->what, cut);
+        ui_lines_free(lines, n);
+    }
 }
 
 int main(void)
