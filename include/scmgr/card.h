@@ -98,7 +98,8 @@ int scm_card_commit(struct scm_card *c, struct scm_detail *d);
 #define SCM_CARD_PIN_LOST 2u  /* the card no longer holds the verified PIN: unlock again */
 #define SCM_CARD_WAS_RESET 4u /* another program reset the card (so the PIN is lost) */
 /* A real card, in one transaction: the agent's `changed` when it has one;
- * else the card is listed again on a fresh agent state (scmgr's layout:
+ * else, for a card whose only credential is the PIN, the card is listed
+ * again on a fresh agent state (scmgr's layout:
  * 5 APDUs, the credentials asked without spending a try, the card info,
  * both index slots; 11 where SFI reads fail) that replaces the old one
  * when the card changed. The PIN stays verified as long as the card holds
@@ -106,8 +107,9 @@ int scm_card_commit(struct scm_card *c, struct scm_detail *d);
  * does; else until a reset). Every write to a real card makes the same
  * check first, in its own transaction. A VSC: *what is 0 (its changes show
  * in the store: scm_store_list's generation). Blocks like every card
- * call, within the reader deadline. On an error (SCM_E_CARD_REMOVED, ...)
- * *what is 0 and the handle unchanged. */
+ * call, within the reader deadline. Other cards (PIV: PIN, PUK and a
+ * management key) report only resets until their agent has `changed`. On
+ * an error (SCM_E_CARD_REMOVED, ...) *what is 0 and the handle unchanged. */
 int scm_card_check(struct scm_card *c, unsigned *what, struct scm_detail *d);
 
 /* ---- Slots: every place a card can be opened from ----------------------------

@@ -9,6 +9,7 @@
 
 static int refresh(struct scm_card *c, struct scm_detail *d);
 static int need_pin(const struct scm_card *c, struct scm_detail *d);
+static void note_reset(struct scm_card *c);
 
 /* Every agent operation runs inside one PC/SC transaction, so another
  * program's APDUs cannot fall between the steps of one of ours (agents
@@ -162,6 +163,7 @@ int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm
         return scm_fail(d, SCM_E_NOT_SUPPORTED, "The card in '%s' has no PIN to verify.", c->name);
     if ((rc = txn_begin(c, d)) < 0)
         return rc;
+    note_reset(c); /* a reset before this verification is not one after it */
     ask_creds(c);
     tries = c->ainfo.pin_tries;
     if (tries == 0) {
@@ -228,6 +230,14 @@ static void note_reset(struct scm_card *c)
     c->pin_ok = false;
     for (size_t i = 0; i < c->n_creds; i++)
         c->creds[i].verified = false;
+    /* The card lost its selected application too: the agent binds to it
+     * again (the old state holds nothing the card still has). */
+    void *fresh = NULL;
+    if (c->ops->attach && c->ops->attach(scm_rd_tx(c->conn), &fresh, NULL) == SCM_OK) {
+        if (c->ops->detach)
+            c->ops->detach(c->state);
+        c->state = fresh;
+    }
 }
 
 #define RESET_LOST                                                                               \
@@ -257,6 +267,7 @@ int card_real_verify(struct scm_card *c, unsigned cred, const uint8_t *secret, s
                         cr->label, c->name);
     if ((rc = txn_begin(c, d)) < 0)
         return rc;
+    note_reset(c); /* a reset before this verification is not one after it */
     rc = scm_rd_conn_why(c->conn, c->ops->verify(c->state, cred, secret, len, &tries, d), d);
     txn_end(c);
     if (tries >= 0)
@@ -350,6 +361,12 @@ int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
         note_reset(c);
         return rc;
     }
+    note_reset(c);
+    if (was_ok && !c->pin_ok && scm_obj_area(o) != SCM_AREA_PUBLIC) {
+        txn_end(c);
+        c->reset_seen = false; /* said here: scm_card_check need not say it again */
+        return scm_fail(d, SCM_E_CARD_LOCKED, RESET_LOST, c->name);
+    }
     rc = scm_rd_conn_why(c->conn, c->ops->read(c->state, o, data, len, d), d);
     txn_end(c);
     note_reset(c);
@@ -414,7 +431,8 @@ static void pin_state(struct scm_card *c, const struct scm_cred *now, size_t n, 
 
 /* The agent caches what it listed; another program that wrote to the card
  * since made that stale. An agent with `changed` says so itself (a cheap
- * look at its generation). For the others the card is read again on a
+ * look at its generation). For the others whose only credential is the
+ * PIN (which this handle tracks itself) the card is read again on a
  * fresh agent state on the same connection, credentials first (so that
  * what a verified PIN opens is listed as before), and that state replaces
  * the old one only when the card did change: the old one may hold what an
@@ -447,8 +465,11 @@ static int check_locked(struct scm_card *c, unsigned *what, struct scm_detail *d
             pin_state(c, now, ncred, what);
         goto reset;
     }
-    if (!c->ops->attach || !c->ops->list)
-        goto reset; /* nothing to read again with */
+    /* A fresh state knows nothing of what the old one holds of a
+     * credential other than the PIN (a PIV management key): for such
+     * cards only the agent's own `changed` can tell, without losing it. */
+    if (!c->ops->attach || !c->ops->list || c->n_creds > 1)
+        goto reset;
     if ((rc = c->ops->attach(tx, &fresh, d)) < 0) {
         fresh = NULL;
         goto out;
@@ -514,7 +535,8 @@ static int begin_change(struct scm_card *c, struct scm_detail *d)
         note_reset(c);
         return rc;
     }
-    if ((rc = check_locked(c, &what, d)) == SCM_OK && (what & SCM_CARD_PIN_LOST))
+    if ((rc = check_locked(c, &what, d)) == SCM_OK && (what & SCM_CARD_PIN_LOST) &&
+        c->ainfo.write_cred == 0)
         rc = scm_fail(d, SCM_E_CARD_LOCKED, (what & SCM_CARD_WAS_RESET) ? RESET_LOST : PIN_GONE,
                       c->name);
     if (rc == SCM_OK)
