@@ -371,16 +371,21 @@ static int piv_attach(struct scm_tx *tx, void **state, struct scm_detail *d)
     return SCM_OK;
 }
 
-static void piv_detach(void *state)
+/* The card keeps a verified PIN across programs (pcscd leaves it
+ * powered): what scmgr verified, it takes back when it lets go. */
+static void piv_logout(void *state)
 {
     struct piv_state *st = state;
     uint16_t sw;
+    if (st && st->pin_ok)
+        (void)scm_iso_unverify(st->tx, PIV_REF_PIN, &sw);
+}
+
+static void piv_detach(void *state)
+{
+    struct piv_state *st = state;
     if (!st)
         return;
-    /* The card keeps a verified PIN across programs (pcscd leaves it
-     * powered): whatever scmgr verified, it takes back when it lets go. */
-    if (st->pin_ok)
-        (void)scm_iso_unverify(st->tx, PIV_REF_PIN, &sw);
     for (size_t i = 0; i < NOBJ; i++)
         drop(&st->c[i]);
     free(st);
@@ -414,6 +419,45 @@ static int piv_info(void *state, struct scm_agent_info *out, struct scm_detail *
     out->pin_tries = -1;
     out->write_cred = CRED_MGMT; /* PUT DATA needs the card management key, not the PIN */
     return SCM_OK;
+}
+
+/* Did another program change what the card holds? A PIV card keeps no
+ * generation, so the containers that change with any re-personalisation
+ * are read again and compared: the CHUID, the CCC, the Security Object
+ * (the issuer's signed digest of the others) and Key History. Four GET
+ * DATA instead of every container: the card API asks before each change.
+ * (A tool that rewrites only a certificate, leaving those alone, goes
+ * unnoticed until the next listing; a write of ours always reads back.)
+ * The credentials' state is kept. */
+static int piv_changed(void *state, struct scm_detail *d)
+{
+    static const uint32_t markers[] = {0x5FC102, 0x5FC107, 0x5FC106, 0x5FC10C};
+    struct piv_state *st = state;
+    bool changed = false;
+    for (size_t i = 0; i < NOBJ && !changed; i++) {
+        struct cached *c = &st->c[i];
+        bool marker = false;
+        for (size_t m = 0; m < sizeof(markers) / sizeof(markers[0]); m++)
+            marker |= table[i].tag == markers[m];
+        if (!marker || (c->st != C_PRESENT && c->st != C_ABSENT))
+            continue;
+        struct cached was = *c;
+        c->val = NULL;
+        c->len = 0;
+        c->st = C_UNKNOWN;
+        int rc = fetch(st, i, d);
+        if (rc < 0) {
+            scm_secure_free(was.val, was.len);
+            return rc;
+        }
+        changed = c->st != was.st || c->len != was.len ||
+                  (c->len && memcmp(c->val, was.val, c->len) != 0);
+        scm_secure_free(was.val, was.len);
+    }
+    if (changed)
+        for (size_t i = 0; i < NOBJ; i++)
+            drop(&st->c[i]); /* the next listing reads the card afresh */
+    return changed ? 1 : 0;
 }
 
 /* ---- Credentials ------------------------------------------------------------------ */
@@ -973,10 +1017,12 @@ const struct scm_agent_ops scm_agent_piv = {
     .attach = piv_attach,
     .detach = piv_detach,
     .info = piv_info,
+    .changed = piv_changed,
     .creds = piv_creds,
     .verify = piv_verify,
     .change = piv_change,
     .unblock = piv_unblock,
+    .logout = piv_logout,
     .list = piv_list,
     .read = piv_read,
     .write = piv_write,

@@ -103,6 +103,10 @@ int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_
 
 void card_real_close(struct scm_card *c)
 {
+    /* What this handle verified goes with it (the card would keep it for
+     * the next program). */
+    if (c->state && c->ops && c->ops->logout && c->pin_ok && c->conn)
+        c->ops->logout(c->state);
     if (c->state && c->ops && c->ops->detach)
         c->ops->detach(c->state);
     c->state = NULL;

@@ -309,7 +309,7 @@ while :; do
     done
     same "$SCMGR_STORE/$UID_.vsc" "$T/vsc.before"
     n=$((n + 1))
-    [ "$n" -le 80 ] || fail "the restore takes more than 80 APDUs"
+    [ "$n" -le 400 ] || fail "the restore takes more than 400 APDUs"
 done
 echo "cli_piv: restore interrupted at each of APDUs 1..$((n - 1)), card and VSC intact"
 check_card 1 YPT1

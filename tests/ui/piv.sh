@@ -63,20 +63,27 @@ ui_secret 0102030405060708010203040506070801020304050607FF
 ui_wait_for 'Wrong card management key'
 ui_refute 'X.509 Certificate'
 expect 1 yubico-piv-tool -r "$RIG_READER_1" -a read-certificate -s 9a -K DER -o "$T/none.der"
-# Again: the PIN is verified already, only the key is asked.
+# Again (yubico-piv-tool reset the card meanwhile: a PIV card's writes
+# need the management key, not the PIN).
 ui_focus Clipboard
 ui_keys F6
 ui_wait_for "Card management key for $UI_R1"
-ui_refute "PIN for $UI_R1"
 ui_secret "$MGM"
+ui_wait_for 'Result'
+ui_assert 'written +public +Certificate'
+ui_keys Enter
 ui_wait_for 'Pasted 1 object'
-ui_wait_for 'X.509 Certificate for PIV Authentication'
+ui_wait_for 'X.509 Certificate'
 # The slot's key is listed now (the certificate names it) and cannot be copied.
 ui_focus Card
-ui_select_row 'X.509 Certificate for PIV Authentication'
+ui_select_row 'X.509 Certificate'
 ui_keys F3
 ui_wait_for 'CN='
 ui_keys Escape
+ui_menu Tools "Unlock card"
+ui_wait_for "PIN for $UI_R1"
+ui_secret "$PIVPIN"
+ui_wait_for 'Private key 9A'
 ui_select_row 'Private key 9A'
 ui_keys F3
 ui_wait_for "'Private key 9A' cannot be copied: the card never releases private keys"
