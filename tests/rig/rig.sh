@@ -13,6 +13,10 @@
 #   rig_card_start I cac [DB]  libcacard's CAC card (rig_cac_db makes DB)
 #   rig_card_kill I      the card gone, waits until EMPTY
 #   rig_card_fuse I N    the card exits on the N-th command APDU from now
+#   rig_card_p15 I [LABEL]  an iso7816 card in slot I with an empty PKCS#15
+#                        layout written by OpenSC's own pkcs15-init; exports
+#                        OPENSC_CONF (a private opensc.conf in $RIG_DIR)
+#   rig_require_tools T... exit 77 (skip; fail in CI) when a client is missing
 #   rig_pcscd_kill [SIG] pcscd gone (its cards exit with it)
 #   rig_pcscd_start      pcscd back on the same ports, waits for the readers
 #   rig_reader I         print slot I's reader name
@@ -413,6 +417,59 @@ rig_card_forget() {
 rig_card_alive() {
     rig__load
     rig__alive "${RIG_CARD_PIDS[$1]}"
+}
+
+# ---- PKCS#15 written by OpenSC (cards-in-the-wild §4.1) ------------------
+
+# vicc's iso7816 card; OpenSC knows no driver for it.
+RIG_P15_ATR=3b:95:13:81:01:80:73:ff:01:00:0b
+
+# rig_p15_conf: a private opensc.conf (never the system's) that binds the
+# card's ATR to OpenSC's isoApplet driver, the one driver that speaks plain
+# ISO 7816-4 file commands and that pkcs15-init has a profile for; and no
+# file cache, so every client reads the card, not a copy in ~/.cache.
+# Exports OPENSC_CONF.
+rig_p15_conf() {
+    rig__load
+    export OPENSC_CONF="$RIG_DIR/opensc-p15.conf"
+    cat >"$OPENSC_CONF" <<EOF
+app default {
+    card_atr $RIG_P15_ATR { driver = "isoApplet"; }
+    framework pkcs15 { use_file_caching = no; }
+}
+EOF
+}
+
+# rig_card_p15 I [LABEL]: an iso7816 card in slot I carrying an empty
+# PKCS#15 layout (EF.DIR, DF 5015, an ODF listing the AODF alone,
+# TokenInfo, an empty AODF) written by `pkcs15-init --create-pkcs15
+# --profile pkcs15 --no-so-pin`; its first --store-certificate/--store-data
+# creates the CDF 4404/DODF 4405 and enters it in the ODF. The
+# isoApplet driver binds only when SELECT of IsoApplet's AID succeeds, and
+# vicc selects DF names by prefix: one CREATE of a DF named with that AID
+# (4953, "IS") is the whole trick. pkcs15-init's own CREATEs carry
+# isoApplet's proprietary security attributes (86), not 8C, so the card's
+# access control (vicc-card.py ACCESS) has nothing to refuse: the MF has no
+# 8C either. No PIN: with a PIN profile (pkcs15+onepin) isoApplet sets the
+# PUK by CHANGE REFERENCE DATA P1=01 before any VERIFY (IsoApplet's own
+# first-use rule), which an ISO card refuses (6982). OpenSC's output is in
+# $RIG_DIR/cardI.p15.log.
+rig_card_p15() {
+    rig__slot "$1"
+    local i=$1 label=${2:-scmgr rig} log
+    rig_require_tools opensc-tool pkcs15-init
+    rig_card_start "$i"
+    rig_p15_conf
+    log="$RIG_DIR/card$i.p15.log"
+    # -c default: no driver probing (48 SELECTs); SELECT MF, then CREATE
+    # FILE 62 {82 38 (DF), 83 4953, 84 F276A288BCFBA69D34F31001}.
+    opensc-tool -r "$i" -c default -s 00A4000C023F00 \
+        -s 00E0000017621582013883024953840CF276A288BCFBA69D34F31001 >"$log" 2>&1 ||
+        rig_die "opensc-tool could not send the CREATE to slot $i (see $log)"
+    [ "$(grep -c 'SW1=0x90, SW2=0x00' "$log")" = 2 ] ||
+        rig_die "the card in slot $i refused the IsoApplet DF: $(cat "$log")"
+    pkcs15-init -r "$i" --create-pkcs15 --profile pkcs15 --no-so-pin --label "$label" \
+        >>"$log" 2>&1 || rig_die "pkcs15-init --create-pkcs15 failed on slot $i: $(cat "$log")"
 }
 
 # ---- the whole rig --------------------------------------------------------
