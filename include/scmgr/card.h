@@ -91,6 +91,28 @@ int scm_card_delete(struct scm_card *c, uint32_t id, struct scm_detail *d);
  * through). */
 int scm_card_commit(struct scm_card *c, struct scm_detail *d);
 
+/* ---- Changes made by other programs ------------------------------------------
+ * Another program (another scmgr, a PKCS#11 tool) may change or reset a
+ * real card while a handle is open on it; the handle's listing then goes
+ * stale. scm_card_check asks the card and says what it found, as bits: */
+#define SCM_CARD_CHANGED 1u   /* the objects changed: list again (ids are renewed) */
+#define SCM_CARD_PIN_LOST 2u  /* the card no longer holds the verified PIN: unlock again */
+#define SCM_CARD_WAS_RESET 4u /* another program reset the card (so the PIN is lost) */
+/* A real card, in one transaction: the agent's `changed` when it has one;
+ * else, for a card whose only credential is the PIN, the card is listed
+ * again on a fresh agent state (scmgr's layout:
+ * 5 APDUs, the credentials asked without spending a try, the card info,
+ * both index slots; 11 where SFI reads fail) that replaces the old one
+ * when the card changed. The PIN stays verified as long as the card holds
+ * it (asked where the card answers an empty VERIFY with 9000 while it
+ * does; else until a reset). Every write to a real card makes the same
+ * check first, in its own transaction. A VSC: *what is 0 (its changes show
+ * in the store: scm_store_list's generation). Blocks like every card
+ * call, within the reader deadline. Other cards (PIV: PIN, PUK and a
+ * management key) report only resets until their agent has `changed`. On
+ * an error (SCM_E_CARD_REMOVED, ...) *what is 0 and the handle unchanged. */
+int scm_card_check(struct scm_card *c, unsigned *what, struct scm_detail *d);
+
 /* ---- Slots: every place a card can be opened from ----------------------------
  * What the UI's Readers pane shows: each PC/SC reader with the state of
  * its card, then each VSC of the store as a "Virtual Smart Card" reader.
@@ -190,7 +212,9 @@ enum scm_conflict {
 typedef enum scm_conflict (*scm_conflict_fn)(void *arg, const char *const *labels, size_t n);
 
 /* Copy objects from src to dst: every accessible object, or those whose
- * label is in labels[0..nlabels). Everything is read first (through a
+ * label is in labels[0..nlabels); objects src could not verify (a VSC's
+ * public objects without its password) stay behind, reported SKIPPED: on
+ * dst they would look verified. Everything is read first (through a
  * clipboard of its own), then written: a source that fails half-way (a
  * card pulled out mid-backup) writes nothing. Objects with a label dst
  * already has go as conflict says (NULL: replaced); a VSC is committed once
@@ -255,6 +279,11 @@ struct scm_clip_item {
     size_t size;
     char source[160]; /* the card it came from (scm_card_info.name) */
     char src_path[SCM_SRC_PATH_MAX];
+    /* The source's scm_obj_info.verified when it was copied: false for a
+     * public object of a VSC opened without its password. A paste writes
+     * it as the destination's own (MAC'd, or on a card), where it looks
+     * verified: callers ask before pasting such items. */
+    bool verified;
 };
 int scm_clip_new(struct scm_clip **out);
 void scm_clip_free(struct scm_clip *clip);

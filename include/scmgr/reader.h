@@ -148,6 +148,10 @@ void scm_rd_disconnect(struct scm_rd_conn *conn);
 struct scm_tx *scm_rd_tx(struct scm_rd_conn *conn);
 const uint8_t *scm_rd_atr(const struct scm_rd_conn *conn, size_t *len);
 const char *scm_rd_conn_reader(const struct scm_rd_conn *conn);
+/* How often another program reset the card since connect (each one was
+ * reconnected transparently, and each one ended the card's PIN status):
+ * the smart card API compares it to know when a verified PIN is gone. */
+unsigned scm_rd_conn_resets(const struct scm_rd_conn *conn);
 /* After err from an operation on conn: when the connection died of a
  * missed deadline or a cancel, d gets the sentence naming the reader and
  * the deadline, and that error is returned; otherwise err, d untouched. */

@@ -288,6 +288,19 @@ int scm_card_delete(struct scm_card *c, uint32_t id, struct scm_detail *d)
     return scm_vsc_delete(c->vsc, id);
 }
 
+int scm_card_check(struct scm_card *c, unsigned *what, struct scm_detail *d)
+{
+    *what = 0;
+    if (c->kind != SCM_CARD_REAL)
+        return SCM_OK;
+    int rc = card_real_check(c, what, d);
+    /* The listing's strings pointed into the old agent listing; a PIN
+     * that went closes the private area. */
+    if (rc == SCM_OK && *what)
+        card_drop_listing(c);
+    return rc;
+}
+
 int scm_card_commit(struct scm_card *c, struct scm_detail *d)
 {
     if (c->kind == SCM_CARD_REAL)

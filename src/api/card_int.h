@@ -27,6 +27,11 @@ struct scm_card {
     size_t n_creds;
     bool pin_ok;
     bool allow_last_try;
+    /* The card answers an empty VERIFY with 9000 while the PIN is verified
+     * (ISO 7816-4; not every card does): scm_card_check may ask it. */
+    bool pin_reported;
+    unsigned resets; /* scm_rd_conn_resets when the PIN state was last known */
+    bool reset_seen; /* a reset ended a verified PIN: scm_card_check says so */
 };
 
 void card_drop_listing(struct scm_card *c);
@@ -45,6 +50,7 @@ int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
 int card_real_write(struct scm_card *c, const struct scm_obj_new *o, bool replace,
                     struct scm_detail *d);
 int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d);
+int card_real_check(struct scm_card *c, unsigned *what, struct scm_detail *d);
 /* Where the agent would put o: SCM_OK (ref filled, may be empty), SCM_E_EXISTS
  * (a place holding another object), or the reason it has none. */
 int card_real_place(struct scm_card *c, const struct scm_obj_new *o, char *ref, size_t cap,

@@ -8,6 +8,8 @@
 #include "card_int.h"
 
 static int refresh(struct scm_card *c, struct scm_detail *d);
+static int need_pin(const struct scm_card *c, struct scm_detail *d);
+static void note_reset(struct scm_card *c);
 
 /* Every agent operation runs inside one PC/SC transaction, so another
  * program's APDUs cannot fall between the steps of one of ours (agents
@@ -165,6 +167,7 @@ int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm
         return scm_fail(d, SCM_E_NOT_SUPPORTED, "The card in '%s' has no PIN to verify.", c->name);
     if ((rc = txn_begin(c, d)) < 0)
         return rc;
+    note_reset(c); /* a reset before this verification is not one after it */
     ask_creds(c);
     tries = c->ainfo.pin_tries;
     if (tries == 0) {
@@ -196,8 +199,57 @@ int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm
     if (rc < 0)
         return rc;
     c->pin_ok = true;
+    c->resets = scm_rd_conn_resets(c->conn);
+    c->reset_seen = false;
+    /* Does the card say "verified" to an empty VERIFY now (ISO 7816-4's
+     * 9000: the agent then gives no tries left)? Then scm_card_check can
+     * ask whether it still holds the PIN; a card that answers 63Cx anyway
+     * is trusted until a reset. */
+    struct scm_cred now[SCM_CRED_MAX];
+    size_t n = 0;
+    c->pin_reported = false;
+    if (txn_begin(c, NULL) == SCM_OK) {
+        c->pin_reported = c->ops->creds &&
+                          c->ops->creds(c->state, now, SCM_CRED_MAX, &n, NULL) == SCM_OK &&
+                          n > 0 && now[0].verified && now[0].tries_left < 0;
+        /* The listing as the PIN shows it (what it guards, read now): what
+         * scm_card_check compares the card with. */
+        (void)refresh(c, NULL);
+        txn_end(c);
+    }
     return SCM_OK;
 }
+
+/* Another program's reset ended every verification on the card, whatever
+ * this handle believed: close the private area again (the card would
+ * refuse it with 6982 anyway) and keep the fact for scm_card_check. */
+static void note_reset(struct scm_card *c)
+{
+    unsigned now = scm_rd_conn_resets(c->conn);
+    if (now == c->resets)
+        return;
+    c->resets = now;
+    if (c->pin_ok)
+        c->reset_seen = true;
+    c->pin_ok = false;
+    for (size_t i = 0; i < c->n_creds; i++)
+        c->creds[i].verified = false;
+    /* The card lost its selected application too: the agent binds to it
+     * again (the old state holds nothing the card still has). */
+    void *fresh = NULL;
+    if (c->ops->attach && c->ops->attach(scm_rd_tx(c->conn), &fresh, NULL) == SCM_OK) {
+        if (c->ops->detach)
+            c->ops->detach(c->state);
+        c->state = fresh;
+    }
+}
+
+#define RESET_LOST                                                                               \
+    "Another program reset the card in '%s', which ended its PIN verification: give the PIN "    \
+    "again."
+#define PIN_GONE                                                                                 \
+    "The card in '%s' no longer holds the verified PIN (another program used it): give the PIN " \
+    "again."
 
 /* Another credential (an admin PIN, a management key), with the PIN's
  * rules where the card counts tries. */
@@ -219,6 +271,7 @@ int card_real_verify(struct scm_card *c, unsigned cred, const uint8_t *secret, s
                         cr->label, c->name);
     if ((rc = txn_begin(c, d)) < 0)
         return rc;
+    note_reset(c); /* a reset before this verification is not one after it */
     rc = scm_rd_conn_why(c->conn, c->ops->verify(c->state, cred, secret, len, &tries, d), d);
     txn_end(c);
     if (tries >= 0)
@@ -307,10 +360,193 @@ int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
         return SCM_E_CARD_LOCKED;
     if (!c->ops->read)
         return SCM_E_NOT_SUPPORTED;
-    if ((rc = txn_begin(c, d)) < 0)
+    bool was_ok = c->pin_ok;
+    if ((rc = txn_begin(c, d)) < 0) {
+        note_reset(c);
         return rc;
+    }
+    note_reset(c);
+    if (was_ok && !c->pin_ok && scm_obj_area(o) != SCM_AREA_PUBLIC) {
+        txn_end(c);
+        c->reset_seen = false; /* said here: scm_card_check need not say it again */
+        return scm_fail(d, SCM_E_CARD_LOCKED, RESET_LOST, c->name);
+    }
     rc = scm_rd_conn_why(c->conn, c->ops->read(c->state, o, data, len, d), d);
     txn_end(c);
+    note_reset(c);
+    if (rc == SCM_E_CARD_LOCKED && was_ok && !c->pin_ok) {
+        c->reset_seen = false; /* said here: scm_card_check need not say it again */
+        return scm_fail(d, rc, RESET_LOST, c->name);
+    }
+    if (rc == SCM_E_CARD_LOCKED && was_ok && scm_obj_area(o) != SCM_AREA_PUBLIC) {
+        /* The card refuses what the PIN opened: it no longer holds it
+         * (another program's wrong PIN, on a card that does not report
+         * its PIN state to an empty VERIFY). */
+        c->pin_ok = false;
+        if (c->n_creds > 0)
+            c->creds[0].verified = false;
+        return scm_fail(d, rc, PIN_GONE, c->name);
+    }
+    return rc;
+}
+
+/* Two listings of the same card: the same objects in the same places? A
+ * replace on scmgr's layout writes a new file (a new reference), so a
+ * content change shows as a change of place too. */
+static bool same_object(const struct scm_object *a, const struct scm_object *b)
+{
+    return a->cls == b->cls && a->type == b->type && strcmp(a->label, b->label) == 0 &&
+           strcmp(a->ref.s, b->ref.s) == 0 && a->size == b->size && a->present == b->present &&
+           a->read_cred == b->read_cred && a->write_cred == b->write_cred &&
+           a->id_len == b->id_len && memcmp(a->id, b->id, a->id_len) == 0 &&
+           a->attrs_len == b->attrs_len && memcmp(a->attrs, b->attrs, a->attrs_len) == 0;
+}
+
+static bool same_objects(const struct scm_object *a, size_t na, const struct scm_object *b,
+                         size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (!same_object(&a[i], &b[i]))
+            return false;
+    return true;
+}
+
+/* Does the card still hold the verified PIN? now[0..n) is what the agent
+ * says of the credentials (asked without spending a try); a card that
+ * answers an empty VERIFY with 9000 while the PIN is verified
+ * (pin_reported) has lost it when it gives tries left instead. Other
+ * cards are trusted until a reset. */
+static void pin_state(struct scm_card *c, const struct scm_cred *now, size_t n, unsigned *what)
+{
+    if (n == 0 || !c->pin_ok || !c->pin_reported)
+        return;
+    if (!now[0].verified && now[0].tries_left >= 0) {
+        c->pin_ok = false; /* e.g. another program's wrong PIN */
+        c->ainfo.pin_tries = now[0].tries_left;
+        if (c->n_creds > 0) {
+            c->creds[0].verified = false;
+            c->creds[0].tries_left = now[0].tries_left;
+        }
+        *what |= SCM_CARD_PIN_LOST;
+    }
+}
+
+/* The agent caches what it listed; another program that wrote to the card
+ * since made that stale. An agent with `changed` says so itself (a cheap
+ * look at its generation). For the others whose only credential is the
+ * PIN (which this handle tracks itself) the card is read again on a
+ * fresh agent state on the same connection, credentials first (so that
+ * what a verified PIN opens is listed as before), and that state replaces
+ * the old one only when the card did change: the old one may hold what an
+ * agent keeps of a credential, so the credentials then are as the fresh
+ * state sees them. Either way a stale cache never makes our next write
+ * overwrite the other program's. Inside the caller's transaction. */
+static int check_locked(struct scm_card *c, unsigned *what, struct scm_detail *d)
+{
+    struct scm_tx *tx = scm_rd_tx(c->conn);
+    struct scm_object *objs = NULL;
+    struct scm_cred now[SCM_CRED_MAX];
+    struct scm_agent_info ai;
+    void *fresh = NULL;
+    size_t n = 0, ncred = 0;
+    int rc = SCM_OK;
+
+    *what = 0;
+    note_reset(c);
+    if (c->ops->changed) {
+        if ((rc = c->ops->changed(c->state, d)) < 0)
+            goto out;
+        if (rc == 1) {
+            if ((rc = refresh(c, d)) < 0)
+                goto out;
+            *what |= SCM_CARD_CHANGED;
+        }
+        rc = SCM_OK;
+        if (c->pin_ok && c->pin_reported && c->ops->creds &&
+            c->ops->creds(c->state, now, SCM_CRED_MAX, &ncred, NULL) == SCM_OK)
+            pin_state(c, now, ncred, what);
+        goto reset;
+    }
+    /* A fresh state knows nothing of what the old one holds of a
+     * credential other than the PIN (a PIV management key): for such
+     * cards only the agent's own `changed` can tell, without losing it. */
+    if (!c->ops->attach || !c->ops->list || c->n_creds > 1)
+        goto reset;
+    if ((rc = c->ops->attach(tx, &fresh, d)) < 0) {
+        fresh = NULL;
+        goto out;
+    }
+    if (c->ops->creds && c->ops->creds(fresh, now, SCM_CRED_MAX, &ncred, NULL) < 0)
+        ncred = 0;
+    if ((rc = c->ops->list(fresh, &objs, &n, d)) < 0)
+        goto out;
+    memset(&ai, 0, sizeof(ai));
+    if (c->ops->info && (rc = c->ops->info(fresh, &ai, d)) < 0)
+        goto out;
+    pin_state(c, now, ncred, what);
+    if (same_objects(objs, n, c->aobjs, c->n_aobjs))
+        goto reset;
+    *what |= SCM_CARD_CHANGED;
+    free(c->aobjs);
+    c->aobjs = objs;
+    c->n_aobjs = n;
+    objs = NULL;
+    ai.pin_tries = c->ainfo.pin_tries;
+    c->ainfo = ai;
+    if (c->ops->detach)
+        c->ops->detach(c->state);
+    c->state = fresh;
+    fresh = NULL;
+    for (size_t i = 1; i < ncred && i < c->n_creds; i++)
+        c->creds[i].verified = now[i].verified;
+reset:
+    note_reset(c);
+    if (c->reset_seen) {
+        c->reset_seen = false;
+        *what |= SCM_CARD_PIN_LOST | SCM_CARD_WAS_RESET;
+    }
+out:
+    if (fresh && c->ops->detach)
+        c->ops->detach(fresh);
+    free(objs);
+    return scm_rd_conn_why(c->conn, rc, d);
+}
+
+int card_real_check(struct scm_card *c, unsigned *what, struct scm_detail *d)
+{
+    int rc;
+    *what = 0;
+    if ((rc = txn_begin(c, d)) < 0) {
+        note_reset(c);
+        return rc;
+    }
+    rc = check_locked(c, what, d);
+    txn_end(c);
+    return rc;
+}
+
+/* A change starts with a transaction that lasts until it is written, and
+ * with the card's objects as they are now: no other program can change
+ * them between the look and the write. A PIN the card lost is needed
+ * again. On success the transaction is open: the caller ends it. */
+static int begin_change(struct scm_card *c, struct scm_detail *d)
+{
+    unsigned what;
+    int rc = txn_begin(c, d);
+    if (rc < 0) {
+        note_reset(c);
+        return rc;
+    }
+    if ((rc = check_locked(c, &what, d)) == SCM_OK && (what & SCM_CARD_PIN_LOST) &&
+        c->ainfo.write_cred == 0)
+        rc = scm_fail(d, SCM_E_CARD_LOCKED, (what & SCM_CARD_WAS_RESET) ? RESET_LOST : PIN_GONE,
+                      c->name);
+    if (rc == SCM_OK)
+        rc = need_pin(c, d);
+    if (rc < 0)
+        txn_end(c);
     return rc;
 }
 
@@ -342,7 +578,7 @@ int card_real_write(struct scm_card *c, const struct scm_obj_new *o, bool replac
     struct scm_agent_put p = {.obj = o};
     if (o->src_path)
         snprintf(p.ref.s, sizeof(p.ref.s), "%s", o->src_path);
-    if ((rc = txn_begin(c, d)) < 0)
+    if ((rc = begin_change(c, d)) < 0)
         return rc;
     rc = scm_rd_conn_why(c->conn, c->ops->write(c->state, &p, replace, d), d);
     /* Counts in the card's info come from the agent's listing: renew it. */
@@ -363,9 +599,10 @@ int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d)
         return rc;
     if (!c->ops->remove)
         return SCM_E_NOT_SUPPORTED;
-    /* The listing goes away with the change: keep the object. */
+    /* The listing goes away with the change (and with a change another
+     * program made, which begin_change finds): keep the object. */
     gone = *o;
-    if ((rc = txn_begin(c, d)) < 0)
+    if ((rc = begin_change(c, d)) < 0)
         return rc;
     rc = scm_rd_conn_why(c->conn, c->ops->remove(c->state, &gone, d), d);
     if (rc == SCM_OK)

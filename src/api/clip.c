@@ -165,6 +165,7 @@ static int stage_one(struct scm_card *src, const struct scm_obj_info *o, struct 
     out->info.type = o->type;
     out->info.area = o->area;
     out->info.size = out->len;
+    out->info.verified = o->verified;
     snprintf(out->info.source, sizeof(out->info.source), "%s", ci.name);
     snprintf(out->info.src_path, sizeof(out->info.src_path), "%s", o->src_path ? o->src_path : "");
     if (o->src_attrs && o->src_attrs_len <= sizeof(out->attrs)) {
@@ -480,6 +481,23 @@ int scm_card_copy(struct scm_card *src, struct scm_card *dst, const char *const 
     rc = scm_clip_copy(clip, src, labels, nlabels, progress, arg, rep, d);
     if (rc < 0)
         goto out;
+    /* A copy has no one to ask: what the source could not verify (a VSC's
+     * public object without its password) would look verified on dst, so
+     * it stays behind (the CLI unlocks a VSC it copies from; the UI's
+     * clipboard asks instead). */
+    for (size_t i = scm_clip_count(clip); i-- > 0;) {
+        const struct scm_clip_item *ci = scm_clip_item(clip, i);
+        if (ci->verified)
+            continue;
+        for (size_t j = 0; j < rep->n; j++)
+            if (strcmp(rep->items[j].label, ci->label) == 0) {
+                rep->items[j].result = SCM_COPY_SKIPPED;
+                snprintf(rep->items[j].why, sizeof(rep->items[j].why),
+                         "Not copied: not verified (%s was opened without its password).",
+                         src->name);
+            }
+        scm_clip_remove(clip, i);
+    }
     rc = paste(clip, dst, NULL, 0, -1, true, conflict, progress, arg, &wr, d);
     for (size_t i = 0; i < rep->n; i++) {
         struct scm_copy_item *it = &rep->items[i];

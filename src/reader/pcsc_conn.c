@@ -26,6 +26,9 @@ struct scm_rd_conn {
     int dead;
     struct scm_rd__worker *worker; /* where its card calls run */
     struct scm_tx tx;
+    /* Resets by another program, each followed by a reconnect: the card
+     * lost its selected file and PIN status every time (scm_rd_conn_resets). */
+    unsigned resets;
 };
 
 /* What every card call's job starts with: the PC/SC context and handle it
@@ -220,6 +223,11 @@ const char *scm_rd_conn_reader(const struct scm_rd_conn *conn)
     return conn->reader;
 }
 
+unsigned scm_rd_conn_resets(const struct scm_rd_conn *conn)
+{
+    return conn ? conn->resets : 0;
+}
+
 /* After another program reset the card: reconnect (the card answers again,
  * its selected file and PIN status are gone). */
 struct reconnect_job {
@@ -250,6 +258,7 @@ static int conn_reconnect(struct scm_rd_conn *conn, LONG *rv)
         return 1;
     scm_log(SCM_LOG_DEBUG, "pcsc: card in %s was reset by another program, reconnected",
             conn->reader);
+    conn->resets++;
     conn_read_atr(conn);
     return 1;
 }

@@ -364,8 +364,21 @@ void ui_act_copy(struct ui *ui, bool all)
             snprintf(how, sizeof(how), "replacing the same %s", ui_plural(replaced, "label", "labels"));
         else
             snprintf(how, sizeof(how), "%zu added, %zu replaced", added, replaced);
-        ui_status(ui, false, "Copied %zu %s (%s); the clipboard holds %zu%s%s.", rep.done,
-                  ui_plural(rep.done, "object", "objects"), how, now,
+        /* Copies of objects the VSC's password has not checked stay
+         * "not verified" in the clipboard: say how many came in so. */
+        size_t unverified = 0;
+        for (size_t i = 0; i < rep.n; i++)
+            for (size_t j = 0; rep.items[i].result == SCM_COPY_DONE && j < now; j++) {
+                const struct scm_clip_item *it = scm_clip_item(ui->clip, j);
+                if (strcmp(it->label, rep.items[i].label) == 0)
+                    unverified += !it->verified;
+            }
+        char unv[96] = "";
+        if (unverified)
+            snprintf(unv, sizeof(unv), "; %zu not verified (?: the password has not checked %s)",
+                     unverified, ui_plural(unverified, "it", "them"));
+        ui_status(ui, unverified > 0, "Copied %zu %s (%s); the clipboard holds %zu%s%s%s.",
+                  rep.done, ui_plural(rep.done, "object", "objects"), how, now, unv,
                   rep.skipped ? "; keys the card keeps were skipped" : "",
                   all && locked ? "; unlock to copy private objects too" : "");
     }
@@ -422,6 +435,52 @@ static enum scm_conflict paste_conflict(void *arg, const char *const *labels, si
     return r == 1 ? SCM_CONFLICT_REPLACE : r == 0 ? SCM_CONFLICT_SKIP : SCM_CONFLICT_CANCEL;
 }
 
+/* Items to paste that were copied without their VSC's password: written,
+ * they would look verified on the destination (a VSC MACs them, a card
+ * guards them). Asked once, naming them: 1 paste them too, 0 only the
+ * verified ones (the labels array then holds just those), -1 nothing. */
+static int ask_unverified(struct ui *ui, const char **labels, size_t *nlab)
+{
+    size_t nclip = scm_clip_count(ui->clip), n = 0, used = 0;
+    char names[640] = "", clean[SCM_OBJ_LABEL_MAX * 4 + 1], fit[124], q[1000];
+    for (size_t i = 0; i < nclip; i++) {
+        const struct scm_clip_item *it = scm_clip_item(ui->clip, i);
+        if (it->verified || (*nlab && !ui_clip_marked(ui, i)))
+            continue;
+        /* At most four names, each cut to 30 columns: the question must fit. */
+        if (n < 4) {
+            ui_text_clean(it->label, ui->utf8, clean, sizeof(clean));
+            ui_text_fit(clean, ui->utf8, 30, fit, sizeof(fit));
+            used += (size_t)snprintf(names + used, sizeof(names) - used, "%s '%s'", n ? "," : "",
+                                     fit);
+        }
+        n++;
+    }
+    if (n == 0)
+        return 1;
+    if (n > 4)
+        snprintf(names + used, sizeof(names) - used, " and %zu more", n - 4);
+    snprintf(q, sizeof(q),
+             "%zu %s to paste %s not verified:%s. %s copied from a VSC opened without its "
+             "password, and could be forged; on %s %s would look verified. Paste %s too? (Yes: "
+             "paste them, No: paste only the verified ones, Cancel: paste nothing)",
+             n, ui_plural(n, "object", "objects"), n == 1 ? "is" : "are", names,
+             n == 1 ? "It was" : "They were", ui->ci.name, n == 1 ? "it" : "they",
+             n == 1 ? "it" : "them");
+    int r = ui_yesnocancel_no(ui, "Not verified", q);
+    if (r != 0)
+        return r == 1 ? 1 : -1;
+    /* No: the verified ones among those picked. */
+    size_t k = 0;
+    for (size_t i = 0; i < nclip; i++) {
+        const struct scm_clip_item *it = scm_clip_item(ui->clip, i);
+        if (it->verified && (*nlab == 0 || ui_clip_marked(ui, i)))
+            labels[k++] = it->label;
+    }
+    *nlab = k;
+    return k ? 0 : -1;
+}
+
 void ui_act_paste(struct ui *ui)
 {
     struct scm_detail d = {{0}};
@@ -468,6 +527,12 @@ void ui_act_paste(struct ui *ui)
         }
         if (yes != 1)
             area = -1;
+    }
+    int vr = ask_unverified(ui, labels, &nlab);
+    if (vr < 0) {
+        free(labels);
+        ui_status(ui, false, "Nothing was pasted: the objects not verified stay in the clipboard.");
+        return;
     }
     struct paste_run x = {ui, "Pasting", {0}, false};
     int rc = scm_clip_paste(ui->clip, ui->card, nlab ? labels : NULL, nlab, area, paste_conflict,
@@ -693,7 +758,8 @@ void ui_act_help(struct ui *ui)
         ui_lines_add(&lines, &n, "%s", "Menus (F9, then the menu's first letter; or Alt+letter):");
         ui_menu_help(&lines, &n);
         ui_lines_add(&lines, &n, "%s", "");
-        ui_lines_add(&lines, &n, "%s", "Marks in the Card pane: * marked (Space); ? not verified:");
+        ui_lines_add(&lines, &n, "%s",
+                     "Marks in the Card and Clipboard panes: * marked (Space); ? not verified:");
         ui_lines_add(&lines, &n, "%s", "  a VSC's public object, until the password checks its MAC");
     }
     /* Wrapped to the viewer's width, continuations under the descriptions. */
@@ -732,11 +798,107 @@ static void reopen_vsc(struct ui *ui, uint64_t gen)
               name, (unsigned long long)gen, was_unlocked ? "; Enter on Private unlocks it again" : "");
 }
 
+/* The marks and the selection by label: a check that found changes renews
+ * the object ids. */
+struct keep {
+    char sel[SCM_OBJ_LABEL_MAX + 1];
+    int sel_area; /* the selected row's area (its header when the object went), or -1 */
+    char (*marks)[SCM_OBJ_LABEL_MAX + 1];
+    size_t n_marks;
+};
+
+static void keep_take(struct ui *ui, struct keep *k)
+{
+    const struct ui_row *r = ui_row_selected(ui);
+    const struct scm_obj_info *o = ui_obj_selected(ui);
+    memset(k, 0, sizeof(*k));
+    k->sel_area = r ? (int)r->area : -1;
+    if (o)
+        snprintf(k->sel, sizeof(k->sel), "%s", o->label);
+    k->marks = ui->n_marks ? calloc(ui->n_marks, sizeof(*k->marks)) : NULL;
+    for (size_t m = 0; k->marks && m < ui->n_marks; m++)
+        for (size_t i = 0; i < ui->n_objs; i++)
+            if (ui->objs[i].id == ui->marks[m])
+                snprintf(k->marks[k->n_marks++], sizeof(*k->marks), "%s", ui->objs[i].label);
+}
+
+static void keep_give(struct ui *ui, struct keep *k)
+{
+    ui_marks_clear(ui);
+    for (size_t m = 0; m < k->n_marks; m++)
+        for (size_t i = 0; i < ui->n_objs; i++)
+            if (strcmp(ui->objs[i].label, k->marks[m]) == 0)
+                ui_mark_toggle(ui, ui->objs[i].id);
+    for (size_t i = 0; k->sel_area >= 0 && i < ui->n_rows; i++)
+        if (ui->rows[i].kind == UI_ROW_AREA && (int)ui->rows[i].area == k->sel_area)
+            ui->card_sel = (int)i;
+    if (k->sel[0])
+        ui_card_select_label(ui, k->sel);
+    free(k->marks);
+}
+
+void ui_card_check(struct ui *ui)
+{
+    struct scm_detail d = {{0}};
+    unsigned what = 0;
+    struct keep k;
+    if (!ui->card || ui->ci.kind != SCM_CARD_REAL)
+        return;
+    /* Taken before the check: a change frees the listing ui->objs points into. */
+    keep_take(ui, &k);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = scm_card_check(ui->card, &what, &d);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+    ui->check_every = (time_t)(ms / 10 + 1); /* 100 times the check, in seconds */
+    if (rc < 0 || !what)
+        free(k.marks);
+    if (rc == SCM_E_CARD_REMOVED || rc == SCM_E_NO_CARD) {
+        /* The watcher's event closes it (ui_check_removed) with its sentence. */
+        ui->slots_pending = true;
+        return;
+    }
+    if (rc < 0) {
+        /* Said once a minute at most, not at every idle check. */
+        ui->check_every = 60;
+        ui_status_err(ui, rc, &d, "Checking the card for changes made by other programs failed");
+        return;
+    }
+    if (!what)
+        return;
+    ui_card_reload(ui);
+    keep_give(ui, &k);
+    ui->dirty = UI_DIRTY_ALL;
+    size_t n = 0;
+    for (int a = 0; a < SCM_AREA_COUNT; a++)
+        n += ui->ci.count[a];
+    char changed[256] = "";
+    if (what & SCM_CARD_CHANGED)
+        snprintf(changed, sizeof(changed),
+                 "Another program changed the card in %s: listed again (%zu %s).", ui->ci.name, n,
+                 ui_plural(n, "object", "objects"));
+    const char *sep = changed[0] ? " " : "";
+    if (what & SCM_CARD_WAS_RESET)
+        ui_status(ui, true,
+                  "%s%sAnother program reset the card in %s, which ended its PIN verification: "
+                  "Enter on Private gives the PIN again.",
+                  changed, sep, ui->ci.name);
+    else if (what & SCM_CARD_PIN_LOST)
+        ui_status(ui, true,
+                  "%s%sThe card in %s no longer holds the verified PIN (another program used it): "
+                  "Enter on Private gives it again.",
+                  changed, sep, ui->ci.name);
+    else
+        ui_status(ui, false, "%s", changed);
+}
+
 void ui_rescan(struct ui *ui)
 {
     struct scm_store_entry *e = NULL;
     size_t n = 0;
     ui_slots_refresh(ui);
+    ui_card_check(ui);
     if (!ui->card || ui->ci.kind != SCM_CARD_VSC || !ui->cctx.store ||
         scm_store_list(ui->cctx.store, &e, &n) < 0)
         return;
@@ -904,8 +1066,8 @@ static void act_clear_clip(struct ui *ui)
 static void act_pane(struct ui *ui, int delta)
 {
     ui->focus = (enum ui_pane)(((int)ui->focus + UI_PANE_COUNT + delta) % UI_PANE_COUNT);
-    /* Another scmgr may have made, removed or saved VSCs meanwhile (the
-     * store is not watched): look again whenever the focus moves. */
+    /* Another scmgr may have made, removed or saved VSCs, or changed the
+     * open card, meanwhile: look again whenever the focus moves. */
     ui_rescan(ui);
     ui_dirty(ui, UI_W_READERS), ui_dirty(ui, UI_W_CARD), ui_dirty(ui, UI_W_CLIP);
 }

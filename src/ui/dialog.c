@@ -172,6 +172,13 @@ int ui_yesnocancel(struct ui *ui, const char *title, const char *question)
     return r == 0 ? 1 : r == 1 ? 0 : -1;
 }
 
+int ui_yesnocancel_no(struct ui *ui, const char *title, const char *question)
+{
+    static const char *const ync[] = {"Yes", "No", "Cancel"};
+    int r = ask(ui, title, question, ync, 3, 1);
+    return r == 0 ? 1 : r == 1 ? 0 : -1;
+}
+
 /* One line of input. masked: the text is a secret in secure memory and
  * only '*' are drawn. Bytes of UTF-8 are taken as they come; Backspace
  * removes a whole character. */

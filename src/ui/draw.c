@@ -318,9 +318,10 @@ static void clip_row(void *arg, int i, int row, bool sel)
     wattron(w, a);
     mvwhline(w, y, 1, ' ', wd);
     mvwhline(w, y + 1, 1, ' ', wd);
-    /* '*' marks what F6 pastes, as in the Card pane (seen without colours). */
-    snprintf(buf, sizeof(buf), "%c%s  %s", marked ? '*' : ' ', it->label,
-             scm_area_name(it->area));
+    /* '*' marks what F6 pastes, '?' an item copied without its VSC's
+     * password, as in the Card pane (seen without colours). */
+    snprintf(buf, sizeof(buf), "%c%c %s  %s", marked ? '*' : ' ', it->verified ? ' ' : '?',
+             it->label, scm_area_name(it->area));
     ui_put(ui, w, y, 2, wd - 1, buf);
     if (sel)
         mvwaddch(w, y, 1, '>');

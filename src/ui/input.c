@@ -1,6 +1,7 @@
 /* Keys and events. The loop blocks in poll() on the terminal, the signal
  * self-pipe and the slot-event pipe (written by the PC/SC watcher thread),
- * with the idle timeout as its only timeout: no busy polling. */
+ * with the idle timeout and the open real card's change check as its only
+ * timeouts: no busy polling. */
 #include "ui_int.h"
 
 #include <errno.h>
@@ -77,6 +78,23 @@ static int idle_left_ms(const struct ui *ui)
     return end <= now ? 0 : (int)(end - now) * 1000;
 }
 
+/* A real card open: ms until it is asked for changes again (check_every
+ * after the last key or check), else -1. */
+static int check_left_ms(const struct ui *ui)
+{
+    if (!ui->card || ui->ci.kind != SCM_CARD_REAL)
+        return -1;
+    time_t base = ui->last_input > ui->last_check ? ui->last_input : ui->last_check;
+    time_t every = ui->check_every > UI_CARD_CHECK_S ? ui->check_every : UI_CARD_CHECK_S;
+    time_t end = base + every, now = time(NULL);
+    return end <= now ? 0 : (int)(end - now) * 1000;
+}
+
+static int min_tmo(int a, int b)
+{
+    return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
 int ui_pollkey(struct ui *ui)
 {
     struct pollfd p[2] = {{ui->fd_sig, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
@@ -128,7 +146,14 @@ int ui_getkey(struct ui *ui)
             ui->last_input = time(NULL);
             return UI_KEY_IDLE;
         }
-        int r = poll(p, 4, tmo);
+        int chk = check_left_ms(ui);
+        if (chk == 0) {
+            /* The main loop asks the card (a dialog just goes on waiting). */
+            ui->last_check = time(NULL);
+            ui->check_pending = true;
+            return UI_KEY_SLOTS;
+        }
+        int r = poll(p, 4, min_tmo(tmo, chk));
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {

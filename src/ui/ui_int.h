@@ -335,6 +335,9 @@ struct ui {
     bool hangup;       /* a signal: no questions, drop unsaved changes */
     bool slots_pending;
     time_t last_input;
+    time_t last_check;  /* the last ui_card_check of the idle timer */
+    time_t check_every; /* seconds between idle checks (UI_CARD_CHECK_S or more) */
+    bool check_pending; /* the idle timer asks the main loop for ui_card_check */
     /* A card call is taking long (ui_main.c's hook): the status line said
      * so, over what it said before. */
     bool card_waiting;
@@ -448,6 +451,8 @@ void ui_msg(struct ui *ui, const char *title, const char *text);
 int ui_yesno(struct ui *ui, const char *title, const char *question);
 /* yes / no / cancel with "Cancel" offered explicitly. */
 int ui_yesnocancel(struct ui *ui, const char *title, const char *question);
+/* The same with No as the default (Enter alone takes the careful answer). */
+int ui_yesnocancel_no(struct ui *ui, const char *title, const char *question);
 /* Text input; buf holds the default and receives the answer. 1 ok, 0 cancel. */
 int ui_input(struct ui *ui, const char *title, const char *prompt, char *buf, size_t cap);
 /* Before an export reads anything: may path be written? Asks before
@@ -578,6 +583,15 @@ void ui_act_help(struct ui *ui);
 /* List readers and VSCs again, and show the open VSC as it is on disk if
  * another process saved it (Tab and Ctrl-L call this). */
 void ui_rescan(struct ui *ui);
+/* An open real card that another program changed or reset: listed again,
+ * with the selection and marks kept by label and the PIN state as the card
+ * holds it (scm_card_check). ui_rescan calls it; the main loop too, when
+ * the keyboard was idle for UI_CARD_CHECK_S. */
+void ui_card_check(struct ui *ui);
+/* A real card is asked this often while nothing is typed: scm_card_check's
+ * few APDUs, rather than a stale list for ever; a card whose check takes
+ * long is asked every 100 times what it took (at most 1 % of its time). */
+#define UI_CARD_CHECK_S 5
 /* Ctrl-O: every kept status message, whole. */
 void ui_act_messages(struct ui *ui);
 /* Check card removal after the slots changed. */

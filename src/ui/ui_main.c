@@ -234,6 +234,10 @@ static void main_loop(struct ui *ui)
             ui->store_pending = false;
             ui_rescan(ui);
         }
+        if (ui->check_pending) {
+            ui->check_pending = false;
+            ui_card_check(ui);
+        }
         ui_draw(ui);
         int k = ui_getkey(ui);
         switch (k) {

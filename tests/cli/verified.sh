@@ -103,4 +103,25 @@ has "$ERR" 'public area MAC does not match'
 expect 4 scm put $C new "$T/pub" --password-fd 3 3<<<"$PW"
 cmp -s "$F" "$T/forgery" || fail "a refusal modified the forged file"
 
+# copy and restore never take objects from a locked VSC: the source is
+# always unlocked, so its public MAC is checked and a forgery is refused
+# before anything is written; without the password they stop at once.
+# (Nothing unverified can become "verified" by being copied; the UI's
+# clipboard asks instead: tests/ui/verified.sh.)
+new_vsc 00001090
+D=$(vsc_file 00001090)
+cp "$D" "$T/dest"
+expect 4 scm copy $C vsc:00001090 --password-fd 3 --dst-password-fd 4 3<<<"$PW" 4<<<"$PW"
+one_error_line
+has "$ERR" 'public area MAC does not match'
+lacks "$OUT" 'copied'
+expect 2 scm copy $C vsc:00001090 --dst-password-fd 4 4<<<"$PW" </dev/null
+has "$ERR" 'No terminal to ask for the secret'
+expect 4 scm restore 00001079 0 --password-fd 3 3<<<"$PW"
+has "$ERR" 'public area MAC does not match'
+expect 2 scm restore 00001079 0 </dev/null
+cmp -s "$D" "$T/dest" || fail "a refused copy changed the destination VSC"
+expect 0 scm ls vsc:00001090 --password-fd 3 3<<<"$PW"
+has "$OUT" '^No objects\.$'
+
 echo "verified: ok"

@@ -92,7 +92,7 @@ ui_refute '\[unsaved\]'
 # One marked item is pasted alone; yes replaces it.
 ui_keys Home Space
 ui_wait_for '1 clipboard item marked; F6 pastes only it\.'
-ui_assert '\*Certificate'
+ui_assert '\* +Certificate'
 ui_keys F6
 ui_wait_for 'Labels already there'
 ui_assert "already has an object labelled 'Certificate'"

@@ -17,6 +17,8 @@ for uid in 00001079 00001080 00001081; do
     new_vsc $uid
     expect 0 scm put vsc:$uid notice "$T/pub" --password-fd 3 3<<<"$PW"
 done
+expect 0 scm put vsc:00001080 genuine "$T/pub" --password-fd 3 3<<<"$PW"
+new_vsc 00001082 # where the clipboard is pasted
 python3 "$(dirname "$0")/../cli/forge_vsc.py" "$(vsc_file 00001080)" notice "$T/forged" ||
     fail "forge_vsc.py could not forge the file"
 F81=$(vsc_file 00001081)
@@ -44,7 +46,7 @@ ui_assert '>? +notice +data|  notice +data'
 
 # The forgery: shown with the forged size, marked; refused with the password.
 ui_open_entry 3 'vsc:00001080'
-ui_wait_for 'Public  \(1\)  \[\? not verified\]'
+ui_wait_for 'Public  \(2\)  \[\? not verified\]'
 ui_assert ' \? notice +data +26 B'
 # Viewing it shows the forged text and says it is not verified.
 ui_focus Card
@@ -56,7 +58,42 @@ ui_menu Tools "Unlock card"
 ui_wait_for 'Password for vsc:00001080:'
 ui_secret "$PW"
 ui_wait_for 'the public area MAC does not match'
-ui_assert 'Public  \(1\)  \[\? not verified\]'
+ui_assert 'Public  \(2\)  \[\? not verified\]'
+
+# Copied to the clipboard, the objects stay "not verified": F5 counts
+# them, the Clipboard pane marks them.
+ui_focus Card
+ui_keys Home Down Space Space
+ui_keys F5
+ui_wait_for 'Copied 2 objects \(added\); the clipboard holds 2; 2 not verified'
+ui_assert '│ +\? notice +public'
+ui_assert '│ +\? genuine +public'
+# Pasting them elsewhere asks first, naming them: they would look
+# verified there. Enter alone (No) pastes only verified ones: none here.
+ui_open_entry 5 'vsc:00001082'
+ui_focus Card
+ui_keys Home F6
+ui_wait_for 'Password for vsc:00001082:'
+ui_secret "$PW"
+ui_wait_for 'Not verified'
+ui_assert "2 objects to paste are not verified: 'notice', 'genuine'"
+ui_keys Enter
+ui_wait_for 'Nothing was pasted: the objects not verified stay in the clipboard'
+ui_refute 'genuine +data'
+# Cancel: nothing either.
+ui_keys F6
+ui_wait_for 'Not verified'
+ui_keys Escape
+ui_wait_for 'Nothing was pasted'
+# Yes: pasted, knowingly.
+ui_keys F6
+ui_wait_for 'Not verified'
+ui_keys y
+ui_wait_for 'Pasted 2 objects into the public area of vsc:00001082'
+ui_keys F2
+ui_wait_for 'Saved vsc:00001082'
+expect 0 scm get vsc:00001082 notice --password-fd 3 3<<<"$PW"
+has "$OUT" 'FORGED: pay to account 666'
 
 # Enter on the broken entry says why.
 ui_focus Readers
@@ -67,7 +104,7 @@ ui_wait_for 'the file is truncated \(expected [0-9]+ bytes, found [0-9]+\)'
 ui_keys F1
 ui_wait_for '[┌+] Help [─-]'
 ui_keys End
-ui_wait_for 'Marks in the Card pane: \* marked \(Space\); \? not verified:'
+ui_wait_for 'Marks in the Card and Clipboard panes: \* marked \(Space\); \? not verified:'
 ui_keys Escape
 ui_wait_gone '[┌+] Help [─-]'
 

@@ -440,6 +440,49 @@ static void test_clipboard(void **state)
     scm_clip_free(NULL);
 }
 
+/* "Not verified" is never gained by copying: the clipboard keeps the
+ * flag of a locked VSC's public object, a copy leaves such objects behind. */
+static void test_copy_unverified(void **state)
+{
+    struct fx *f = *state;
+    struct scm_card *src = open_card(f, true), *dst = open_second(f, "D1");
+    struct scm_clip *clip;
+    struct scm_copy_report r;
+    uint32_t id;
+    fill(src);
+    scm_card_close(src);
+
+    src = open_card(f, false); /* locked: its public objects are not verified */
+    assert_int_equal(scm_clip_new(&clip), SCM_OK);
+    assert_int_equal(scm_clip_copy(clip, src, NULL, 0, NULL, NULL, NULL, NULL), SCM_OK);
+    assert_int_equal(scm_clip_count(clip), 1);
+    assert_false(scm_clip_item(clip, 0)->verified);
+    scm_clip_free(clip);
+
+    assert_int_equal(scm_card_copy(src, dst, NULL, 0, NULL, NULL, NULL, &r, NULL), SCM_OK);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.done, 0);
+    assert_int_equal(item(&r, "pub")->result, SCM_COPY_SKIPPED);
+    assert_non_null(strstr(item(&r, "pub")->why, "not verified"));
+    scm_copy_report_free(&r);
+    assert_int_equal(scm_card_find(dst, "pub", &id), SCM_E_NOT_FOUND);
+    scm_card_close(src);
+
+    /* With the password the same objects are verified, and copied. */
+    src = open_card(f, true);
+    assert_int_equal(scm_clip_new(&clip), SCM_OK);
+    assert_int_equal(scm_clip_copy(clip, src, NULL, 0, NULL, NULL, NULL, NULL), SCM_OK);
+    for (size_t i = 0; i < scm_clip_count(clip); i++)
+        assert_true(scm_clip_item(clip, i)->verified);
+    scm_clip_free(clip);
+    assert_int_equal(scm_card_copy(src, dst, NULL, 0, NULL, NULL, NULL, &r, NULL), SCM_OK);
+    assert_int_equal(item(&r, "pub")->result, SCM_COPY_DONE);
+    scm_copy_report_free(&r);
+    assert_int_equal(scm_card_find(dst, "pub", &id), SCM_OK);
+    scm_card_close(dst);
+    scm_card_close(src);
+}
+
 /* What the conflict callback saw, and what it answers. */
 struct clash {
     enum scm_conflict answer;
@@ -553,6 +596,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_copy_labels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clipboard, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_unverified, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paste_conflicts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
