@@ -161,5 +161,7 @@ const struct scm_agent_ops *scm_agency_by_name(const char *name);
 extern const struct scm_agent_ops scm_agent_iso7816;
 /* PIV cards (NIST SP 800-73-4): src/agents/piv.c. */
 extern const struct scm_agent_ops scm_agent_piv;
+/* OpenPGP cards (OpenPGP smart card application 3.4): src/agents/openpgp.c. */
+extern const struct scm_agent_ops scm_agent_openpgp;
 
 #endif

@@ -9,6 +9,7 @@
 const struct scm_agent_ops *const scm_agents[] = {
     &scm_agent_iso7816,
     &scm_agent_piv,
+    &scm_agent_openpgp,
     NULL,
 };
 

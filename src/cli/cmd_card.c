@@ -280,6 +280,10 @@ int cli_cmd_backup(struct cli *c)
     /* The PIN first: the private area is part of the backup. */
     if ((rc = cli_unlock(c, real, c->a.pin_fd)) < 0)
         goto out;
+    /* The admin credential only when given: it opens what the PIN alone
+     * does not (an OpenPGP card's private DO 4). */
+    if (c->a.admin_fd >= 0 && (rc = cli_admin(c, real)) < 0)
+        goto out;
     snprintf(name, sizeof(name), "vsc:%s", uid);
     rc = cli_open_card(c, name, &vsc);
     if (rc == SCM_E_VSC_NOT_FOUND) {

@@ -40,7 +40,7 @@ static const struct cli_command cmds[] = {
     {"card init", "READER", CLI_OPT_LABEL | CLI_OPT_SERIAL | CLI_OPT_PIN_FD, CLI_GROUP_CARDS,
      "Lay out scmgr's objects on a blank ISO 7816-4 card; its PIN stays its PIN.",
      cli_cmd_card_init},
-    {"backup", "READER", CLI_OPT_TO | CLI_OPT_SECRETS, CLI_GROUP_CARDS,
+    {"backup", "READER", CLI_OPT_TO | CLI_OPT_SECRETS | CLI_OPT_ADMIN_FD, CLI_GROUP_CARDS,
      "Copy every object of the card into its VSC, made (with a new password) if new.",
      cli_cmd_backup},
     {"restore", "UID READER", CLI_OPT_INIT | CLI_OPT_REPLACE | CLI_OPT_SECRETS | CLI_OPT_ADMIN_FD,
