@@ -34,8 +34,7 @@ static const uint8_t pgp_rid[] = {0xD2, 0x76, 0x00, 0x01, 0x24, 0x01};
 #define CRED_PW1 0
 #define CRED_RC 1
 #define CRED_PW3 2
-#define PGP_BUF 4096     /* a certificate (C0 says 2048 on most cards) and its TLV head */
-#define PGP_DO_MAX 3072  /* the most scmgr writes into one DO */
+#define PGP_BUF 4096 /* a certificate (C0 says 2048 on most cards) and its TLV head */
 
 enum kind {
     K_DO,      /* GET DATA tag, PUT DATA tag */
@@ -53,12 +52,12 @@ struct pgp_obj {
     const char *ref;
     const char *label; /* gpg --card-status's names where it has one */
     enum kind kind;
-    uint16_t tag;      /* the DO's tag; keys: the CRT (B6, B8, A4) */
-    uint8_t slot;      /* 0 SIG, 1 DEC, 2 AUT; certificates: occurrence */
+    uint16_t tag; /* the DO's tag; keys: the CRT (B6, B8, A4) */
+    uint8_t slot; /* 0 SIG, 1 DEC, 2 AUT; certificates: occurrence */
     enum scm_obj_type type;
     const char *group;
     int read_cred, write_cred;
-    size_t max;        /* bytes; 0: the card's own limit from C0 */
+    size_t max; /* bytes; 0: the card's own limit from C0 */
 };
 
 #define G_HOLDER "Cardholder data"
@@ -105,8 +104,8 @@ static const struct pgp_obj table[] = {
      NONE, CRED_PW3, 0},
     {"7F21#1", "Cardholder certificate (encryption)", K_CERT, 0x7F21, 1, SCM_OBJ_CERT, G_CERTS,
      NONE, CRED_PW3, 0},
-    {"7F21#2", "Cardholder certificate (signature)", K_CERT, 0x7F21, 2, SCM_OBJ_CERT, G_CERTS,
-     NONE, CRED_PW3, 0},
+    {"7F21#2", "Cardholder certificate (signature)", K_CERT, 0x7F21, 2, SCM_OBJ_CERT, G_CERTS, NONE,
+     CRED_PW3, 0},
 };
 #define NOBJ (sizeof(table) / sizeof(table[0]))
 
@@ -136,10 +135,10 @@ struct pgp_state {
     struct blob ado, chd, sst; /* 6E, 65, 7A */
     struct cached c[NOBJ];
     bool pw1_82, pw3;
-    bool key_info;             /* DE was there: it says which keys exist */
-    uint8_t key_status[3];     /* DE: 0 none, 1 generated, 2 imported */
+    bool key_info;         /* DE was there: it says which keys exist */
+    uint8_t key_status[3]; /* DE: 0 none, 1 generated, 2 imported */
     size_t max_special, max_cert;
-    uint8_t occurrence;        /* the 7F21 occurrence SELECT DATA chose; 0xFF unknown */
+    uint8_t occurrence; /* the 7F21 occurrence SELECT DATA chose; 0xFF unknown */
 };
 
 static const struct scm_sw_map pgp_sw[] = {
@@ -322,8 +321,8 @@ static int select_cert(struct pgp_state *st, uint8_t occ, uint16_t *sw)
         *sw = 0x9000;
         return SCM_OK;
     }
-    struct scm_apdu a = {.cla = 0x00, .ins = 0xA5, .p1 = occ, .p2 = 0x04, .data = sel,
-                         .lc = sizeof(sel)};
+    struct scm_apdu a = {
+        .cla = 0x00, .ins = 0xA5, .p1 = occ, .p2 = 0x04, .data = sel, .lc = sizeof(sel)};
     size_t got;
     st->occurrence = 0xFF;
     int rc = scm_tx_apdu(st->tx, &a, NULL, 0, &got, sw);
@@ -396,7 +395,8 @@ static int spki_of(const struct pgp_state *st, size_t slot, const uint8_t *t, si
         return SCM_E_NOMEM;
     if (scm_tlv_find(t, tl, 0x81, &a, &al) == SCM_OK &&
         scm_tlv_find(t, tl, 0x82, &b, &bl) == SCM_OK) {
-        gnutls_datum_t n = {(unsigned char *)a, (unsigned)al}, e = {(unsigned char *)b, (unsigned)bl};
+        gnutls_datum_t n = {(unsigned char *)a, (unsigned)al},
+                       e = {(unsigned char *)b, (unsigned)bl};
         r = gnutls_pubkey_import_rsa_raw(pk, &n, &e);
     } else if (scm_tlv_find(t, tl, 0x86, &a, &al) == SCM_OK && al >= 3 && a[0] == 0x04 &&
                (al - 1) % 2 == 0 && ado_find(st, 0xC1 + (uint32_t)slot, &attr, &attrl) == SCM_OK) {
@@ -434,8 +434,8 @@ static int fetch_pub(struct pgp_state *st, size_t i, struct scm_detail *d)
         return keep(&st->c[i], NULL, 0); /* DE says there is none: no APDU */
     if (!(buf = scm_secure_alloc(PGP_BUF)))
         return scm_fail(d, SCM_E_NOMEM, "Out of memory.");
-    struct scm_apdu a = {.cla = 0x00, .ins = 0x47, .p1 = 0x81, .p2 = 0x00, .data = crt, .lc = 2,
-                         .le = SCM_LE_MAX};
+    struct scm_apdu a = {
+        .cla = 0x00, .ins = 0x47, .p1 = 0x81, .p2 = 0x00, .data = crt, .lc = 2, .le = SCM_LE_MAX};
     int rc = scm_tx_apdu(st->tx, &a, buf, PGP_BUF, &got, &sw);
     if (rc < 0) {
         scm_secure_free(buf, PGP_BUF);
@@ -447,8 +447,8 @@ static int fetch_pub(struct pgp_state *st, size_t i, struct scm_detail *d)
         /* 6A88 / 6A80: no key in that slot. */
         scm_secure_free(buf, PGP_BUF);
         if (sw == 0x9000)
-            return scm_fail(d, SCM_E_CARD_LAYOUT,
-                            "The OpenPGP card's %s is not a 7F49 template.", o->label);
+            return scm_fail(d, SCM_E_CARD_LAYOUT, "The OpenPGP card's %s is not a 7F49 template.",
+                            o->label);
         return keep(&st->c[i], NULL, 0);
     }
     uint8_t *spki = NULL;
@@ -713,8 +713,7 @@ static int pw_status(struct pgp_state *st, uint8_t c4[7], struct scm_detail *d)
     return SCM_OK;
 }
 
-static int pgp_creds(void *state, struct scm_cred *out, size_t cap, size_t *n,
-                     struct scm_detail *d)
+static int pgp_creds(void *state, struct scm_cred *out, size_t cap, size_t *n, struct scm_detail *d)
 {
     struct pgp_state *st = state;
     static const struct {
@@ -775,8 +774,8 @@ static int pin_answer(struct pgp_state *st, uint16_t sw, unsigned cred, int *tri
         return scm_fail(d, SCM_E_BAD_PIN_FORMAT,
                         "The OpenPGP card refused the new %s (%04X): too short or too long.",
                         cred_name(cred), sw);
-    return scm_fail(d, scm_iso_sw_err(sw, pgp_sw), "The OpenPGP card answered %04X to the %s.",
-                    sw, cred_name(cred));
+    return scm_fail(d, scm_iso_sw_err(sw, pgp_sw), "The OpenPGP card answered %04X to the %s.", sw,
+                    cred_name(cred));
 }
 
 static int check_len(unsigned cred, size_t len, struct scm_detail *d)
@@ -1165,8 +1164,7 @@ static int put(struct pgp_state *st, size_t i, const uint8_t *v, size_t vl, stru
     return SCM_OK;
 }
 
-static int pgp_write(void *state, const struct scm_agent_put *p, bool replace,
-                     struct scm_detail *d)
+static int pgp_write(void *state, const struct scm_agent_put *p, bool replace, struct scm_detail *d)
 {
     struct pgp_state *st = state;
     const struct scm_obj_new *o = p->obj;
