@@ -100,6 +100,11 @@ struct scm_agent_ops {
      * setting cred to new_secret. */
     int (*unblock)(void *state, unsigned cred, unsigned by, const uint8_t *by_secret,
                    size_t by_len, const uint8_t *new_secret, size_t newlen, struct scm_detail *d);
+    /* Forget what was verified (VERIFY P1=FF): the smart card API calls it
+     * when it closes the card, since a card keeps a verified PIN across
+     * programs otherwise. Never on detach alone (a state may be replaced
+     * while the connection goes on). */
+    void (*logout)(void *state);
 
     /* -- objects -------------------------------------------------------- */
     /* Every object and every empty place of the card; what needs a

@@ -201,6 +201,46 @@ int scm_card_copy(struct scm_card *src, struct scm_card *dst, const char *const 
                   size_t nlabels, scm_conflict_fn conflict, scm_copy_progress_fn progress, void *arg,
                   struct scm_copy_report *rep, struct scm_detail *d);
 
+/* What a copy or restore would do to each object, found out without
+ * writing anything (restore --dry-run, and the UI before it writes). */
+enum scm_plan {
+    SCM_PLAN_WRITE = 0,   /* a new object */
+    SCM_PLAN_REPLACE = 1, /* the destination holds other bytes under this label, or at this place */
+    SCM_PLAN_SAME = 2,    /* already there as it is: neither asked about nor written */
+    SCM_PLAN_NO_PLACE = 3, /* this card type has no place for it (why says so) */
+    SCM_PLAN_NEVER = 4,   /* a key the source never releases */
+};
+struct scm_plan_item {
+    char label[SCM_OBJ_LABEL_MAX + 1]; /* as stored: sanitise before display */
+    enum scm_area area;
+    size_t size;
+    enum scm_plan plan;
+    char place[SCM_SRC_PATH_MAX]; /* where it goes on the destination, if the agent says */
+    char why[SCM_DETAIL_MAX];
+};
+struct scm_copy_plan {
+    struct scm_plan_item *items; /* malloc'd: scm_copy_plan_free */
+    size_t n;
+    size_t write, replace, same, no_place, never;
+};
+void scm_copy_plan_free(struct scm_copy_plan *p);
+/* The plan of scm_card_copy(src, dst, labels...): every accessible object
+ * of src (or those named), what would happen to it on dst. Reads what it
+ * must compare; writes nothing to either card. */
+int scm_card_plan(struct scm_card *src, struct scm_card *dst, const char *const *labels,
+                  size_t nlabels, struct scm_copy_plan *plan, struct scm_detail *d);
+
+/* The patent's emergency backup as plain files: every object src
+ * releases into dir (made 0700, or an existing empty directory left as it
+ * is; anything else is refused): certificates as NN-LABEL.der and .pem,
+ * other objects as NN-LABEL.bin, all 0600, and manifest.json last (the
+ * card, each object with its files and SHA-256, what was not copied and
+ * why). Private objects only when the policy allows exports in clear.
+ * rep says per object what happened; an object that cannot be read is
+ * FAILED and the others still go (SCM_E_CARD_REFUSED at the end). */
+int scm_card_dump(struct scm_card *src, const char *dir, const struct scm_policy *pol,
+                  struct scm_copy_report *rep, struct scm_detail *d);
+
 /* ---- The clipboard: objects held between cards ------------------------------
  * The patent's intermediate buffer: copies of objects, with the card and
  * area they came from, in secure memory, independent of any open card (it

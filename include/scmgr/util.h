@@ -144,6 +144,10 @@ size_t scm_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 /* n bytes as upper-case hex, sep (may be NULL) between bytes, cut to whole
  * bytes that fit in cap - 1 and NUL-terminated. Returns the length. */
 size_t scm_hex(const uint8_t *b, size_t n, const char *sep, char *out, size_t cap);
+/* Hex digits (spaces or colons between pairs allowed) into bytes, in
+ * place: a secret typed as hex never needs a second buffer. *out: the
+ * bytes; the rest of s is wiped. SCM_E_BAD_PIN_FORMAT if not hex. */
+int scm_unhex_inplace(char *s, size_t len, size_t *out);
 
 /* Is s (len bytes) valid UTF-8 without any of the characters above? */
 bool scm_text_is_clean(const char *s, size_t len);

@@ -622,24 +622,72 @@ fail:
     return rc;
 }
 
-static void pgp_detach(void *state)
+/* The card keeps a verification across programs while it stays powered:
+ * what scmgr verified, it takes back when the card API lets go. */
+static void pgp_logout(void *state)
 {
     struct pgp_state *st = state;
     uint16_t sw;
     if (!st)
         return;
-    /* The card keeps a verification across programs while it stays
-     * powered: what scmgr verified, it takes back when it lets go. */
     if (st->pw1_82)
         (void)scm_iso_unverify(st->tx, PGP_REF_PW1, &sw);
     if (st->pw3)
         (void)scm_iso_unverify(st->tx, PGP_REF_PW3, &sw);
+    st->pw1_82 = st->pw3 = false;
+}
+
+static void forget_all(struct pgp_state *st)
+{
     for (size_t i = 0; i < NOBJ; i++)
         drop(&st->c[i]);
     blob_drop(&st->ado);
     blob_drop(&st->chd);
     blob_drop(&st->sst);
+    st->occurrence = 0xFF;
+}
+
+static void pgp_detach(void *state)
+{
+    struct pgp_state *st = state;
+    if (!st)
+        return;
+    forget_all(st);
     free(st);
+}
+
+/* Did another program change what the card holds? Every object this
+ * connection has read is read again and compared (what needs a PIN only
+ * while it is verified); the credentials' state is kept. */
+static int pgp_changed(void *state, struct scm_detail *d)
+{
+    struct pgp_state *st = state;
+    struct cached was[NOBJ];
+    bool changed = false;
+    int rc = SCM_OK;
+    memcpy(was, st->c, sizeof(was));
+    memset(st->c, 0, sizeof(st->c));
+    blob_drop(&st->ado);
+    blob_drop(&st->chd);
+    blob_drop(&st->sst);
+    st->occurrence = 0xFF;
+    for (size_t i = 0; i < NOBJ && !changed && rc == SCM_OK; i++) {
+        if (was[i].st != C_PRESENT && was[i].st != C_ABSENT)
+            continue;
+        if ((rc = fetch(st, i, d)) < 0)
+            break;
+        changed = st->c[i].st != was[i].st || st->c[i].len != was[i].len ||
+                  (was[i].len && memcmp(st->c[i].val, was[i].val, was[i].len) != 0);
+    }
+    for (size_t i = 0; i < NOBJ; i++)
+        scm_secure_free(was[i].val, was[i].len);
+    if (rc < 0 || changed)
+        forget_all(st); /* the next listing reads the card afresh */
+    if (rc == SCM_OK && !st->ado.have)
+        rc = ado_load(st, d); /* info and creds want 6E */
+    if (rc < 0)
+        return rc;
+    return changed ? 1 : 0;
 }
 
 /* "Doe<<John" (surname << given names, '<' for spaces) as gpg shows it:
@@ -925,8 +973,11 @@ static void fill(const struct pgp_state *st, size_t i, struct scm_object *o)
     o->cls = scm_obj_type_class(p->type);
     o->read_cred = p->read_cred;
     o->write_cred = p->write_cred;
-    /* Not readable yet (PW1 or PW3 missing): listed, its size unknown. */
-    o->present = c->st == C_PRESENT || c->st == C_LOCKED;
+    /* Not readable yet: behind PW1 a place (whether the card holds it
+     * shows with the PIN, as for every card type); behind PW3 (DO 4)
+     * listed, its size unknown, so that a backup with the PIN alone
+     * reports what it could not copy instead of passing over it. */
+    o->present = c->st == C_PRESENT || (c->st == C_LOCKED && p->read_cred == CRED_PW3);
     o->size = c->st == C_PRESENT && p->kind != K_PRIV ? c->len : 0;
     if (p->kind == K_PUB || p->kind == K_PRIV) {
         key_facts(st, p->slot, &o->key);
@@ -1248,10 +1299,12 @@ const struct scm_agent_ops scm_agent_openpgp = {
     .attach = pgp_attach,
     .detach = pgp_detach,
     .info = pgp_info,
+    .changed = pgp_changed,
     .creds = pgp_creds,
     .verify = pgp_verify,
     .change = pgp_change,
     .unblock = pgp_unblock,
+    .logout = pgp_logout,
     .list = pgp_list,
     .read = pgp_read,
     .write = pgp_write,

@@ -371,16 +371,21 @@ static int piv_attach(struct scm_tx *tx, void **state, struct scm_detail *d)
     return SCM_OK;
 }
 
-static void piv_detach(void *state)
+/* The card keeps a verified PIN across programs (pcscd leaves it
+ * powered): what scmgr verified, it takes back when it lets go. */
+static void piv_logout(void *state)
 {
     struct piv_state *st = state;
     uint16_t sw;
+    if (st && st->pin_ok)
+        (void)scm_iso_unverify(st->tx, PIV_REF_PIN, &sw);
+}
+
+static void piv_detach(void *state)
+{
+    struct piv_state *st = state;
     if (!st)
         return;
-    /* The card keeps a verified PIN across programs (pcscd leaves it
-     * powered): whatever scmgr verified, it takes back when it lets go. */
-    if (st->pin_ok)
-        (void)scm_iso_unverify(st->tx, PIV_REF_PIN, &sw);
     for (size_t i = 0; i < NOBJ; i++)
         drop(&st->c[i]);
     free(st);
@@ -414,6 +419,38 @@ static int piv_info(void *state, struct scm_agent_info *out, struct scm_detail *
     out->pin_tries = -1;
     out->write_cred = CRED_MGMT; /* PUT DATA needs the card management key, not the PIN */
     return SCM_OK;
+}
+
+/* Did another program change what the card holds? Every container this
+ * connection has read is read again and compared (the PIN-protected ones
+ * only while the PIN is verified); the credentials' state is kept. */
+static int piv_changed(void *state, struct scm_detail *d)
+{
+    struct piv_state *st = state;
+    bool changed = false;
+    for (size_t i = 0; i < NOBJ && !changed; i++) {
+        struct cached *c = &st->c[i];
+        if (c->st != C_PRESENT && c->st != C_ABSENT)
+            continue;
+        if (table[i].pin && !st->pin_ok)
+            continue;
+        struct cached was = *c;
+        c->val = NULL;
+        c->len = 0;
+        c->st = C_UNKNOWN;
+        int rc = fetch(st, i, d);
+        if (rc < 0) {
+            scm_secure_free(was.val, was.len);
+            return rc;
+        }
+        changed = c->st != was.st || c->len != was.len ||
+                  (c->len && memcmp(c->val, was.val, c->len) != 0);
+        scm_secure_free(was.val, was.len);
+    }
+    if (changed)
+        for (size_t i = 0; i < NOBJ; i++)
+            drop(&st->c[i]); /* the next listing reads the card afresh */
+    return changed ? 1 : 0;
 }
 
 /* ---- Credentials ------------------------------------------------------------------ */
@@ -791,11 +828,9 @@ static int piv_list(void *state, struct scm_object **objs, size_t *n, struct scm
     for (size_t i = 0; i < NOBJ; i++) {
         if (st->c[i].st == C_ABSENT && i >= FIRST_RETIRED && i < FIRST_RETIRED + PIV_RETIRED)
             continue; /* twenty empty retired slots would drown the listing */
+        /* A PIN-protected container not readable yet is listed as a place,
+         * not present: whether the card holds it shows with the PIN. */
         fill(st, i, &out[k]);
-        /* A PIN-protected container not readable yet: listed as present
-         * (the card may hold it), its size unknown. */
-        if (st->c[i].st == C_LOCKED)
-            out[k].present = true;
         k++;
         if (table[i].kind == K_CERT && st->c[i].st == C_PRESENT && out[k - 1].cls == SCM_CLASS_CERT) {
             /* The slot's private key: listed with its facts, never copied. */
@@ -975,10 +1010,12 @@ const struct scm_agent_ops scm_agent_piv = {
     .attach = piv_attach,
     .detach = piv_detach,
     .info = piv_info,
+    .changed = piv_changed,
     .creds = piv_creds,
     .verify = piv_verify,
     .change = piv_change,
     .unblock = piv_unblock,
+    .logout = piv_logout,
     .list = piv_list,
     .read = piv_read,
     .write = piv_write,

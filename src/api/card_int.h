@@ -45,5 +45,9 @@ int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
 int card_real_write(struct scm_card *c, const struct scm_obj_new *o, bool replace,
                     struct scm_detail *d);
 int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d);
+/* Where the agent would put o: SCM_OK (ref filled, may be empty), SCM_E_EXISTS
+ * (a place holding another object), or the reason it has none. */
+int card_real_place(struct scm_card *c, const struct scm_obj_new *o, char *ref, size_t cap,
+                    struct scm_detail *why);
 
 #endif

@@ -101,6 +101,10 @@ int card_real_open(const struct scm_card_ctx *ctx, const char *spec, struct scm_
 
 void card_real_close(struct scm_card *c)
 {
+    /* What this handle verified goes with it (the card would keep it for
+     * the next program). */
+    if (c->state && c->ops && c->ops->logout && c->pin_ok && c->conn)
+        c->ops->logout(c->state);
     if (c->state && c->ops && c->ops->detach)
         c->ops->detach(c->state);
     c->state = NULL;
@@ -367,6 +371,29 @@ int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d)
     if (rc == SCM_OK)
         (void)refresh(c, NULL);
     txn_end(c);
+    return rc;
+}
+
+int card_real_place(struct scm_card *c, const struct scm_obj_new *o, char *ref, size_t cap,
+                    struct scm_detail *why)
+{
+    struct scm_agent_put p = {.obj = o};
+    struct scm_obj_ref r = {{0}};
+    int rc;
+    if (o->src_path)
+        snprintf(p.ref.s, sizeof(p.ref.s), "%s", o->src_path);
+    if (!c->ops->place) {
+        /* No rules of its own: a card like scmgr's layout takes anything. */
+        snprintf(ref, cap, "%s", p.ref.s);
+        return c->ops->write ? SCM_OK
+                             : scm_fail(why, SCM_E_NOT_SUPPORTED, "The card in '%s' cannot be written.",
+                                        c->name);
+    }
+    if ((rc = txn_begin(c, why)) < 0)
+        return rc;
+    rc = scm_rd_conn_why(c->conn, c->ops->place(c->state, &p, &r, why), why);
+    txn_end(c);
+    snprintf(ref, cap, "%s", r.s);
     return rc;
 }
 

@@ -33,12 +33,17 @@ static const struct cli_option opts[] = {
     VALUE("serial", CLI_OPT_SERIAL, serial, "S",
           "the card's serial number (default: a random one)"),
     VALUE("to", CLI_OPT_TO, to, "UID", "the VSC to back up into (default: the card's serial)"),
+    VALUE("emergency", CLI_OPT_EMERGENCY, emergency, "DIR",
+          "also write every object the card releases as plain files into DIR (new or empty), "
+          "with a manifest"),
     VALUE("area", CLI_OPT_AREA, area, "AREA", "public (the default), private or secret"),
     VALUE("type", CLI_OPT_TYPE, type, "TYPE",
           "certificate, private-key, public-key, secret-key, data (the default), business-card, "
           "url, login or note"),
     FLAG("replace", CLI_OPT_REPLACE, replace, "replace the data of objects with the same labels (put, copy, restore)"),
     FLAG("init", CLI_OPT_INIT, init, "lay out a blank destination card first (its PIN stays)"),
+    FLAG("dry-run", CLI_OPT_DRY_RUN, dry_run,
+         "write nothing: list what would be written, replaced, left as it is, and what cannot be"),
     {"output", 'o', CLI_OPT_OUTPUT, CLI_KIND_STRING, OFF(output), "FILE",
      "write to FILE (mode 0600) instead of standard output; - is standard output", false},
     FLAG("force", CLI_OPT_FORCE, force,

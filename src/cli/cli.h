@@ -36,6 +36,8 @@ enum cli_opt {
     CLI_OPT_REQUIRE_VERIFIED = 1u << 16,
     CLI_OPT_FORCE = 1u << 17,
     CLI_OPT_ADMIN_FD = 1u << 18,
+    CLI_OPT_DRY_RUN = 1u << 19,
+    CLI_OPT_EMERGENCY = 1u << 20,
 };
 /* Every option that gives a card's secret. */
 #define CLI_OPT_SECRETS (CLI_OPT_PW_FD | CLI_OPT_PIN_FD | CLI_OPT_FORCE_LAST_TRY)
@@ -56,8 +58,8 @@ struct cli_args {
     bool version;
     /* per-command options; `seen` has a bit for each one given */
     unsigned seen;
-    bool json, yes, replace, force_last_try, init, require_verified, force;
-    const char *label, *output, *area, *type, *to, *serial;
+    bool json, yes, replace, force_last_try, init, require_verified, force, dry_run;
+    const char *label, *output, *area, *type, *to, *serial, *emergency;
     int pw_fd, new_pw_fd, pin_fd, dst_pin_fd, dst_pw_fd, admin_fd; /* -1 when not given */
     /* the command words and operands, in order */
     const char *pos[CLI_POS_MAX];

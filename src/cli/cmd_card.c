@@ -191,7 +191,8 @@ static int unlock_for_copy(struct cli *c, struct scm_card *src, struct scm_card 
         if ((rc = cli_unlock(c, dst, fd)) < 0)
             return rc;
     }
-    if ((rc = cli_admin(c, dst)) < 0)
+    /* A dry run writes nothing: the credential for changes is not asked. */
+    if (!c->a.dry_run && (rc = cli_admin(c, dst)) < 0)
         return rc;
     return SCM_OK;
 }
@@ -231,11 +232,54 @@ static enum scm_conflict ask_conflict(void *arg, const char *const *labels, size
     return SCM_CONFLICT_CANCEL;
 }
 
+static const char *plan_word(enum scm_plan p)
+{
+    switch (p) {
+    case SCM_PLAN_WRITE: return "write";
+    case SCM_PLAN_REPLACE: return "replace";
+    case SCM_PLAN_SAME: return "unchanged";
+    case SCM_PLAN_NO_PLACE: return "no place";
+    case SCM_PLAN_NEVER: return "never";
+    }
+    return "?";
+}
+
+/* --dry-run: what would happen to each object, nothing written. */
+static int dry_run(struct cli *c, struct scm_card *src, struct scm_card *dst,
+                   const char *const *labels, size_t nlabels)
+{
+    struct scm_copy_plan p;
+    struct scm_card_info si, di;
+    scm_card_get_info(src, &si);
+    scm_card_get_info(dst, &di);
+    int rc = scm_card_plan(src, dst, labels, nlabels, &p, &c->d);
+    if (rc < 0)
+        return rc;
+    cli_print("Dry run from %s to %s (nothing is written):\n", si.name, di.name);
+    for (size_t i = 0; i < p.n; i++) {
+        const struct scm_plan_item *it = &p.items[i];
+        cli_print("  %-10s  %-7s  %7zu  %s", plan_word(it->plan), scm_area_name(it->area),
+                  it->size, it->label);
+        if (it->place[0] && (it->plan == SCM_PLAN_WRITE || it->plan == SCM_PLAN_REPLACE))
+            cli_print("  -> %s", it->place);
+        if (it->plan != SCM_PLAN_WRITE && it->why[0])
+            cli_print("  (%s)", it->why);
+        cli_print("\n");
+    }
+    cli_print("%zu to write, %zu to replace, %zu unchanged, %zu with no place on %s, %zu never "
+              "copied.\n",
+              p.write, p.replace, p.same, p.no_place, di.name, p.never);
+    scm_copy_plan_free(&p);
+    return SCM_OK;
+}
+
 /* replace: overwrite objects dst has already (backup, --replace); else
  * ask_conflict decides. */
 static int run_copy(struct cli *c, struct scm_card *src, struct scm_card *dst,
                     const char *const *labels, size_t nlabels, bool replace)
 {
+    if (c->a.dry_run)
+        return dry_run(c, src, dst, labels, nlabels);
     struct scm_copy_report rep;
     struct scm_card_info si, di;
     struct conflict_ctx x = {c, NULL, false};
@@ -284,6 +328,19 @@ int cli_cmd_backup(struct cli *c)
      * does not (an OpenPGP card's private DO 4). */
     if (c->a.admin_fd >= 0 && (rc = cli_admin(c, real)) < 0)
         goto out;
+    /* The emergency copy first: plain files need no password, and they
+     * are there even if the VSC step fails. */
+    if (c->a.emergency) {
+        struct scm_copy_report rep;
+        struct scm_card_info ri;
+        scm_card_get_info(real, &ri);
+        rc = scm_card_dump(real, c->a.emergency, &c->cfg.policy, &rep, &c->d);
+        if (rep.n)
+            print_report(&rep, ri.name, c->a.emergency);
+        scm_copy_report_free(&rep);
+        if (rc < 0)
+            goto out;
+    }
     snprintf(name, sizeof(name), "vsc:%s", uid);
     rc = cli_open_card(c, name, &vsc);
     if (rc == SCM_E_VSC_NOT_FOUND) {
@@ -367,7 +424,7 @@ static int open_dst(struct cli *c, const char *reader, const char *label, const 
         return init_and_open(c, reader, label, serial, fd, real);
     if (rc == SCM_OK)
         rc = cli_unlock(c, *real, fd);
-    if (rc == SCM_OK)
+    if (rc == SCM_OK && !c->a.dry_run)
         rc = cli_admin(c, *real);
     return rc;
 }
@@ -408,6 +465,10 @@ static int copy_swap(struct cli *c, const char *const *labels, size_t nlabels)
     ctx.policy = &c->cfg.policy;
     if (scm_card_name_is_vsc(c->a.pos[1]))
         return scm_fail(&c->d, SCM_E_USAGE, "copy needs two different cards.");
+    if (c->a.dry_run)
+        return scm_fail(&c->d, SCM_E_USAGE,
+                        "--dry-run needs both cards at once, not one reader with the cards "
+                        "swapped.");
     if ((rc = cli_readers(c, &ctx.readers)) < 0 || (rc = scm_clip_new(&clip)) < 0 ||
         (rc = cli_open_card(c, c->a.pos[1], &src)) < 0 ||
         (rc = cli_unlock(c, src, c->a.pin_fd)) < 0)

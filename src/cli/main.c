@@ -87,36 +87,6 @@ int cli_unlock(struct cli *c, struct scm_card *card, int fd)
     return rc;
 }
 
-/* Hex digits to bytes (spaces and colons between pairs allowed), in
- * place: a management key typed as the tools print it. */
-static int unhex(char *s, size_t len, size_t *out)
-{
-    size_t n = 0;
-    int hi = -1;
-    for (size_t i = 0; i < len; i++) {
-        char ch = s[i];
-        int v = ch >= '0' && ch <= '9'   ? ch - '0'
-                : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-                : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-                                         : -1;
-        if (v < 0) {
-            if ((ch == ' ' || ch == ':') && hi < 0)
-                continue;
-            return SCM_E_BAD_PIN_FORMAT;
-        }
-        if (hi < 0) {
-            hi = v;
-        } else {
-            s[n++] = (char)(hi << 4 | v);
-            hi = -1;
-        }
-    }
-    if (hi >= 0 || n == 0)
-        return SCM_E_BAD_PIN_FORMAT;
-    *out = n;
-    return SCM_OK;
-}
-
 int cli_admin(struct cli *c, struct scm_card *card)
 {
     struct scm_card_info ci;
@@ -135,7 +105,7 @@ int cli_admin(struct cli *c, struct scm_card *card)
                                 scm_secret_read(c->a.admin_fd, prompt, &s))) < 0)
         return rc;
     len = s.len;
-    if (cr->hex && unhex(s.buf, s.len, &len) < 0) {
+    if (cr->hex && scm_unhex_inplace(s.buf, s.len, &len) < 0) {
         scm_secret_free(&s);
         return scm_fail(&c->d, SCM_E_BAD_PIN_FORMAT, "The %s is hex digits (e.g. 48 for 3DES).",
                         cr->label);

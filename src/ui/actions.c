@@ -152,6 +152,91 @@ int ui_unlock(struct ui *ui)
     return SCM_OK;
 }
 
+/* Before a change of the open card: the PIN (ui_unlock), and the
+ * credential the card's agent names for changes when it is another one
+ * (a PIV card's management key, typed as hex). */
+int ui_unlock_write(struct ui *ui)
+{
+    struct scm_detail d = {{0}};
+    struct ui_secret s = {0};
+    char prompt[400];
+    size_t len;
+    int rc = ui_unlock(ui);
+    if (rc < 0)
+        return rc;
+    scm_card_get_info(ui->card, &ui->ci);
+    int w = ui->ci.write_cred;
+    if (ui->ci.kind != SCM_CARD_REAL || w <= 0 || (size_t)w >= ui->ci.n_creds ||
+        ui->ci.creds[w].verified)
+        return SCM_OK;
+    const struct scm_cred *cr = &ui->ci.creds[w];
+    char label[SCM_CRED_LABEL_MAX * 4];
+    ui_text_clean(cr->label, ui->utf8, label, sizeof(label));
+    snprintf(prompt, sizeof(prompt), "%s for %s%s:", label, ui->ci.name,
+             cr->hex ? " (hex digits)" : "");
+    if (ui_secret_ask(ui, label, prompt, &s) != 1) {
+        ui_status(ui, false, "Cancelled: changing %s needs its %s.", ui->ci.name,
+                  scm_cred_kind_name(cr->kind));
+        return SCM_E_CANCELLED;
+    }
+    len = s.len;
+    if (cr->hex && scm_unhex_inplace(s.buf, s.len, &len) < 0) {
+        ui_secret_free(&s);
+        ui_status(ui, true, "The %s is hex digits (48 for the 3DES default); nothing was changed.",
+                  scm_cred_kind_name(cr->kind));
+        return SCM_E_BAD_PIN_FORMAT;
+    }
+    busy(ui, "Checking the key...");
+    rc = scm_card_verify(ui->card, (unsigned)w, (const uint8_t *)s.buf, len, &d);
+    ui_secret_free(&s);
+    scm_card_get_info(ui->card, &ui->ci);
+    if (rc < 0) {
+        card_error(ui, rc, &d, "Checking the key failed");
+        ui_dirty(ui, UI_W_CARD);
+    }
+    return rc;
+}
+
+/* The patent's emergency backup of the open real card: every object it
+ * releases as plain files in a new or empty directory, with a manifest,
+ * and the report of what was not copied and why. */
+void ui_act_emergency(struct ui *ui)
+{
+    struct scm_detail d = {{0}};
+    struct scm_copy_report rep;
+    char dir[1024];
+    if (!ui->card || ui->ci.kind != SCM_CARD_REAL) {
+        ui_status(ui, true, "Open a real card first: the emergency backup writes its objects "
+                            "to plain files.");
+        return;
+    }
+    snprintf(dir, sizeof(dir), "scmgr-emergency-%s", ui->ci.serial[0] ? ui->ci.serial : "card");
+    if (ui_input(ui, "Emergency backup", "Directory for the plain files (new or empty):", dir,
+                 sizeof(dir)) != 1 ||
+        !dir[0]) {
+        ui_status(ui, false, "Emergency backup cancelled.");
+        return;
+    }
+    /* The private objects too, when the PIN is given; without it the
+     * public ones still go. */
+    int rc = ui_unlock(ui);
+    if (rc < 0 && rc != SCM_E_CANCELLED && rc != SCM_E_PIN_BLOCKED)
+        return;
+    busy(ui, "Writing the emergency backup...");
+    rc = scm_card_dump(ui->card, dir, ui->cctx.policy, &rep, &d);
+    ui_card_reload(ui);
+    if (rep.n)
+        ui_report(ui, "Emergency backup", &rep);
+    if (rc < 0)
+        ui_status_err(ui, rc, &d, "Emergency backup failed");
+    else
+        ui_status(ui, false, "Wrote %zu %s of %s as plain files into %s; %zu not copied (see the "
+                             "report).",
+                  rep.done, ui_plural(rep.done, "object", "objects"), ui->ci.name, dir,
+                  rep.skipped + rep.failed);
+    scm_copy_report_free(&rep);
+}
+
 void ui_act_open(struct ui *ui)
 {
     struct scm_detail d = {{0}};
@@ -349,7 +434,7 @@ void ui_act_paste(struct ui *ui)
         ui_status(ui, true, "The clipboard is empty: mark objects and press F5 first.");
         return;
     }
-    if (ui_unlock(ui) < 0)
+    if (ui_unlock_write(ui) < 0)
         return;
     bool real = ui->ci.kind == SCM_CARD_REAL;
     /* Into the area selected in the Card pane (the patent's 3O/3P); from
@@ -892,6 +977,7 @@ void ui_act(struct ui *ui, enum ui_action a)
     case UI_ACT_IMPORT: ui_act_import(ui); break;
     case UI_ACT_EXPORT: ui_act_export(ui); break;
     case UI_ACT_BACKUP: ui_act_backup(ui); break;
+    case UI_ACT_EMERGENCY: ui_act_emergency(ui); break;
     case UI_ACT_VSC_MANAGER: ui_act_vsc_manager(ui); break;
     case UI_ACT_INIT_CARD: ui_act_init_card(ui, NULL); break;
     case UI_ACT_UNLOCK:

@@ -82,8 +82,16 @@ void ui_act_view(struct ui *ui)
     if (!o)
         return;
     if (o->sealed) {
-        ui_status(ui, false, "'%s' is a key that never leaves the card; only its name is shown.",
-                  o->label);
+        if (ui->ci.kind == SCM_CARD_REAL)
+            ui_status(ui, false,
+                      "'%s' cannot be copied: the card never releases private keys; only its "
+                      "name is shown.",
+                      o->label);
+        else
+            ui_status(ui, false,
+                      "'%s' is a key of the secret area: it never leaves the VSC; only its name "
+                      "is shown.",
+                      o->label);
         return;
     }
     snprintf(title, sizeof(title), "View: %s", o->label);
@@ -177,7 +185,7 @@ void ui_act_import(struct ui *ui)
         return;
     }
     if (area != SCM_AREA_PUBLIC || scm_card_needs_unlock(ui->card)) {
-        if (ui_unlock(ui) < 0)
+        if (ui_unlock_write(ui) < 0)
             return;
     }
     int rc = read_file(path, &data, &len, &d);
@@ -315,7 +323,7 @@ void ui_act_rename(struct ui *ui)
         ui_status(ui, false, "Rename cancelled.");
         return;
     }
-    if (ui_unlock(ui) < 0)
+    if (ui_unlock_write(ui) < 0)
         return;
     /* The API renames by writing the object under its new label, then
      * deleting the old one: a failure in between leaves both, never none. */
@@ -351,7 +359,7 @@ void ui_act_delete(struct ui *ui)
         ui_status(ui, false, "Nothing deleted.");
         return;
     }
-    if (ui_unlock(ui) < 0)
+    if (ui_unlock_write(ui) < 0)
         return;
     int rc = scm_card_delete(ui->card, id, &d);
     ui_card_reload(ui);

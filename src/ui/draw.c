@@ -173,6 +173,21 @@ static int card_details(struct ui *ui, WINDOW *w, int wd)
         draw_detail(ui, w, &y, wd, "Reader:", ci->name);
         scm_hex(ci->source.atr, ci->source.atr_len, NULL, buf, sizeof(buf));
         draw_detail(ui, w, &y, wd, "ATR:", buf);
+        /* Each credential with its tries: what a PIN or key dialog will ask. */
+        size_t n = 0;
+        buf[0] = '\0';
+        for (size_t i = 0; i < ci->n_creds && n < sizeof(buf); i++) {
+            const struct scm_cred *c = &ci->creds[i];
+            char tries[32] = "";
+            if (c->tries_left == 0)
+                snprintf(tries, sizeof(tries), " blocked");
+            else if (c->tries_left > 0)
+                snprintf(tries, sizeof(tries), " %d", c->tries_left);
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s%s%s", i ? ", " : "", c->label,
+                                  tries, c->verified ? " (ok)" : "");
+        }
+        if (ci->n_creds)
+            draw_detail(ui, w, &y, wd, "Creds:", buf);
     }
     return y;
 }
@@ -236,6 +251,9 @@ static void card_row(void *arg, int i, int row, bool sel)
             a = ui_attr(ui, UI_ROLE_MARKED);
         else if (o->area != SCM_AREA_PUBLIC)
             a = ui_attr(ui, UI_ROLE_PRIVATE);
+        /* A key that is never copied looks it: dim where the terminal can. */
+        if (o->sealed && !marked)
+            a |= A_DIM;
     }
     if (sel)
         a = focus ? ui_attr(ui, UI_ROLE_SELECTION) : A_REVERSE;

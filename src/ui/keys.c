@@ -76,6 +76,7 @@ static const char *const help[UI_ACT_COUNT] = {
     [UI_ACT_IMPORT] = "Import an object from a file",
     [UI_ACT_EXPORT] = "Export the selected object to a file",
     [UI_ACT_BACKUP] = "Back up the card into its VSC (made if new)",
+    [UI_ACT_EMERGENCY] = "Emergency backup: the open card's objects as plain files and a manifest",
     [UI_ACT_VSC_MANAGER] = "The VSC Manager: new, import, export, disable, enable, delete",
     [UI_ACT_INIT_CARD] = "Initialise a blank card",
     [UI_ACT_UNLOCK] = "Unlock the card with its PIN or password",

@@ -33,6 +33,7 @@ static const struct menu_item edit_items[] = {
     {"Delete", UI_ACT_DELETE, 'd'},
     {"Clear clipboard", UI_ACT_CLEAR_CLIP, 'l'},
     {"Back up card to VSC", UI_ACT_BACKUP, 'b'},
+    {"Emergency backup...", UI_ACT_EMERGENCY, 'e'},
 };
 static const struct menu_item view_items[] = {
     {"View object", UI_ACT_VIEW, 'v'},

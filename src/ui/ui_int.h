@@ -126,6 +126,7 @@ enum ui_action {
     UI_ACT_IMPORT,
     UI_ACT_EXPORT,
     UI_ACT_BACKUP,
+    UI_ACT_EMERGENCY,
     UI_ACT_VSC_MANAGER,
     UI_ACT_INIT_CARD,
     UI_ACT_UNLOCK,
@@ -541,6 +542,9 @@ void ui_act(struct ui *ui, enum ui_action a);
 /* Ask about unsaved changes. true: go on (saved or dropped), false: stay. */
 bool ui_close_card(struct ui *ui, bool asking);
 int ui_unlock(struct ui *ui);
+/* ui_unlock, and the credential changes of the card need (a management key). */
+int ui_unlock_write(struct ui *ui);
+void ui_act_emergency(struct ui *ui);
 void ui_act_open(struct ui *ui);
 void ui_act_copy(struct ui *ui, bool all);
 void ui_act_paste(struct ui *ui);

@@ -291,6 +291,9 @@ def rsa_from_pqe(p, q, e):
 # ---- the card -------------------------------------------------------------
 
 class OpenPGPCard(vcard.Applet):
+    # A T=1 card (the ATR says so): a command without Le still gets up to
+    # 256 bytes of its answer at once, the rest through 61xx.
+    ne_without_le = 256
 
     def __init__(self, manufacturer=0xFFFE, serial=1, button=False, short=False):
         self.manufacturer, self.serial, self.button = manufacturer, serial, button

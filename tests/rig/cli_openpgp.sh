@@ -345,9 +345,21 @@ has "$OUT" 'skipped +private .*Private DO 4 +\(Reading the OpenPGP card.s Privat
 has "$OUT" 'copied +private .*Private DO 3$'
 has "$OUT" 'copied +public .*Signature key fingerprint$'
 echo "APDUs: gpg --card-status $((a1 - a0)), scmgr backup (PW1, no PW3) $((a2 - a1))"
-# With PW3 (the right one resets gpg's count) DO 4 goes in too.
-expect 0 "${SCM[@]}" backup 0 --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW" --admin-fd 5 5<<<"$PW3"
+# With PW3 (the right one resets gpg's count) DO 4 goes in too, and
+# into the emergency copy's plain files.
+E=$T/emergency
+expect 0 "${SCM[@]}" backup 0 --emergency "$E" --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW" \
+    --admin-fd 5 5<<<"$PW3"
 has "$OUT" 'copied +private .*Private DO 4$'
+printf pdo-four | cmp -s - "$E"/*-Private_DO_4.bin || fail "emergency copy of private DO 4"
+same "$E"/*-Cardholder_certificate__authentication_.der "$T/cert.der"
+"$RIG_PY" - "$E" <<'PY' || fail "manifest.json"
+import json, os, sys
+m = json.load(open(os.path.join(sys.argv[1], "manifest.json")))
+assert m["card"]["agent"] == "openpgp", m["card"]
+keys = [o for o in m["objects"] if o["type"] == "private-key"]
+assert len(keys) == 3 and all(not o["copied"] and "never releases" in o["why"] for o in keys), keys
+PY
 gpg_reader 0
 card_status "$T/cs"
 line "$T/cs" "PIN retry counter : 3 0 3"
@@ -360,6 +372,16 @@ cp "$SCMGR_STORE/$UID_.vsc" "$T/vsc.before"
 # Without PW3 there is nothing to write with: one sentence.
 expect 2 "${SCM[@]}" restore "$UID_" 1 --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
 has "$ERR" 'No terminal to ask for the secret: use --password-fd, --pin-fd or --admin-fd\.'
+# The dry run: what would be written, what is there as it is, what has
+# no place (the keys' public parts, the counter); nothing is written.
+expect 0 "${SCM[@]}" restore "$UID_" 1 --dry-run --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
+has "$OUT" 'write +public .*Name of cardholder +-> 5B$'
+has "$OUT" 'write +public .*Signature key fingerprint +-> C7$'
+has "$OUT" 'unchanged +public .*Signature key attributes'
+has "$OUT" 'no place +public .*Signature key \(public\) +\(The OpenPGP card.s Signature key \(public\) cannot be written'
+has "$OUT" 'no place +public .*Signature counter'
+out=$(rawapdu "$R1" 00A4040006D27600012401 00CA006500 | tail -n 1)
+[ "$out" = 5B005F2D005F35009000 ] || fail "the dry run wrote to the card: $out"
 expect 0 "${SCM[@]}" restore "$UID_" 1 --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW" \
     --admin-fd 5 5<<<"$PW3"
 cp "$OUT" "$T/restore.out"

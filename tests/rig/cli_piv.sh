@@ -172,9 +172,51 @@ has "$OUT" 'skipped +secret .*Private key 9A +\(Cannot be copied: the card never
 has "$OUT" 'skipped +secret .*Private key 82'
 has "$OUT" 'copied +private .*Printed Information'
 expect 0 "${SCM[@]}" vsc verify "$UID_" --password-fd 3 3<<<"$PW"
+
+# ---- the emergency backup: plain files and a manifest --------------------------------
+E=$T/emergency
+expect 0 "${SCM[@]}" backup 0 --emergency "$E" --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
+has "$OUT" "^From $R0 to $E:$"
+has "$OUT" 'skipped +secret .*Private key 9A +\(Cannot be copied: the card never releases private keys\.\)'
+[ "$(stat -c %a "$E")" = 700 ] || fail "the emergency directory is not 0700"
+same "$E"/*-X.509_Certificate_for_PIV_Authentication.der "$T/auth9a.der"
+openssl x509 -in "$E"/*-X.509_Certificate_for_PIV_Authentication.pem -outform DER -out "$T/e9a.der"
+same "$T/e9a.der" "$T/auth9a.der"
+same "$E"/*-Printed_Information.bin "$T/printed.bin"
+same "$E"/*-Card_Holder_Unique_Identifier.bin "$T/chuid.bin"
+[ "$(stat -c %a "$E"/*-Printed_Information.bin)" = 600 ] || fail "a private object's file is not 0600"
+"$RIG_PY" - "$E" <<'PY' || fail "manifest.json is not what the files are"
+import hashlib, json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "manifest.json")))
+assert m["card"]["agent"] == "piv", m["card"]
+keys = [o for o in m["objects"] if o["type"] == "private-key"]
+assert len(keys) == 3 and all(not o["copied"] and "never releases" in o["why"] for o in keys), keys
+for o in m["objects"]:
+    for f in o.get("files", []):
+        b = open(os.path.join(d, f["name"]), "rb").read()
+        assert hashlib.sha256(b).hexdigest().upper() == f["sha256"], f
+        assert len(b) == f["size"], f
+names = sorted(f["name"] for o in m["objects"] for f in o.get("files", []))
+assert sorted(os.listdir(d)) == sorted(names + ["manifest.json"]), os.listdir(d)
+PY
+# Never into a directory that holds something already.
+expect 1 "${SCM[@]}" backup 0 --emergency "$E" --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
+has "$ERR" 'is not empty'
 cp "$SCMGR_STORE/$UID_.vsc" "$T/vsc.before"
 
 # ---- restore onto a blank PIV card ---------------------------------------------------
+# The dry run first: what would be written, what is there already, what never
+# goes; nothing is written and no management key is needed.
+expect 0 "${SCM[@]}" restore "$UID_" 1 --dry-run --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
+has "$OUT" "^Dry run from vsc:$UID_ to $R1 \(nothing is written\):$"
+has "$OUT" '^  write +public .* Card Holder Unique Identifier  -> 5FC102$'
+has "$OUT" '^  write +public .* X.509 Certificate for PIV Authentication  -> 5FC105$'
+has "$OUT" '^  write +private .* Printed Information  -> 5FC109$'
+has "$OUT" '^  unchanged +public .* Discovery Object  \(Already there as it is\.\)$'
+has "$OUT" '^7 to write, 0 to replace, 1 unchanged, 0 with no place on .*, 0 never copied\.$'
+expect 0 "${YPT1[@]}" -a status
+has "$OUT" '^CHUID:	No data available'
 # Without the management key there is nothing to write with: one sentence.
 expect 2 "${SCM[@]}" restore "$UID_" 1 --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
 has "$ERR" 'No terminal to ask for the secret: use --password-fd, --pin-fd or --admin-fd\.'
@@ -198,6 +240,17 @@ same "$SCMGR_STORE/$UID_.vsc" "$T/vsc.before" # a restore never writes the VSC
 expect 0 "${SCM[@]}" restore "$UID_" 1 --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW" \
     --admin-fd 5 5<<<"$MGM"
 has "$OUT" '^0 copied'
+
+# A second dry run after the restore: all unchanged; one container changed
+# on the card is to be replaced.
+expect 0 "${YPT1[@]}" --key="$MGM" -a write-object --id 0x5fc10c -f binary -i "$T/chuid.bin"
+expect 0 "${SCM[@]}" restore "$UID_" 1 --dry-run --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
+has "$OUT" '^  replace +public .* Key History Object  -> 5FC10C  \(The destination holds other bytes'
+# (Key History no longer counts the retired certificate, so the card shows
+# none: it is to be written again, as OpenSC would not see it either.)
+has "$OUT" '^  write +public .* Retired X.509 Certificate for Key Management 1  -> 5FC10D$'
+has "$OUT" '^1 to write, 1 to replace, 6 unchanged'
+expect 0 "${YPT1[@]}" --key="$MGM" -a write-object --id 0x5fc10c -f binary -i "$T/keyhist.bin"
 
 # ---- what a PIV card has no place for, and what is too large -------------------------
 printf 'a note' >"$T/note"
@@ -256,7 +309,7 @@ while :; do
     done
     same "$SCMGR_STORE/$UID_.vsc" "$T/vsc.before"
     n=$((n + 1))
-    [ "$n" -le 80 ] || fail "the restore takes more than 80 APDUs"
+    [ "$n" -le 400 ] || fail "the restore takes more than 400 APDUs"
 done
 echo "cli_piv: restore interrupted at each of APDUs 1..$((n - 1)), card and VSC intact"
 check_card 1 YPT1

@@ -10,6 +10,9 @@
 #                                "Private Info" and "Login-Object"
 #   demo_card_blank SCMGR SLOT   an initialised card with no objects (the
 #                                card to restore onto), serial 00001080
+#   demo_card_piv SCMGR SLOT     a PIV card (card-piv.py) with a CHUID, the
+#                                demo certificate in slot 9A and a PIN-protected
+#                                Printed Information, written by scmgr itself
 #
 # SCMGR is the scmgr binary. Both return non-zero, with scmgr's messages on
 # stderr, when a step fails.
@@ -26,6 +29,8 @@ DEMO_LABEL="Mike's card"
 DEMO_BLANK_SERIAL=00001080
 DEMO_BLANK_LABEL="Blank card"
 DEMO_CERT="$DEMO_HERE/../data/demo-cert.der"
+DEMO_PIV_PIN=123456 # card-piv.py's defaults
+DEMO_PIV_MGM=010203040506070801020304050607080102030405060708
 
 # demo__put SCMGR READER LABEL TYPE AREA: the object's bytes from stdin.
 demo__put() {
@@ -67,4 +72,23 @@ demo_card_blank() {
     reader=$(rig_reader "$2")
     "$1" card init "$reader" --label "$DEMO_BLANK_LABEL" --serial "$DEMO_BLANK_SERIAL" \
         --pin-fd 3 3<<<"$DEMO_PIN" >/dev/null
+}
+
+# The PIV card: scmgr writes its containers with the card management key.
+demo_card_piv() {
+    local reader
+    reader=$(rig_reader "$2")
+    demo__piv "$1" "$reader" "Card Holder Unique Identifier" data public \
+        < <(printf '\x30\x19\xd4\xe7\x39\xda\x73\x9c\xed\x39\xce\x73\x9d\x83\x68\x58\x21\x08\x42\x10\x84\x21\xc8\x42\x10\xc3\xeb\x34\x10\x00\x00\x10\x79\x00\x00\x10\x79\x00\x00\x10\x79\x00\x00\x10\x79\x35\x08\x32\x30\x33\x30\x30\x31\x30\x31\x3e\x00') ||
+        return 1
+    demo__piv "$1" "$reader" "X.509 Certificate for PIV Authentication" certificate public \
+        <"$DEMO_CERT" || return 1
+    demo__piv "$1" "$reader" "Printed Information" data private \
+        < <(printf '\x01\x04Mike\x02\x07Manager') || return 1
+}
+
+# demo__piv SCMGR READER LABEL TYPE AREA: one container from stdin.
+demo__piv() {
+    "$1" put "$2" "$3" - --type "$4" --area "$5" --pin-fd 3 3<<<"$DEMO_PIV_PIN" \
+        --admin-fd 4 4<<<"$DEMO_PIV_MGM" >/dev/null
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # THE DEMO of `./dev.sh run` (no arguments) — a throwaway, not a way to run
-# scmgr for real. It brings up the test rig's private pcscd with two
-# emulated cards ("Mike's card" pre-loaded like the patent's example, and a
-# blank card to restore onto), a throwaway VSC store, tells the user the
+# scmgr for real. It brings up the test rig's private pcscd with four
+# emulated cards ("Mike's card" pre-loaded like the patent's example, a
+# blank card to restore onto, a PIV card and an OpenPGP card), a throwaway
+# VSC store, tells the user the
 # PIN and what to try, runs the full-screen UI on them, and removes all of
 # it when the UI exits. Nothing of the user's store or the system's pcscd is
 # touched.
@@ -47,13 +48,17 @@ mkdir -m 700 "$DEMO_STORE"
 # The rig's directory inside ours; rig_up chains its rig_down before the
 # trap above, so the cards and pcscd stop first, then everything is removed.
 export RIG_DIR="$demo_dir/rig"
-echo "scmgr demo: starting a private PC/SC service with two emulated cards..." >&2
+echo "scmgr demo: starting a private PC/SC service with four emulated cards..." >&2
+export RIG_SLOTS=4
 rig_up
 trap 'exit 129' HUP
 rig_card_start 0
 rig_card_start 1
+rig_card_start 2 piv
+rig_card_start 3 openpgp
 demo_card_load "$scmgr" 0 || rig_die "could not fill the demo card in $(rig_reader 0)"
 demo_card_blank "$scmgr" 1 || rig_die "could not lay out the blank card in $(rig_reader 1)"
+demo_card_piv "$scmgr" 2 || rig_die "could not fill the PIV card in $(rig_reader 2)"
 
 cat <<EOF
 
@@ -64,6 +69,10 @@ cat <<EOF
       public: a certificate, a business card, a note; private: 2 objects
   $(rig_reader 1): "$DEMO_BLANK_LABEL", no objects
   The PIN of both cards is $DEMO_PIN.
+  $(rig_reader 2): a PIV card, PIN $DEMO_PIV_PIN: a CHUID, a certificate in
+      slot 9A, Printed Information behind the PIN; writing asks for its card
+      management key, $DEMO_PIV_MGM
+  $(rig_reader 3): a blank OpenPGP card (PW1 123456, PW3 12345678)
 
   Back up:  Enter on Mike's card; Tools > Unlock card (F9 t u), PIN $DEMO_PIN;
             Edit > Copy all (F9 e a); Tools > VSC Manager (F9 t v), N, Enter,

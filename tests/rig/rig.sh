@@ -36,10 +36,10 @@
 
 RIG_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RIG_PY=/usr/bin/python3 # Debian's, with pycryptodome: not a PATH python
-# One vpcd config file gives two slots. More would need a config file per
-# pair, each with its own copy of libifdvpcd.so (the driver keeps its slots
-# in globals shared by every reader that loads the same file).
-RIG_SLOTS=2
+# One vpcd config file gives two slots; RIG_SLOTS=4 (6, 8) adds a config
+# file per pair, each with its own copy of libifdvpcd.so (the driver keeps
+# its slots in globals shared by every reader that loads the same file).
+RIG_SLOTS=${RIG_SLOTS:-2}
 RIG_TIMEOUT_MS=${RIG_TIMEOUT_MS:-8000}
 
 rig__say() { printf 'rig: %s\n' "$*" >&2; }
@@ -97,7 +97,7 @@ rig_die() {
 rig__save() {
     {
         # -g: the file is sourced inside a function (rig__load).
-        declare -p RIG_DIR RIG_PORT RIG_MODE RIG_PCSCD_PID RIG_CARD_PIDS RIG_READERS |
+        declare -p RIG_DIR RIG_PORT RIG_SLOTS RIG_MODE RIG_PCSCD_PID RIG_CARD_PIDS RIG_READERS |
             sed -E 's/^declare -(-|([a-zA-Z]+)) /declare -g\2 /'
         echo "export PCSCLITE_CSOCK_NAME=$(printf %q "$PCSCLITE_CSOCK_NAME")"
     } >"$RIG_DIR/state.tmp" && mv "$RIG_DIR/state.tmp" "$RIG_DIR/state"
@@ -174,13 +174,15 @@ rig_require_tools() {
 
 # ---- pcscd ----------------------------------------------------------------
 
-# Two consecutive TCP ports nobody uses (vpcd binds PORT and PORT+1 on all
-# interfaces; a busy port gives a silent pcscd with 0 readers).
+# RIG_SLOTS consecutive TCP ports nobody uses (vpcd binds PORT and PORT+1
+# on all interfaces per pair; a busy port gives a silent pcscd with 0 readers).
 rig__free_ports() {
-    local base
+    local base k f
     for _ in $(seq 50); do
         base=$((36000 + (RANDOM % 1500) * 2))
-        if ! ss -Htan "( sport = :$base or sport = :$((base + 1)) )" | grep -q .; then
+        f="sport = :$base"
+        for ((k = 1; k < RIG_SLOTS; k++)); do f="$f or sport = :$((base + k))"; done
+        if ! ss -Htan "( $f )" | grep -q .; then
             echo "$base"
             return 0
         fi
@@ -189,13 +191,32 @@ rig__free_ports() {
 }
 
 rig__write_conf() {
+    local k lib name port
+    case "$RIG_SLOTS" in
+    2 | 4 | 6 | 8) ;;
+    *) rig_die "RIG_SLOTS must be 2, 4, 6 or 8, not '$RIG_SLOTS'" ;;
+    esac
     mkdir -p "$RIG_DIR/conf"
-    cat >"$RIG_DIR/conf/vpcd" <<EOF
-FRIENDLYNAME "${RIG_FRIENDLYNAME:-Virtual PCD}"
-DEVICENAME /dev/null:$RIG_PORT
-LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so
-CHANNELID $RIG_PORT
+    for ((k = 0; k < RIG_SLOTS / 2; k++)); do
+        lib=/usr/lib/pcsc/drivers/serial/libifdvpcd.so name=vpcd port=$((RIG_PORT + 2 * k))
+        if [ "$k" -gt 0 ]; then
+            name=vpcd$k
+            # Not in conf/: pcscd reads every file there as a reader's config.
+            mkdir -p "$RIG_DIR/lib"
+            cp "$lib" "$RIG_DIR/lib/libifdvpcd-$k.so"
+            lib=$RIG_DIR/lib/libifdvpcd-$k.so
+        fi
+        # Each pair its own name ("Virtual PCD B 00 00"): pcscd numbers
+        # readers per driver, so two pairs of one name would look alike.
+        local suffix="" letters=(A B C D)
+        [ "$k" -gt 0 ] && suffix=" ${letters[k]}"
+        cat >"$RIG_DIR/conf/$name" <<EOF
+FRIENDLYNAME "${RIG_FRIENDLYNAME:-Virtual PCD}$suffix"
+DEVICENAME /dev/null:$port
+LIBPATH $lib
+CHANNELID $port
 EOF
+    done
 }
 
 rig_pcscd_start() {
@@ -220,11 +241,11 @@ rig_pcscd_start() {
     "${ns[@]}" sh -c "$pre" sh "$RIG_DIR/run" pcscd -f "${dbg[@]}" -c "$RIG_DIR/conf" \
         >>"$RIG_DIR/pcscd.log" 2>&1 </dev/null &
     RIG_PCSCD_PID=$!
-    RIG_CARD_PIDS=("" "")
+    rig__no_cards
     rig__save
     if ! rig_wait readers "$RIG_SLOTS" "$RIG_TIMEOUT_MS"; then
         grep -q 'Address already in use' "$RIG_DIR/pcscd.log" && rig__say "a vpcd port is busy"
-        rig_die "pcscd ($RIG_PCSCD_PID) did not list $RIG_SLOTS readers on ports $RIG_PORT/$((RIG_PORT + 1))"
+        rig_die "pcscd ($RIG_PCSCD_PID) did not list $RIG_SLOTS readers on ports $RIG_PORT-$((RIG_PORT + RIG_SLOTS - 1))"
     fi
     mapfile -t RIG_READERS < <(rig_wait list)
     rig__save
@@ -236,7 +257,7 @@ rig_pcscd_kill() {
     rig__load
     local i
     rig__stop "$RIG_PCSCD_PID" "${1:-TERM}"
-    for i in 0 1; do
+    for ((i = 0; i < RIG_SLOTS; i++)); do
         rig__stop "${RIG_CARD_PIDS[i]}"
         RIG_CARD_PIDS[i]=""
     done
@@ -252,9 +273,16 @@ rig_reader() {
 
 rig__slot() {
     case "${1:-}" in
-    0 | 1) ;;
-    *) rig_die "slot must be 0 or 1, not '${1:-}'" ;;
+    [0-9]) [ "$1" -lt "$RIG_SLOTS" ] && return 0 ;;
     esac
+    rig_die "slot must be 0 to $((RIG_SLOTS - 1)), not '${1:-}'"
+}
+
+# Every slot empty in RIG_CARD_PIDS.
+rig__no_cards() {
+    local i
+    RIG_CARD_PIDS=()
+    for ((i = 0; i < RIG_SLOTS; i++)); do RIG_CARD_PIDS[i]=""; done
 }
 
 # rig_card_start I [TYPE [ARG...]]: a card of TYPE in slot I.
@@ -412,13 +440,15 @@ rig_up() {
     RIG_MODE=$(rig__mode)
     RIG_PORT=$(rig__free_ports) || rig_die "no free TCP port pair found for vpcd"
     RIG_PCSCD_PID=""
-    RIG_CARD_PIDS=("" "")
+    rig__no_cards
     RIG_READERS=()
     export PCSCLITE_CSOCK_NAME="$RIG_DIR/run/pcscd.comm"
     rig__write_conf
     rig__save
     rig_pcscd_start
     export RIG_READER_0="${RIG_READERS[0]}" RIG_READER_1="${RIG_READERS[1]}"
+    local i
+    for ((i = 2; i < RIG_SLOTS; i++)); do export "RIG_READER_$i=${RIG_READERS[i]}"; done
 }
 
 rig_down() {
@@ -426,7 +456,7 @@ rig_down() {
     [ -n "${RIG_DIR:-}" ] && [ -f "$RIG_DIR/state" ] || return 0
     # shellcheck disable=SC1091
     . "$RIG_DIR/state"
-    for i in 0 1; do
+    for ((i = 0; i < ${#RIG_CARD_PIDS[@]}; i++)); do
         rig__stop "${RIG_CARD_PIDS[i]:-}"
     done
     rig__stop "${RIG_PCSCD_PID:-}"

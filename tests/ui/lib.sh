@@ -365,6 +365,7 @@ ui_menu() {
     "Edit/Delete") key=d ;;
     "Edit/Clear clipboard") key=l ;;
     "Edit/Back up card to VSC") key=b ;;
+    "Edit/Emergency backup...") key=e ;;
     "View/View object") key=v ;;
     "View/Messages") key=m ;;
     "View/Redraw") key=r ;;

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Benchmark, not a test: for each card type scmgr has an agent for, the
+# APDUs and wall time of `scmgr backup` against the same card, side by side
+# in one run with the independent client reading the same objects
+# (pkcs15-tool for PIV: its dump, then every certificate and data object).
+# APDUs are counted at the card (the emulator's own log), so both sides are
+# counted alike. Prints figures; asserts only that each run worked.
+# Run: meson test -C build-test --benchmark --verbose bench_cards
+set -euo pipefail
+# shellcheck source=../cli/lib.sh
+. "$(dirname "$0")/../cli/lib.sh"
+# shellcheck source=../rig/rig.sh
+. "${SCMGR_RIG:?SCMGR_RIG must point to tests/rig/rig.sh}"
+rig_require
+for t in yubico-piv-tool pkcs15-tool openssl; do
+    command -v "$t" >/dev/null || { echo "SKIP: $t missing" >&2; exit 77; }
+done
+cat >"$T/opensc.conf" <<'CONF'
+app default {
+    framework pkcs15 { use_file_caching = no; }
+}
+CONF
+export OPENSC_CONF=$T/opensc.conf HOME=$T/home
+mkdir -p "$HOME"
+RUNS=${BENCH_RUNS:-5}
+rig_up
+rig_card_start 0 piv -v
+R0=$RIG_READER_0
+PIN=123456
+
+# The card, personalised by yubico-piv-tool: CHUID, CCC, two keys with
+# certificates, Printed Information behind the PIN.
+yubico-piv-tool -r "$R0" -a set-chuid -a set-ccc >/dev/null 2>&1
+for s in 9a 9c; do
+    yubico-piv-tool -r "$R0" -a generate -s $s -A ECCP256 -o "$T/pub$s.pem" >/dev/null 2>&1
+done
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ca.key" 2>/dev/null
+for s in 9a 9c; do
+    openssl x509 -new -subj "/CN=bench $s" -key "$T/ca.key" -force_pubkey "$T/pub$s.pem" \
+        -days 30 -out "$T/$s.pem" 2>/dev/null
+    yubico-piv-tool -r "$R0" -a import-certificate -s $s -i "$T/$s.pem" >/dev/null 2>&1
+done
+printf '\x01\x04Mike' >"$T/printed.bin"
+yubico-piv-tool -r "$R0" -a write-object --id 0x5fc109 -f binary -i "$T/printed.bin" >/dev/null 2>&1
+
+apdus_now() { grep -c ' > ' "$RIG_DIR/card0.log" || true; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# measure NAME COMMAND...: APDUs at the card and wall time of one run.
+measure() {
+    local name=$1 a0 a1 t0 t1
+    shift
+    a0=$(apdus_now)
+    t0=$(now_ms)
+    "$@" >"$OUT" 2>"$ERR" || { cat "$ERR" >&2; fail "$name failed"; }
+    t1=$(now_ms)
+    a1=$(apdus_now)
+    echo "$name $((a1 - a0)) $((t1 - t0))"
+}
+
+p15_all() { # the independent client reading the same objects
+    pkcs15-tool --reader 0 -D >/dev/null &&
+        pkcs15-tool --reader 0 --read-certificate 01 >/dev/null &&
+        pkcs15-tool --reader 0 --read-certificate 02 >/dev/null &&
+        pkcs15-tool --reader 0 --read-data-object "Card Holder Unique Identifier" >/dev/null &&
+        pkcs15-tool --reader 0 --read-data-object "Card Capability Container" >/dev/null &&
+        pkcs15-tool --reader 0 --verify-pin --pin "$PIN" --read-data-object "Printed Information" >/dev/null
+}
+scm_backup() {
+    "$SCMGR_BIN" --store "$SCMGR_STORE" backup 0 --to PIVBENCH --pin-fd 3 3<<<"$PIN" \
+        --password-fd 4 4<<<"$PW"$'\n'"$PW"
+}
+scm_ls() { "$SCMGR_BIN" --store "$SCMGR_STORE" ls 0 --pin-fd 3 3<<<"$PIN"; }
+
+scm_backup >/dev/null # the VSC exists from here on: each run replaces its objects
+declare -a rows=()
+for ((i = 0; i < RUNS; i++)); do
+    rows+=("$(measure "scmgr backup" scm_backup)")
+    rows+=("$(measure "scmgr ls (PIN)" scm_ls)")
+    rows+=("$(measure "pkcs15-tool -D" pkcs15-tool --reader 0 -D)")
+    rows+=("$(measure "pkcs15-tool, every object" p15_all)")
+done
+echo "PIV card (card-piv.py), $RUNS runs each, APDUs counted at the card; median time:"
+printf '%s\n' "${rows[@]}" | awk '
+    { n = $NF; a = $(NF-1); $NF = ""; $(NF-1) = ""; k = $0; sub(/ +$/, "", k)
+      apdus[k] = a; t[k, ++cnt[k]] = n; order[k] = order[k] ? order[k] : ++o; names[o] = k }
+    END {
+      for (j = 1; j <= o; j++) { k = names[j]; m = cnt[k]
+        for (x = 1; x <= m; x++) v[x] = t[k, x]
+        for (x = 1; x <= m; x++) for (y = x + 1; y <= m; y++) if (v[y] < v[x]) { s = v[x]; v[x] = v[y]; v[y] = s }
+        med[k] = v[int((m + 1) / 2)]
+        printf "  %-28s %5d APDUs  %7d ms\n", k, apdus[k], med[k] }
+      b = "scmgr backup"; c = "pkcs15-tool, every object"
+      printf "  ratio scmgr backup / pkcs15-tool reading every object: %.2f APDUs, %.2f time\n",
+        apdus[b] / apdus[c], med[b] / (med[c] ? med[c] : 1) }'
