@@ -129,6 +129,28 @@ void scm_wipe(void *p, size_t len);
  * ptrace-attachable by same-uid processes, umask 077. Call once in main. */
 void scm_harden_process(void);
 
+/* ---- Isolation ------------------------------------------------------------
+ * For a library that copies a secret into ordinary memory and frees it
+ * unwiped (GnuTLS's certificate parser): run fn(arg, fd) in a forked child
+ * whose memory is locked (all of it where RLIMIT_MEMLOCK or CAP_IPC_LOCK
+ * allows, else every place the child writes to: its heap, its stack and
+ * every new mapping; the child raises its soft limit to the hard one; if
+ * even that fails fn is not run), not dumpable, without core files, with
+ * the parent's signal handlers reset and no descriptor but fd (stdin,
+ * stdout and stderr are /dev/null: the child never touches the terminal).
+ * fn writes its answer to fd and returns 0..119, the child's exit status.
+ * The parent reads at most cap bytes of the answer into secure memory
+ * (*out, *len; free with scm_secure_free(*out, cap)) and returns fn's
+ * status. Blocks at most timeout_ms, then kills the child. Errors, with
+ * the sentence in d: SCM_E_TIMEOUT, SCM_E_LIMIT (more than cap bytes, or
+ * the memory could not be locked: then fn never ran), SCM_E_GENERIC (the
+ * child crashed or fn failed), SCM_E_IO, SCM_E_NOMEM. Call from one
+ * thread; libraries fn uses must be initialised before (GnuTLS is, by its
+ * constructor). */
+typedef int (*scm_isolate_fn)(void *arg, int fd);
+int scm_isolate_run(scm_isolate_fn fn, void *arg, int timeout_ms, size_t cap, uint8_t **out,
+                    size_t *len, struct scm_detail *d);
+
 /* ---- Sanitising ----------------------------------------------------------
  * Text that comes from a card or a file before it reaches a terminal:
  * C0 controls, DEL, C1 (U+0080..U+009F), bidi controls (U+202A..U+202E,

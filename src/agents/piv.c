@@ -421,18 +421,25 @@ static int piv_info(void *state, struct scm_agent_info *out, struct scm_detail *
     return SCM_OK;
 }
 
-/* Did another program change what the card holds? Every container this
- * connection has read is read again and compared (the PIN-protected ones
- * only while the PIN is verified); the credentials' state is kept. */
+/* Did another program change what the card holds? A PIV card keeps no
+ * generation, so the containers that change with any re-personalisation
+ * are read again and compared: the CHUID, the CCC, the Security Object
+ * (the issuer's signed digest of the others) and Key History. Four GET
+ * DATA instead of every container: the card API asks before each change.
+ * (A tool that rewrites only a certificate, leaving those alone, goes
+ * unnoticed until the next listing; a write of ours always reads back.)
+ * The credentials' state is kept. */
 static int piv_changed(void *state, struct scm_detail *d)
 {
+    static const uint32_t markers[] = {0x5FC102, 0x5FC107, 0x5FC106, 0x5FC10C};
     struct piv_state *st = state;
     bool changed = false;
     for (size_t i = 0; i < NOBJ && !changed; i++) {
         struct cached *c = &st->c[i];
-        if (c->st != C_PRESENT && c->st != C_ABSENT)
-            continue;
-        if (table[i].pin && !st->pin_ok)
+        bool marker = false;
+        for (size_t m = 0; m < sizeof(markers) / sizeof(markers[0]); m++)
+            marker |= table[i].tag == markers[m];
+        if (!marker || (c->st != C_PRESENT && c->st != C_ABSENT))
             continue;
         struct cached was = *c;
         c->val = NULL;

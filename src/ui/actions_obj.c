@@ -33,6 +33,7 @@ struct view_arg {
     const uint8_t *data;
     size_t len;
     bool utf8;
+    bool hex; /* the first rendering is the hex dump: Tab shows text */
     const char *label;
 };
 
@@ -56,11 +57,22 @@ static void view_head(const struct view_arg *v, char ***lines, size_t *n)
     ui_lines_free(body, nb);
 }
 
-static void view_alt(void *arg, bool alt, char ***lines, size_t *n)
+/* Tab: the hex dump after text or a certificate, the text after hex. */
+static void view_alt(void *arg, bool alt, char ***lines, size_t *n, int *indent)
 {
     struct view_arg *v = arg;
-    ui_view_lines(v->data, v->len, alt, v->utf8, UI_LINES_WIDTH(COLS), lines, n);
+    bool hex = alt ? !v->hex : v->hex;
+    ui_view_lines(v->data, v->len, hex, v->utf8, UI_LINES_WIDTH(COLS), lines, n);
+    *indent = hex ? UI_LINES_NOWRAP : 0;
     view_head(v, lines, n);
+}
+
+/* Worth decoding as a certificate in a child process: typed so, or DER
+ * (a SEQUENCE) or PEM. A public object is simply tried. */
+static bool may_be_cert(enum scm_obj_type type, const uint8_t *d, size_t len)
+{
+    return type == SCM_OBJ_CERT || (len > 0 && d[0] == 0x30) ||
+           (len >= 11 && memcmp(d, "-----BEGIN ", 11) == 0);
 }
 
 static bool looks_binary(const uint8_t *d, size_t len)
@@ -97,23 +109,46 @@ void ui_act_view(struct ui *ui)
     snprintf(title, sizeof(title), "View: %s", o->label);
     /* o may not survive the read */
     enum scm_area area = o->area;
+    enum scm_obj_type type = o->type;
     bool unverified = !o->verified;
     int rc = scm_card_read(ui->card, o->id, &data, &len, &d);
     if (rc < 0) {
         ui_status_err(ui, rc, &d, "Reading the object failed");
         return;
     }
-    struct view_arg va = {data, len, ui->utf8, title + 6};
-    bool hex = looks_binary(data, len);
+    bool hex = looks_binary(data, len), cert = false;
+    struct view_arg va = {data, len, ui->utf8, hex, title + 6};
+    struct scm_detail cd = {{0}};
+    int cr = 0;
     /* GnuTLS's parser copies its input into ordinary memory (and frees it
-     * unwiped): only a public object, whose bytes are no secret, is tried
-     * as a certificate. */
-    if (area != SCM_AREA_PUBLIC || !ui_view_cert(data, len, ui->utf8, &lines, &n))
+     * unwiped): a private object is decoded in a locked child process. */
+    if (area == SCM_AREA_PUBLIC)
+        cr = ui_cert_lines(data, len, &lines, &n);
+    else if (may_be_cert(type, data, len))
+        cr = ui_cert_lines_isolated(data, len, &lines, &n, &cd);
+    if (cr == 1) {
+        cert = true;
+        va.hex = false;
+    } else {
         ui_view_lines(data, len, hex, ui->utf8, UI_LINES_WIDTH(COLS), &lines, &n);
-    else
-        hex = false;
+    }
+    if (cr < 0) {
+        /* One sentence above the bytes, which are all still there. */
+        char why[SCM_DETAIL_MAX + 96], **body = lines;
+        size_t nb = n;
+        snprintf(why, sizeof(why), "The certificate could not be decoded: %s Its bytes follow.",
+                 cd.text[0] ? cd.text : scm_strerror(cr));
+        lines = NULL;
+        n = 0;
+        ui_text_wrap(why, ui->utf8, UI_LINES_WIDTH(COLS), 0, 0, NULL, &lines, &n, NULL);
+        ui_lines_add(&lines, &n, "%s", "");
+        for (size_t i = 0; i < nb; i++)
+            ui_lines_add(&lines, &n, "%s", body[i]);
+        ui_lines_free(body, nb);
+    }
     view_head(&va, &lines, &n);
-    ui_lines(ui, title, lines, n, view_alt, &va);
+    int indent = cert ? UI_CERT_INDENT : va.hex ? UI_LINES_NOWRAP : 0;
+    ui_lines_wrap(ui, title, lines, n, indent, view_alt, &va);
     ui_lines_free(lines, n);
     scm_secure_free(data, len);
     ui_card_reload(ui); /* o pointed into a listing a read may renew */

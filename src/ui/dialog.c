@@ -53,11 +53,33 @@ static void button_x(const struct ui_dlg *d, const char *const *b, int n, int *x
 
 /* A question: its wrapped text, its buttons and the highlighted one. */
 struct ask {
+    const char *text; /* clean */
+    int min_w;        /* the buttons' row */
     char **lines;
     size_t nl;
     const char *const *b;
     int n, sel;
 };
+
+/* Wrap the question for the screen as it is now and size the box to it:
+ * at the start and after every resize, so a question opened on a wide
+ * terminal is still read whole on a narrow one. */
+static int ask_fit(struct ui *ui, struct ui_dlg *d, struct ask *q)
+{
+    int h, w;
+    ui_lines_free(q->lines, q->nl);
+    q->lines = NULL;
+    q->nl = 0;
+    if (ui_text_dialog(q->text, ui->utf8, COLS, LINES, q->min_w, &q->lines, &q->nl, &h, &w) < 0)
+        return SCM_E_NOMEM;
+    ui_dlg_open(ui, d, h, w, d->title);
+    return SCM_OK;
+}
+
+static int ask_layout(struct ui *ui, struct ui_dlg *d, void *arg)
+{
+    return ask_fit(ui, d, arg) < 0 ? -1 : UI_DLG_GOON;
+}
 
 static void ask_draw(struct ui *ui, struct ui_dlg *d, void *arg)
 {
@@ -113,18 +135,16 @@ static int ask(struct ui *ui, const char *title, const char *text, const char *c
                int sel)
 {
     static const struct ui_dlg_ops ops = {
-        .draw = ask_draw, .key = ask_key, .mouse = ask_mouse, .cancel = -1};
-    struct ask q = {.b = b, .n = n, .sel = sel};
+        .draw = ask_draw, .key = ask_key, .layout = ask_layout, .mouse = ask_mouse, .cancel = -1};
     char clean[4096];
-    struct ui_dlg d = {0};
-    int h, w, bw = 2;
+    struct ask q = {.text = clean, .b = b, .n = n, .sel = sel, .min_w = 4};
+    struct ui_dlg d = {.title = title};
     for (int i = 0; i < n; i++)
-        bw += (int)strlen(b[i]) + 6;
+        q.min_w += (int)strlen(b[i]) + 6;
     ui_text_clean(text, ui->utf8, clean, sizeof(clean));
     /* Sized to the text and the buttons: every word of it is shown. */
-    if (ui_text_dialog(clean, ui->utf8, COLS, LINES, bw + 2, &q.lines, &q.nl, &h, &w) < 0)
+    if (ask_fit(ui, &d, &q) < 0)
         return -1;
-    ui_dlg_open(ui, &d, h, w, title);
     int result = ui_dlg_run(ui, &d, &ops, &q);
     ui_dlg_close(ui, &d);
     ui_lines_free(q.lines, q.nl);

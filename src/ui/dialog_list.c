@@ -14,42 +14,119 @@ static int big(struct ui *ui, struct ui_dlg *d, void *arg)
     return UI_DLG_GOON;
 }
 
-/* ---- the viewer: a list in view mode (no selection, the keys scroll) ---- */
+/* ---- the viewer: a list in view mode (no selection, the keys scroll) ----
+ * A rendering is the caller's raw lines. With indent >= 0 the viewer
+ * sanitises them and wraps those wider than its text columns into rows of
+ * its own (continuations indent columns in), again after a resize; with
+ * UI_LINES_NOWRAP (hex dumps, text wrapped already) a line is drawn as it
+ * is, cut with the ellipsis. */
+struct rendering {
+    char **lines;
+    size_t n;
+    int indent;
+    char **rows; /* clean, wrapped to `width`; NULL: not built */
+    size_t nrows;
+    int width;
+};
+
 struct viewer {
-    char **lines, **alt;
-    size_t n, nalt;
-    bool use_alt;
+    struct rendering main, alt;
+    bool use_alt, have_alt;
     ui_lines_fn alt_fn;
     void *alt_arg;
+    bool utf8;
     int top, sel_unused;
     struct ui_list list;
 };
 
+static struct rendering *shown(struct viewer *v)
+{
+    return v->use_alt ? &v->alt : &v->main;
+}
+
+static void rows_free(struct rendering *r)
+{
+    ui_lines_free(r->rows, r->nrows);
+    r->rows = NULL;
+    r->nrows = 0;
+}
+
+/* The rows of r at width columns. The scratch buffer for one sanitised
+ * line is secure memory: the line may be a private object's. */
+static void rows_build(struct rendering *r, bool utf8, int width)
+{
+    uint8_t *clean = NULL;
+    size_t cap = 0;
+    rows_free(r);
+    r->width = width;
+    for (size_t i = 0; i < r->n; i++) {
+        /* The sanitiser writes at most 4 bytes for each byte it reads. */
+        size_t need = 4 * strlen(r->lines[i]) + 1;
+        if (need > cap) {
+            scm_secure_free(clean, cap);
+            cap = need < 4096 ? 4096 : need;
+            if (!(clean = scm_secure_alloc(cap)))
+                break;
+        }
+        ui_text_clean(r->lines[i], utf8, (char *)clean, cap);
+        if (ui_text_wrap((const char *)clean, utf8, width, r->indent, 0, NULL, &r->rows, &r->nrows,
+                         NULL) < 0)
+            break;
+    }
+    scm_secure_free(clean, cap);
+}
+
+/* What the list shows now: rows (clean) or lines (raw). */
+static char **shown_lines(struct viewer *v, size_t *n, bool *clean)
+{
+    struct rendering *r = shown(v);
+    *clean = r->indent >= 0;
+    *n = *clean ? r->nrows : r->n;
+    return *clean ? r->rows : r->lines;
+}
+
 static const char *viewer_label(void *arg, int i, char *buf, size_t cap)
 {
     struct viewer *v = arg;
+    size_t n;
+    bool clean;
     (void)buf, (void)cap;
-    return (v->use_alt ? v->alt : v->lines)[i];
+    return shown_lines(v, &n, &clean)[i];
 }
 
 struct viewer_row {
     struct ui *ui;
     struct ui_dlg *d;
     char **L;
+    bool clean;
 };
 
 static void viewer_row(void *arg, int i, int row, bool sel)
 {
     struct viewer_row *r = arg;
     (void)sel;
-    ui_put(r->ui, r->d->w, 1 + row, 2, r->d->wd - 4, r->L[i]);
+    if (!r->clean) {
+        ui_put(r->ui, r->d->w, 1 + row, 2, r->d->wd - 4, r->L[i]);
+        return;
+    }
+    /* Sanitised by rows_build already: a second pass would double every
+     * backslash it wrote. */
+    char fit[1024];
+    ui_text_fit_ell(r->L[i], r->ui->utf8, r->d->wd - 4, fit, sizeof(fit));
+    mvwaddstr(r->d->w, 1 + row, 2, fit);
+    scm_wipe(fit, strlen(fit));
 }
 
 static void viewer_draw(struct ui *ui, struct ui_dlg *d, void *arg)
 {
     struct viewer *v = arg;
-    struct viewer_row r = {ui, d, v->use_alt ? v->alt : v->lines};
-    v->list.n = (int)(v->use_alt ? v->nalt : v->n);
+    struct rendering *rd = shown(v);
+    size_t n;
+    if (rd->indent >= 0 && (!rd->rows || rd->width != d->wd - 4))
+        rows_build(rd, ui->utf8, d->wd - 4);
+    struct viewer_row r = {ui, d, NULL, false};
+    r.L = shown_lines(v, &n, &r.clean);
+    v->list.n = (int)n;
     ui_list_draw(&v->list, d->h - 3, true, viewer_row, &r);
     wattron(d->w, A_BOLD);
     mvwprintw(d->w, d->h - 2, 2, "%s%s", v->alt_fn ? "Tab hex/text   " : "",
@@ -66,20 +143,24 @@ static int viewer_key(struct ui *ui, struct ui_dlg *d, void *arg, int k)
     if (k == ' ')
         ui_list_act(&v->list, UI_ACT_PGDN);
     else if (k == '\t' && v->alt_fn) {
-        if (!v->alt)
-            v->alt_fn(v->alt_arg, true, &v->alt, &v->nalt);
+        if (!v->have_alt) {
+            v->alt.indent = UI_LINES_NOWRAP;
+            v->alt_fn(v->alt_arg, true, &v->alt.lines, &v->alt.n, &v->alt.indent);
+            v->have_alt = true;
+        }
         v->use_alt = !v->use_alt;
         v->top = 0;
     }
     return UI_DLG_GOON;
 }
 
-void ui_lines(struct ui *ui, const char *title, char **lines, size_t n, ui_lines_fn alt_fn,
-              void *alt_arg)
+void ui_lines_wrap(struct ui *ui, const char *title, char **lines, size_t n, int indent,
+                   ui_lines_fn alt_fn, void *alt_arg)
 {
     static const struct ui_dlg_ops ops = {
         .draw = viewer_draw, .key = viewer_key, .layout = big, .cancel = 0};
-    struct viewer v = {.lines = lines, .n = n, .alt_fn = alt_fn, .alt_arg = alt_arg};
+    struct viewer v = {
+        .main = {.lines = lines, .n = n, .indent = indent}, .alt_fn = alt_fn, .alt_arg = alt_arg};
     struct ui_dlg d = {.title = title, .list = &v.list};
     v.list = (struct ui_list){.sel = &v.sel_unused, .top = &v.top, .n = (int)n, .view = true,
                               .label = viewer_label, .arg = &v, .y = 1, .x = 1};
@@ -87,8 +168,16 @@ void ui_lines(struct ui *ui, const char *title, char **lines, size_t n, ui_lines
     big(ui, &d, NULL);
     v.list.w = d.wd - 2;
     ui_dlg_run(ui, &d, &ops, &v);
-    ui_lines_free(v.alt, v.nalt);
+    rows_free(&v.main);
+    rows_free(&v.alt);
+    ui_lines_free(v.alt.lines, v.alt.n);
     ui_dlg_close(ui, &d);
+}
+
+void ui_lines(struct ui *ui, const char *title, char **lines, size_t n, ui_lines_fn alt_fn,
+              void *alt_arg)
+{
+    ui_lines_wrap(ui, title, lines, n, UI_LINES_NOWRAP, alt_fn, alt_arg);
 }
 
 /* ---- pick one: letters find an item at once -------------------------------- */

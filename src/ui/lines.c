@@ -99,6 +99,15 @@ static int append(char ***lines, size_t *n, char *s)
     return SCM_OK;
 }
 
+/* glibc's vsnprintf measures into a 64-byte buffer on its own stack frame
+ * and leaves there the tail of what it formatted (a private object's
+ * line): wiped from the dead stack below the caller once it returned. */
+__attribute__((noinline)) static void scrub_stack(void)
+{
+    char below[4096];
+    scm_wipe(below, sizeof(below));
+}
+
 /* Measured first, then written straight into the pool: vasprintf would
  * leave its growing buffers in the ordinary heap. */
 static char *line_vprintf(const char *fmt, va_list ap)
@@ -107,6 +116,7 @@ static char *line_vprintf(const char *fmt, va_list ap)
     va_copy(ap2, ap);
     int w = vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
+    scrub_stack();
     if (w < 0)
         return NULL;
     char *s = pool_alloc((size_t)w + 1);
@@ -127,6 +137,14 @@ char *ui_line_printf(const char *fmt, ...)
 void ui_line_free(char *line)
 {
     pool_free(line);
+}
+
+int ui_lines_vadd(char ***lines, size_t *n, const char *fmt, va_list ap)
+{
+    char *s = line_vprintf(fmt, ap);
+    if (!s)
+        return SCM_E_NOMEM;
+    return append(lines, n, s);
 }
 
 int ui_lines_add(char ***lines, size_t *n, const char *fmt, ...)

@@ -112,7 +112,8 @@ static int flush(struct line *l, char ***lines, size_t *n)
         l->cols--;
     }
     l->buf[l->len] = '\0';
-    int rc = ui_lines_add(lines, n, "%s", l->buf);
+    /* Copied as bytes: the text may be a private object's (lines.c). */
+    int rc = ui_lines_add_bytes(lines, n, l->buf, l->len);
     l->len = 0;
     l->cols = 0;
     l->words = false;
@@ -158,6 +159,7 @@ static int end_with_ellipsis(char **line, bool utf8, int width, int start, const
         ui_text_fit(s, utf8, room, fit, sizeof(fit));
         len = strlen(fit);
         memcpy(s, fit, len + 1);
+        scm_wipe(fit, sizeof(fit));
     }
     /* Lines live in secure memory (lines.c): a new one, not a realloc. */
     char *nl = ui_line_printf("%.*s%s", (int)len, s, tail);
@@ -236,6 +238,9 @@ int ui_text_wrap(const char *in, bool utf8, int width, int indent, size_t max, c
     }
     if (rc == SCM_OK && (l.words || *n == first))
         rc = flush(&l, lines, n);
+    /* The text may be a private object's (the viewer wraps it): no copy
+     * stays on the stack. */
+    scm_wipe(&l, sizeof(l));
     if (rc != SCM_OK || max == 0 || *n - first <= max)
         return rc;
     /* Too many lines: keep max, the last one ending with the ellipsis. */

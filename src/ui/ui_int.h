@@ -6,6 +6,7 @@
 #ifndef SCMGR_UI_INT_H
 #define SCMGR_UI_INT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -474,9 +475,13 @@ void ui_progress_open(struct ui *ui, struct ui_progress *p, const char *title);
 bool ui_progress_cb(void *arg, size_t done, size_t total, const char *label);
 void ui_progress_close(struct ui_progress *p);
 
-/* Scrolling list of text lines (help, result, viewer); tab_cb toggles a
- * second rendering (the viewer's hex/text). Returns the last key. */
-typedef void (*ui_lines_fn)(void *arg, bool alt, char ***lines, size_t *n);
+/* Scrolling list of text lines (help, result, viewer); alt_fn builds a
+ * second rendering on the first Tab (the viewer's hex/text), and sets
+ * *indent as ui_lines_wrap's (it starts as UI_LINES_NOWRAP). */
+typedef void (*ui_lines_fn)(void *arg, bool alt, char ***lines, size_t *n, int *indent);
+/* Lines drawn as given, cut with the ellipsis (hex dumps; text wrapped by
+ * its caller). */
+#define UI_LINES_NOWRAP (-1)
 /* The text columns of ui_lines on a screen cols wide (its box is cols - 6
  * wide with two columns of margin each side). */
 #define UI_LINES_WIDTH(cols) ((cols) - 10)
@@ -485,6 +490,12 @@ typedef void (*ui_lines_fn)(void *arg, bool alt, char ***lines, size_t *n);
 #define UI_HELP_INDENT 23
 void ui_lines(struct ui *ui, const char *title, char **lines, size_t n, ui_lines_fn alt_fn,
               void *alt_arg);
+/* The same for raw lines that the viewer wraps itself to its width (again
+ * after a resize): each line sanitised, a longer one continued on rows
+ * indent columns in (a certificate field under its value); ui_lines is
+ * this with UI_LINES_NOWRAP. */
+void ui_lines_wrap(struct ui *ui, const char *title, char **lines, size_t n, int indent,
+                   ui_lines_fn alt_fn, void *alt_arg);
 /* The height of the big dialogs (lists, the viewer, the VSC Manager): they
  * leave the status rows free, so a message a key produced is read there. */
 #define UI_BIG_DIALOG_H(lines) ((lines) - 3 - UI_STATUS_ROWS)
@@ -498,6 +509,7 @@ void ui_report(struct ui *ui, const char *title, const struct scm_copy_report *r
 void ui_lines_free(char **lines, size_t n);
 /* Append a printf'd line to a growing array. */
 int ui_lines_add(char ***lines, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int ui_lines_vadd(char ***lines, size_t *n, const char *fmt, va_list ap);
 /* One line on its own, to put into or take out of such an array: never
  * free() or realloc() a line. */
 char *ui_line_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -579,7 +591,22 @@ int ui_view_lines(const uint8_t *data, size_t len, bool hex, bool utf8, int widt
                   size_t *n);
 /* Bytes per hex row that fit in width columns: 16, 8 or 4. */
 size_t ui_view_hex_per_row(int width);
-/* Certificate details (subject, issuer, validity, SHA-256); 0 if not X.509. */
-int ui_view_cert(const uint8_t *data, size_t len, bool utf8, char ***lines, size_t *n);
+
+/* ---- cert.c: what a certificate holds --------------------------------------- */
+/* Continuation lines of a certificate field start under its value. */
+#define UI_CERT_INDENT 13
+/* Subject, issuer, serial, validity, key, key usage, signature and the
+ * SHA-256 / SHA-1 fingerprints as raw lines appended to *lines (secure
+ * memory, sanitised when drawn), decoded in this process: only for bytes
+ * that are no secret. 1 decoded, 0 not a certificate (DER or PEM),
+ * SCM_E_NOMEM. */
+int ui_cert_lines(const uint8_t *data, size_t len, char ***lines, size_t *n);
+/* The same lines, decoded in a locked child process (scm_isolate_run):
+ * for a private object, no copy of its bytes is made in this process's
+ * ordinary memory. Blocks at most a few seconds. 1, 0, or an error with
+ * the sentence in d (the child could not lock its memory, crashed, did
+ * not finish in time): then nothing is appended. */
+int ui_cert_lines_isolated(const uint8_t *data, size_t len, char ***lines, size_t *n,
+                           struct scm_detail *d);
 
 #endif

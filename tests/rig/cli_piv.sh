@@ -312,4 +312,8 @@ while :; do
     [ "$n" -le 400 ] || fail "the restore takes more than 400 APDUs"
 done
 echo "cli_piv: restore interrupted at each of APDUs 1..$((n - 1)), card and VSC intact"
+# The card may still count down a fuse the last restore did not reach: put
+# it in again (its kept state) before the independent tools read it.
+rig_card_kill 1
+rig_card_start 1 piv
 check_card 1 YPT1

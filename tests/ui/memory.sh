@@ -19,42 +19,12 @@ printf '%s\nline two %s\n' "$MARK" "$MARK" >"$T/p"
 expect 0 scm put 0 "Secret note" "$T/p" --area private --pin-fd 3 3<<<"$PIN"
 
 # leftovers: print where MARK (or its hex-dump line) is in scmgr's memory
-# outside secure memory (mappings without VmFlags "dd"); exit 77 when the
-# memory cannot be read.
+# outside secure memory (memfind.py); exit 77 when the memory cannot be read.
 leftovers() {
-    python3 - "$UI_PID" "$MARK" <<'PY'
-import re, sys
-pid, mark = sys.argv[1], sys.argv[2].encode()
-pats = [mark[:16], " ".join("%02x" % c for c in mark[:8]).encode()]
-try:
-    mem = open("/proc/%s/mem" % pid, "rb", 0)
-except OSError as e:
-    print("SKIP: cannot read scmgr's memory (%s)" % e, file=sys.stderr)
-    sys.exit(77)
-regions, cur = [], None
-for line in open("/proc/%s/smaps" % pid):
-    m = re.match(r"([0-9a-f]+)-([0-9a-f]+) (\S+)\s+\S+\s+\S+\s+\S+\s*(.*)$", line)
-    if m:
-        cur = [int(m[1], 16), int(m[2], 16), m[3], m[4], False]
-        regions.append(cur)
-    elif line.startswith("VmFlags:") and cur:
-        cur[4] = " dd" in line
-found = 0
-for lo, hi, perm, name, dd in regions:
-    if "r" not in perm or dd or name.startswith("[v"):
-        continue
-    try:
-        mem.seek(lo)
-        b = mem.read(hi - lo)
-    except OSError:
-        continue
-    for p in pats:
-        i = b.find(p)
-        if i >= 0:
-            print("%s at %#x in %s: %r" % (p, lo + i, name or "anonymous", b[max(0, i - 32):i + 48]))
-            found += 1
-sys.exit(1 if found else 0)
-PY
+    python3 "$(dirname "$0")/memfind.py" "$UI_PID" \
+        "$(printf '%s' "${MARK:0:16}" | od -An -tx1 | tr -d ' \n')" \
+        "$(printf '%s' "${MARK:0:8}" | od -An -tx1 | sed -e 's/^ //' | tr -d '\n' |
+            od -An -tx1 | tr -d ' \n')"
 }
 
 ui_start
