@@ -168,5 +168,7 @@ extern const struct scm_agent_ops scm_agent_iso7816;
 extern const struct scm_agent_ops scm_agent_piv;
 /* CAC cards (GSC-IS 2.1), read only: src/agents/cac.c. */
 extern const struct scm_agent_ops scm_agent_cac;
+/* OpenPGP cards (OpenPGP smart card application 3.4): src/agents/openpgp.c. */
+extern const struct scm_agent_ops scm_agent_openpgp;
 
 #endif

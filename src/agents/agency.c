@@ -10,6 +10,7 @@ const struct scm_agent_ops *const scm_agents[] = {
     &scm_agent_iso7816,
     &scm_agent_piv,
     &scm_agent_cac, /* after PIV: a CAC card with a PIV applet is read as PIV */
+    &scm_agent_openpgp,
     NULL,
 };
 

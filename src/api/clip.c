@@ -248,6 +248,13 @@ int scm_clip_copy(struct scm_clip *clip, struct scm_card *src, const char *const
             continue;
         }
         rc = stage_one(src, &objs[i], &staged[nstaged], &od);
+        if (rc == SCM_E_CARD_LOCKED && src->kind == SCM_CARD_REAL) {
+            /* Guarded by a credential that was not given (an OpenPGP
+             * card's private DO 4 wants the admin PIN): reported, and
+             * the rest is still copied. */
+            set_result(it, SCM_COPY_SKIPPED, rc, &od);
+            continue;
+        }
         if (rc < 0) {
             set_result(it, SCM_COPY_FAILED, rc, &od);
             first_error(&first, d, rc, &od);
@@ -433,6 +440,13 @@ static int paste(struct scm_clip *clip, struct scm_card *dst, const char *const 
             break;
         }
         rc = scm_card_write(dst, &n, true, NULL, &od);
+        if (rc == SCM_E_NOT_SUPPORTED && dst->kind == SCM_CARD_REAL) {
+            /* The card has no place for it (a public key the card makes
+             * itself, a note on a PIV card): reported with the agent's
+             * reason, not a failure of the copy. */
+            set_result(it, SCM_COPY_SKIPPED, rc, &od);
+            continue;
+        }
         if (rc < 0) {
             set_result(it, SCM_COPY_FAILED, rc, &od);
             first_error(&first, d, rc, &od);

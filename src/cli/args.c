@@ -62,7 +62,7 @@ static const struct cli_option opts[] = {
        "the destination's password, when both cards are VSCs"),
     FD("admin-fd", CLI_OPT_ADMIN_FD, admin_fd,
        "read the credential a card's changes need besides the PIN (a PIV card's management "
-       "key, in hex) from descriptor N"),
+       "key, in hex; an OpenPGP card's Admin PIN, PW3) from descriptor N"),
     /* global options */
     VALUE("store", 0, store, "DIR", "the VSC store (default ~/.local/share/scmgr/vsc)"),
     VALUE("config", 0, config, "FILE", "the user configuration file"),

@@ -324,6 +324,10 @@ int cli_cmd_backup(struct cli *c)
     /* The PIN first: the private area is part of the backup. */
     if ((rc = cli_unlock(c, real, c->a.pin_fd)) < 0)
         goto out;
+    /* The admin credential only when given: it opens what the PIN alone
+     * does not (an OpenPGP card's private DO 4). */
+    if (c->a.admin_fd >= 0 && (rc = cli_admin(c, real)) < 0)
+        goto out;
     /* The emergency copy first: plain files need no password, and they
      * are there even if the VSC step fails. */
     if (c->a.emergency) {
