@@ -32,6 +32,10 @@ struct scm_card {
     bool pin_reported;
     unsigned resets; /* scm_rd_conn_resets when the PIN state was last known */
     bool reset_seen; /* a reset ended a verified PIN: scm_card_check says so */
+    /* Inside card_real_batch_begin/end: the transaction is held from the
+     * look at the card to the last write, so one look serves them all. */
+    unsigned batch;
+    bool batch_checked;
 };
 
 void card_drop_listing(struct scm_card *c);
@@ -51,6 +55,13 @@ int card_real_write(struct scm_card *c, const struct scm_obj_new *o, bool replac
                     struct scm_detail *d);
 int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d);
 int card_real_check(struct scm_card *c, unsigned *what, struct scm_detail *d);
+/* Several changes in one transaction (a paste): the card is looked at for
+ * another program's changes once, not before each write (on a card whose
+ * agent can only tell by reading every object again, that look costs as
+ * much as the write). Nothing is reported: a failure here is met again,
+ * and said, by the first write. Every begin has its end. */
+void card_real_batch_begin(struct scm_card *c);
+void card_real_batch_end(struct scm_card *c);
 /* Where the agent would put o: SCM_OK (ref filled, may be empty), SCM_E_EXISTS
  * (a place holding another object), or the reason it has none. */
 int card_real_place(struct scm_card *c, const struct scm_obj_new *o, char *ref, size_t cap,

@@ -154,7 +154,7 @@ void card_real_info(const struct scm_card *c, struct scm_card_info *out)
 
 /* What a user can do about a blocked PIN: scmgr has no PUK command, and
  * guessing on is impossible. */
-#define UNBLOCK_HOW                                                                              \
+#define UNBLOCK_HOW                                                                                \
     "Unblock it with its PUK or admin PIN (with the card's own tools), or ask the card's issuer."
 
 /* The PIN rules the API enforces whatever the card does: a blocked PIN is
@@ -172,8 +172,8 @@ int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm
     tries = c->ainfo.pin_tries;
     if (tries == 0) {
         txn_end(c);
-        return scm_fail(d, SCM_E_PIN_BLOCKED, "The PIN of the card in '%s' is blocked. %s",
-                        c->name, UNBLOCK_HOW);
+        return scm_fail(d, SCM_E_PIN_BLOCKED, "The PIN of the card in '%s' is blocked. %s", c->name,
+                        UNBLOCK_HOW);
     }
     if (tries == 1 && !c->allow_last_try) {
         txn_end(c);
@@ -194,8 +194,8 @@ int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm
         return scm_fail(d, rc, "Wrong PIN for the card in '%s': %d %s left.", c->name, tries,
                         tries == 1 ? "try" : "tries");
     if (rc == SCM_E_PIN_BLOCKED)
-        return scm_fail(d, rc, "Wrong PIN: the PIN of the card in '%s' is now blocked. %s",
-                        c->name, UNBLOCK_HOW);
+        return scm_fail(d, rc, "Wrong PIN: the PIN of the card in '%s' is now blocked. %s", c->name,
+                        UNBLOCK_HOW);
     if (rc < 0)
         return rc;
     c->pin_ok = true;
@@ -210,8 +210,8 @@ int card_real_unlock(struct scm_card *c, const char *pin, size_t len, struct scm
     c->pin_reported = false;
     if (txn_begin(c, NULL) == SCM_OK) {
         c->pin_reported = c->ops->creds &&
-                          c->ops->creds(c->state, now, SCM_CRED_MAX, &n, NULL) == SCM_OK &&
-                          n > 0 && now[0].verified && now[0].tries_left < 0;
+                          c->ops->creds(c->state, now, SCM_CRED_MAX, &n, NULL) == SCM_OK && n > 0 &&
+                          now[0].verified && now[0].tries_left < 0;
         /* The listing as the PIN shows it (what it guards, read now): what
          * scm_card_check compares the card with. */
         (void)refresh(c, NULL);
@@ -244,11 +244,11 @@ static void note_reset(struct scm_card *c)
     }
 }
 
-#define RESET_LOST                                                                               \
-    "Another program reset the card in '%s', which ended its PIN verification: give the PIN "    \
+#define RESET_LOST                                                                                 \
+    "Another program reset the card in '%s', which ended its PIN verification: give the PIN "      \
     "again."
-#define PIN_GONE                                                                                 \
-    "The card in '%s' no longer holds the verified PIN (another program used it): give the PIN " \
+#define PIN_GONE                                                                                   \
+    "The card in '%s' no longer holds the verified PIN (another program used it): give the PIN "   \
     "again."
 
 /* Another credential (an admin PIN, a management key), with the PIN's
@@ -311,8 +311,7 @@ int card_real_list(struct scm_card *c)
         for (size_t i = 0; i < c->n_aobjs; i++) {
             const struct scm_object *ao = &c->aobjs[i];
             struct scm_obj_info *o;
-            if (!ao->present || (int)scm_obj_area(ao) != a ||
-                (a != SCM_AREA_PUBLIC && !c->pin_ok))
+            if (!ao->present || (int)scm_obj_area(ao) != a || (a != SCM_AREA_PUBLIC && !c->pin_ok))
                 continue;
             o = &c->objs[c->n_objs++];
             o->id = (uint32_t)i + 1;
@@ -352,8 +351,8 @@ int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
     if (!o)
         return SCM_E_NOT_FOUND;
     if (scm_obj_sealed(o))
-        return scm_fail(d, SCM_E_NOT_EXPORTABLE, "'%s' cannot be copied: the card never releases private keys.",
-                        o->label);
+        return scm_fail(d, SCM_E_NOT_EXPORTABLE,
+                        "'%s' cannot be copied: the card never releases private keys.", o->label);
     /* The API keeps the private area closed until the PIN was verified,
      * also on cards that do not enforce it themselves. */
     if (scm_obj_area(o) != SCM_AREA_PUBLIC && !c->pin_ok)
@@ -378,7 +377,8 @@ int card_real_read(struct scm_card *c, uint32_t id, uint8_t **data, size_t *len,
         c->reset_seen = false; /* said here: scm_card_check need not say it again */
         return scm_fail(d, rc, RESET_LOST, c->name);
     }
-    if (rc == SCM_E_CARD_LOCKED && was_ok && scm_obj_area(o) != SCM_AREA_PUBLIC) {
+    if (rc == SCM_E_CARD_LOCKED && was_ok && scm_obj_area(o) != SCM_AREA_PUBLIC &&
+        o->read_cred == 0) {
         /* The card refuses what the PIN opened: it no longer holds it
          * (another program's wrong PIN, on a card that does not report
          * its PIN state to an empty VERIFY). */
@@ -533,14 +533,15 @@ int card_real_check(struct scm_card *c, unsigned *what, struct scm_detail *d)
  * again. On success the transaction is open: the caller ends it. */
 static int begin_change(struct scm_card *c, struct scm_detail *d)
 {
-    unsigned what;
+    unsigned what = 0;
     int rc = txn_begin(c, d);
     if (rc < 0) {
         note_reset(c);
         return rc;
     }
-    if ((rc = check_locked(c, &what, d)) == SCM_OK && (what & SCM_CARD_PIN_LOST) &&
-        c->ainfo.write_cred == 0)
+    if (!c->batch_checked)
+        rc = check_locked(c, &what, d);
+    if (rc == SCM_OK && (what & SCM_CARD_PIN_LOST) && c->ainfo.write_cred == 0)
         rc = scm_fail(d, SCM_E_CARD_LOCKED, (what & SCM_CARD_WAS_RESET) ? RESET_LOST : PIN_GONE,
                       c->name);
     if (rc == SCM_OK)
@@ -548,6 +549,28 @@ static int begin_change(struct scm_card *c, struct scm_detail *d)
     if (rc < 0)
         txn_end(c);
     return rc;
+}
+
+void card_real_batch_begin(struct scm_card *c)
+{
+    unsigned what;
+    if (txn_begin(c, NULL) < 0) {
+        note_reset(c);
+        return;
+    }
+    if (c->batch++ > 0)
+        return;
+    /* A PIN the card lost: not checked, so the first write says so. */
+    c->batch_checked = check_locked(c, &what, NULL) == SCM_OK && !(what & SCM_CARD_PIN_LOST);
+}
+
+void card_real_batch_end(struct scm_card *c)
+{
+    if (c->batch == 0)
+        return;
+    if (--c->batch == 0)
+        c->batch_checked = false;
+    txn_end(c);
 }
 
 /* Every change of a card needs the credential its agent names (the PIN
@@ -623,8 +646,8 @@ int card_real_place(struct scm_card *c, const struct scm_obj_new *o, char *ref, 
         /* No rules of its own: a card like scmgr's layout takes anything. */
         snprintf(ref, cap, "%s", p.ref.s);
         return c->ops->write ? SCM_OK
-                             : scm_fail(why, SCM_E_NOT_SUPPORTED, "The card in '%s' cannot be written.",
-                                        c->name);
+                             : scm_fail(why, SCM_E_NOT_SUPPORTED,
+                                        "The card in '%s' cannot be written.", c->name);
     }
     if ((rc = txn_begin(c, why)) < 0)
         return rc;
@@ -634,8 +657,8 @@ int card_real_place(struct scm_card *c, const struct scm_obj_new *o, char *ref, 
     return rc;
 }
 
-int scm_card_init(const struct scm_card_ctx *ctx, const char *reader,
-                  const struct scm_card_init *p, struct scm_detail *d)
+int scm_card_init(const struct scm_card_ctx *ctx, const char *reader, const struct scm_card_init *p,
+                  struct scm_detail *d)
 {
     const struct scm_rd_info *rl;
     const struct scm_agent_ops *ops = NULL;

@@ -130,9 +130,15 @@ static void report_finish(struct scm_copy_report *rep, const char *untried_why)
     for (size_t i = 0; i < rep->n; i++) {
         struct scm_copy_item *it = &rep->items[i];
         switch (it->result) {
-        case SCM_COPY_DONE: rep->done++; break;
-        case SCM_COPY_SKIPPED: rep->skipped++; break;
-        case SCM_COPY_FAILED: rep->failed++; break;
+        case SCM_COPY_DONE:
+            rep->done++;
+            break;
+        case SCM_COPY_SKIPPED:
+            rep->skipped++;
+            break;
+        case SCM_COPY_FAILED:
+            rep->failed++;
+            break;
         case SCM_COPY_NOT_TRIED:
             rep->not_tried++;
             if (!it->why[0])
@@ -243,8 +249,9 @@ int scm_clip_copy(struct scm_clip *clip, struct scm_card *src, const char *const
         if (objs[i].sealed) {
             it->result = SCM_COPY_SKIPPED;
             snprintf(it->why, sizeof(it->why), "%s",
-                     src->kind == SCM_CARD_VSC ? "Keys in the secret key area never leave the VSC."
-                                               : "Cannot be copied: the card never releases private keys.");
+                     src->kind == SCM_CARD_VSC
+                         ? "Keys in the secret key area never leave the VSC."
+                         : "Cannot be copied: the card never releases private keys.");
             continue;
         }
         rc = stage_one(src, &objs[i], &staged[nstaged], &od);
@@ -347,8 +354,7 @@ static int resolve_conflicts(struct scm_clip *clip, struct scm_card *dst, const 
              * a second restore): nothing to ask, nothing to write. */
             struct scm_copy_item *it = &rep->items[i];
             it->result = SCM_COPY_SKIPPED;
-            snprintf(it->why, sizeof(it->why), "Already on %s with the same content.",
-                     dst->name);
+            snprintf(it->why, sizeof(it->why), "Already on %s with the same content.", dst->name);
             continue;
         }
         at[n] = i;
@@ -357,7 +363,8 @@ static int resolve_conflicts(struct scm_clip *clip, struct scm_card *dst, const 
     if (n == 0)
         goto out;
     switch (conflict(arg, clash, n)) {
-    case SCM_CONFLICT_REPLACE: break;
+    case SCM_CONFLICT_REPLACE:
+        break;
     case SCM_CONFLICT_SKIP:
         for (size_t j = 0; j < n; j++) {
             struct scm_copy_item *it = &rep->items[at[j]];
@@ -415,10 +422,14 @@ static int paste(struct scm_clip *clip, struct scm_card *dst, const char *const 
                        area >= 0 ? (enum scm_area)area : clip->v[i].info.area,
                        clip->v[i].info.size);
         }
-    if (conflict && (rc = resolve_conflicts(clip, dst, pick, k, area, skip_same, conflict, arg,
-                                            &rep, d)) < 0)
+    if (conflict &&
+        (rc = resolve_conflicts(clip, dst, pick, k, area, skip_same, conflict, arg, &rep, d)) < 0)
         goto out;
 
+    /* After the questions, not before: the card is held for the writes,
+     * never while someone thinks. */
+    if (dst->kind == SCM_CARD_REAL)
+        card_real_batch_begin(dst);
     for (size_t i = 0; i < k; i++) {
         const struct clip_obj *o = &clip->v[pick[i]];
         struct scm_copy_item *it = &rep.items[i];
@@ -456,6 +467,8 @@ static int paste(struct scm_clip *clip, struct scm_card *dst, const char *const 
         }
         it->result = SCM_COPY_DONE;
     }
+    if (dst->kind == SCM_CARD_REAL)
+        card_real_batch_end(dst);
     if (progress)
         progress(arg, k, k, NULL);
 
@@ -472,8 +485,8 @@ out:
 
 int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
                    size_t nlabels, int area, scm_conflict_fn conflict,
-                   scm_copy_progress_fn progress, void *arg,
-                   struct scm_copy_report *rep_out, struct scm_detail *d)
+                   scm_copy_progress_fn progress, void *arg, struct scm_copy_report *rep_out,
+                   struct scm_detail *d)
 {
     return paste(clip, dst, labels, nlabels, area, false, conflict, progress, arg, rep_out, d);
 }
@@ -482,8 +495,8 @@ int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *cons
  * has every object of the source: skipped ones from the reading, the
  * others with what the writing did. A VSC is saved once at the end. */
 int scm_card_copy(struct scm_card *src, struct scm_card *dst, const char *const *labels,
-                  size_t nlabels, scm_conflict_fn conflict, scm_copy_progress_fn progress, void *arg,
-                  struct scm_copy_report *rep, struct scm_detail *d)
+                  size_t nlabels, scm_conflict_fn conflict, scm_copy_progress_fn progress,
+                  void *arg, struct scm_copy_report *rep, struct scm_detail *d)
 {
     struct scm_copy_report wr = {0};
     struct scm_clip *clip = NULL;

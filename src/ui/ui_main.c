@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t sig_fd = -1;
@@ -74,14 +75,36 @@ static void watcher_start(struct watcher *w, int fd)
         w->running = true;
 }
 
+/* A cancel that lands just before the watcher enters SCardGetStatusChange
+ * is lost (pcsc-lite cancels only a call in progress), and that wait has
+ * no end: so cancel again until the thread is gone. Should it never go
+ * (pcscd wedged), it is left behind with its context rather than hang
+ * the quit. */
+#define WATCHER_STOP_TRIES 60 /* x 50 ms */
+
 static void watcher_stop(struct watcher *w)
 {
     atomic_store(&w->stop, true);
-    if (w->running) {
-        scm_rd_cancel(w->ctx.readers);
-        pthread_join(w->thread, NULL);
+    if (!w->running) {
+        scm_rd_close(w->ctx.readers);
+        return;
     }
-    scm_rd_close(w->ctx.readers);
+    for (int i = 0; i < WATCHER_STOP_TRIES; i++) {
+        struct timespec ts;
+        scm_rd_cancel(w->ctx.readers);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        if (pthread_timedjoin_np(w->thread, NULL, &ts) == 0) {
+            scm_rd_close(w->ctx.readers);
+            return;
+        }
+    }
+    scm_log(SCM_LOG_WARN, "ui: the PC/SC watcher did not stop; left behind");
+    pthread_detach(w->thread);
 }
 
 /* ---- Signals ---------------------------------------------------------------- */
@@ -193,9 +216,9 @@ static void card_wait_done(struct ui *ui)
 
 static void load_theme(struct ui *ui, char *msg, size_t cap)
 {
-    const char *name = ui->opts->theme ? ui->opts->theme
+    const char *name = ui->opts->theme                         ? ui->opts->theme
                        : ui->opts->cfg && ui->opts->cfg->theme ? ui->opts->cfg->theme
-                                                             : "default";
+                                                               : "default";
     ui_theme_load(name, ui->opts->theme_dirs, &ui->theme, msg, cap);
     const char *nc = getenv("NO_COLOR");
     if (nc && *nc)
@@ -212,7 +235,8 @@ static void store_watch(struct ui *ui)
     if (fd < 0)
         return;
     if (inotify_add_watch(fd, scm_store_dir(ui->cctx.store),
-                          IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE) < 0) {
+                          IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE) <
+        0) {
         close(fd);
         return;
     }
