@@ -33,20 +33,20 @@ bool scm_card_name_is_vsc(const char *name);
 
 struct scm_card_info {
     enum scm_card_kind kind;
-    char name[160];   /* "vsc:00001079", or the reader's name */
+    char name[160]; /* "vsc:00001079", or the reader's name */
     char label[SCM_VSC_LABEL_MAX + 1];
-    char serial[64];  /* the VSC's UID, or the card's serial */
-    char agent[32];   /* real card: the agent's name */
-    char type[64];    /* real card: what the agent says the card is */
-    bool locked;      /* private area not yet unlocked */
+    char serial[64]; /* the VSC's UID, or the card's serial */
+    char agent[32];  /* real card: the agent's name */
+    char type[64];   /* real card: what the agent says the card is */
+    bool locked;     /* private area not yet unlocked */
     bool disabled;
     bool dirty;
-    int pin_tries;    /* real card: the user PIN's tries left, -1 if unknown */
+    int pin_tries;                       /* real card: the user PIN's tries left, -1 if unknown */
     struct scm_cred creds[SCM_CRED_MAX]; /* real card: its credentials, as last asked */
     size_t n_creds;
-    int write_cred;   /* real card: the credential its changes need (an index into creds;
-                         0 the PIN), -1 if none, SCM_CRED_NEVER if scmgr cannot change the
-                         card at all (a CAC card); a VSC: -1 (the password unlocks all) */
+    int write_cred; /* real card: the credential its changes need (an index into creds;
+                       0 the PIN), -1 if none, SCM_CRED_NEVER if scmgr cannot change the
+                       card at all (a CAC card); a VSC: -1 (the password unlocks all) */
     uint64_t generation;
     size_t count[SCM_AREA_COUNT];
     struct scm_vsc_source source; /* VSC: its source card; real card: itself */
@@ -131,7 +131,7 @@ struct scm_slot {
     char name[160];  /* what scm_card_open takes: "vsc:UID" or the reader's name */
     char title[160]; /* "VSC 00001079", or the reader's name */
     enum scm_slot_state state;
-    bool disabled;   /* VSC */
+    bool disabled; /* VSC */
     char label[SCM_VSC_LABEL_MAX + 1];
     char serial[64];
     char agent[32];
@@ -164,8 +164,8 @@ struct scm_card_init {
     const char *pin;
     size_t pin_len;
 };
-int scm_card_init(const struct scm_card_ctx *ctx, const char *reader,
-                  const struct scm_card_init *p, struct scm_detail *d);
+int scm_card_init(const struct scm_card_ctx *ctx, const char *reader, const struct scm_card_init *p,
+                  struct scm_detail *d);
 
 /* Wait until the card in reader (its full name) is taken out and another
  * is inserted: a card-to-card copy with one reader. SCM_E_NO_CARD after
@@ -178,8 +178,8 @@ int scm_card_wait_swap(const struct scm_card_ctx *ctx, const char *reader, unsig
 /* What happened to one object. */
 enum scm_copy_result {
     SCM_COPY_DONE = 0,
-    SCM_COPY_SKIPPED = 1, /* by design: a key the source will not release */
-    SCM_COPY_FAILED = 2,  /* tried, and it failed (why says how) */
+    SCM_COPY_SKIPPED = 1,   /* by design: a key the source will not release */
+    SCM_COPY_FAILED = 2,    /* tried, and it failed (why says how) */
     SCM_COPY_NOT_TRIED = 3, /* an earlier failure stopped the copy */
 };
 struct scm_copy_item {
@@ -223,8 +223,8 @@ typedef enum scm_conflict (*scm_conflict_fn)(void *arg, const char *const *label
  * with the report saying what was and was not copied. progress is called
  * before each object read, and again before each written. */
 int scm_card_copy(struct scm_card *src, struct scm_card *dst, const char *const *labels,
-                  size_t nlabels, scm_conflict_fn conflict, scm_copy_progress_fn progress, void *arg,
-                  struct scm_copy_report *rep, struct scm_detail *d);
+                  size_t nlabels, scm_conflict_fn conflict, scm_copy_progress_fn progress,
+                  void *arg, struct scm_copy_report *rep, struct scm_detail *d);
 
 /* What a copy or restore would do to each object, found out without
  * writing anything (restore --dry-run, and the UI before it writes). */
@@ -233,7 +233,7 @@ enum scm_plan {
     SCM_PLAN_REPLACE = 1, /* the destination holds other bytes under this label, or at this place */
     SCM_PLAN_SAME = 2,    /* already there as it is: neither asked about nor written */
     SCM_PLAN_NO_PLACE = 3, /* this card type has no place for it (why says so) */
-    SCM_PLAN_NEVER = 4,   /* a key the source never releases */
+    SCM_PLAN_NEVER = 4,    /* a key the source never releases */
 };
 struct scm_plan_item {
     char label[SCM_OBJ_LABEL_MAX + 1]; /* as stored: sanitise before display */
@@ -297,14 +297,18 @@ int scm_clip_copy(struct scm_clip *clip, struct scm_card *src, const char *const
                   size_t nlabels, scm_copy_progress_fn progress, void *arg,
                   struct scm_copy_report *rep, struct scm_detail *d);
 /* Write every item (or those named) to dst, objects with a label dst
- * already has as conflict says (NULL: replaced): into area (the patent's "paste into the selected area"), or, with
- * area < 0, each into the area it came from. A VSC keeps the changes until scm_card_commit (the UI's File >
- * Save); a real card writes through. Writing goes on after an object the
- * card refuses, and stops when the card is gone. */
+ * already has as conflict says (NULL: replaced): into area (the patent's "paste into the selected
+ * area"), or, with area < 0, each into the area it came from. A VSC keeps the changes until
+ * scm_card_commit (the UI's File > Save); a real card writes through. Writing goes on after an
+ * object the card refuses, and stops when the card is gone. */
 int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
                    size_t nlabels, int area, scm_conflict_fn conflict,
-                   scm_copy_progress_fn progress, void *arg,
-                   struct scm_copy_report *rep, struct scm_detail *d);
+                   scm_copy_progress_fn progress, void *arg, struct scm_copy_report *rep,
+                   struct scm_detail *d);
+/* The plan of that paste (the UI shows it before writing onto a real
+ * card): what would happen to each item on dst. Writes nothing. */
+int scm_clip_plan(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
+                  size_t nlabels, int area, struct scm_copy_plan *plan, struct scm_detail *d);
 /* Remove item i (wiped); SCM_E_NOT_FOUND past the end. */
 int scm_clip_remove(struct scm_clip *clip, size_t i);
 

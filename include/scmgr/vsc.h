@@ -66,11 +66,12 @@ struct scm_obj_info {
     enum scm_area area;
     const char *label;
     size_t size;
-    const char *src_path;      /* path on the real card, "" if none */
-    const uint8_t *src_attrs;  /* file attributes on the real card */
+    const char *src_path;     /* path on the real card, "" if none */
+    const char *group;        /* the card's own grouping ("Slot 9A"), "" if none */
+    const uint8_t *src_attrs; /* file attributes on the real card */
     size_t src_attrs_len;
-    bool sealed; /* the bytes are never released: a secret-area key, or a key
-                    a real card keeps (listed by name only) */
+    bool sealed;   /* the bytes are never released: a secret-area key, or a key
+                      a real card keeps (listed by name only) */
     bool verified; /* the content is known to be the owner's: a VSC's public
                       object only once the password checked the public area's
                       MAC (until then its checksums, which anyone can
@@ -117,8 +118,7 @@ int scm_store_discard_new(struct scm_store *st, const char *uid, struct scm_deta
 /* Temporary files of vsc:UID left by saves that were killed (their process
  * is gone): how many, and the first one's name in first (may be NULL).
  * Only counts; the next save or open of the VSC removes them. */
-unsigned scm_store_stale_temps(struct scm_store *st, const char *uid, char *first,
-                               size_t firstlen);
+unsigned scm_store_stale_temps(struct scm_store *st, const char *uid, char *first, size_t firstlen);
 /* verify for a VSC of the store: as scm_vsc_verify_file, and the file
  * must hold the UID its name says (SCM_E_VSC_CORRUPT). Removes nothing. */
 int scm_store_verify(struct scm_store *st, const char *uid, const char *pw, size_t pwlen,
@@ -138,8 +138,7 @@ int scm_vsc_create(struct scm_store *st, const char *uid, const char *label,
 
 /* Open a VSC of the store: the header only (fast, no KDF), full file
  * consistency check (lengths, checksum). */
-int scm_vsc_open(struct scm_store *st, const char *uid, struct scm_vsc **out,
-                 struct scm_detail *d);
+int scm_vsc_open(struct scm_store *st, const char *uid, struct scm_vsc **out, struct scm_detail *d);
 
 /* Open a VSC file anywhere (for verify and import); read-only: save fails. */
 int scm_vsc_open_file(const char *path, const struct scm_policy *pol, struct scm_vsc **out,
@@ -168,8 +167,7 @@ const char *scm_vsc_path(const struct scm_vsc *v);
  * scm_vsc_unlock (SCM_E_VSC_LOCKED). Secret-area objects list by name only. */
 /* The array belongs to the handle and stays valid until the next
  * scm_vsc_list call, a change of the VSC, or scm_vsc_close. */
-int scm_vsc_list(struct scm_vsc *v, enum scm_area area, const struct scm_obj_info **out,
-                 size_t *n);
+int scm_vsc_list(struct scm_vsc *v, enum scm_area area, const struct scm_obj_info **out, size_t *n);
 /* Find an object by exact label in any accessible area (SCM_E_NOT_FOUND). */
 int scm_vsc_find(struct scm_vsc *v, const char *label, uint32_t *id);
 int scm_vsc_get_obj(struct scm_vsc *v, uint32_t id, struct scm_obj_info *out);
@@ -225,8 +223,8 @@ int scm_vsc_verify_file(const char *path, const struct scm_policy *pol, const ch
 /* Sign data with a private key kept in the secret area (PKCS#8 DER or PEM),
  * inside the control program: the key is decoded into secure memory, used,
  * wiped. sig is malloc'd. */
-int scm_vsc_sign(struct scm_vsc *v, uint32_t id, const uint8_t *data, size_t len,
-                 uint8_t **sig, size_t *siglen);
+int scm_vsc_sign(struct scm_vsc *v, uint32_t id, const uint8_t *data, size_t len, uint8_t **sig,
+                 size_t *siglen);
 
 /* ---- For tests and benchmarks only --------------------------------------
  * Fault injection for the save path: when set, the save fails with SCM_E_IO

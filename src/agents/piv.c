@@ -30,7 +30,7 @@ static const uint8_t piv_aid[] = {0xA0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10
 #define CRED_PIN 0
 #define CRED_PUK 1
 #define CRED_MGMT 2
-#define PIV_PIN_LEN 8 /* PIN and PUK go padded with FF to 8 bytes */
+#define PIV_PIN_LEN 8     /* PIN and PUK go padded with FF to 8 bytes */
 #define PIV_OBJ_MAX 16384 /* the largest container (a facial image) plus TLV headers */
 #define PIV_RETIRED 20
 
@@ -40,9 +40,9 @@ struct piv_obj {
     uint32_t tag;     /* 5FC1xx, or 7E */
     const char *name; /* OpenSC's names, so labels match what pkcs15-tool prints */
     enum piv_kind kind;
-    bool pin;         /* read needs the PIN */
-    uint8_t slot;     /* certificates: the key slot (9A, ..., 82-95) */
-    uint8_t id;       /* certificates: CKA_ID, as OpenSC numbers them */
+    bool pin;     /* read needs the PIN */
+    uint8_t slot; /* certificates: the key slot (9A, ..., 82-95) */
+    uint8_t id;   /* certificates: CKA_ID, as OpenSC numbers them */
 };
 
 /* Key History last: a restore writes the retired certificates it counts
@@ -167,8 +167,8 @@ static int fetch(struct piv_state *st, size_t i, struct scm_detail *d)
         c->st = C_LOCKED;
     } else if (sw != 0x9000) {
         scm_secure_free(buf, PIV_OBJ_MAX);
-        return scm_fail(d, scm_iso_sw_err(sw, piv_sw), "The PIV card answered %04X to GET DATA of %s.",
-                        sw, o->name);
+        return scm_fail(d, scm_iso_sw_err(sw, piv_sw),
+                        "The PIV card answered %04X to GET DATA of %s.", sw, o->name);
     } else {
         const uint8_t *v;
         size_t vl;
@@ -225,19 +225,20 @@ static int put(struct piv_state *st, size_t i, const uint8_t *v, size_t vl, stru
     if (rc < 0) {
         char why[160];
         rc = scm_iso_step_err(rc, 0, "PUT DATA", why, sizeof(why));
-        return scm_fail(d, rc, "Writing the PIV card's %s failed (%s); it may hold the old or the "
-                               "new content.",
+        return scm_fail(d, rc,
+                        "Writing the PIV card's %s failed (%s); it may hold the old or the "
+                        "new content.",
                         o->name, why);
     }
     if (sw == 0x6982)
         return scm_fail(d, SCM_E_CARD_LOCKED,
                         "Writing to the PIV card needs its card management key.");
     if (sw == 0x6A84)
-        return scm_fail(d, SCM_E_CARD_FULL, "The PIV card has no room for %s (%zu bytes).",
-                        o->name, vl);
+        return scm_fail(d, SCM_E_CARD_FULL, "The PIV card has no room for %s (%zu bytes).", o->name,
+                        vl);
     if (sw != 0x9000)
-        return scm_fail(d, scm_iso_sw_err(sw, piv_sw), "The PIV card answered %04X to PUT DATA of %s.",
-                        sw, o->name);
+        return scm_fail(d, scm_iso_sw_err(sw, piv_sw),
+                        "The PIV card answered %04X to PUT DATA of %s.", sw, o->name);
     return SCM_OK;
 }
 
@@ -321,7 +322,9 @@ static void key_facts(const uint8_t *der, size_t dl, uint8_t slot, struct scm_ke
         if (pk == GNUTLS_PK_RSA)
             k->alg = SCM_KEY_RSA;
         else if (pk == GNUTLS_PK_ECDSA)
-            k->alg = bits <= 256 ? SCM_KEY_EC_P256 : bits <= 384 ? SCM_KEY_EC_P384 : SCM_KEY_EC_P521;
+            k->alg = bits <= 256   ? SCM_KEY_EC_P256
+                     : bits <= 384 ? SCM_KEY_EC_P384
+                                   : SCM_KEY_EC_P521;
         else if (pk == GNUTLS_PK_EDDSA_ED25519)
             k->alg = SCM_KEY_ED25519;
     }
@@ -479,8 +482,7 @@ static int tries_of(struct piv_state *st, uint8_t ref, bool *verified, int *trie
     return SCM_OK;
 }
 
-static int piv_creds(void *state, struct scm_cred *out, size_t cap, size_t *n,
-                     struct scm_detail *d)
+static int piv_creds(void *state, struct scm_cred *out, size_t cap, size_t *n, struct scm_detail *d)
 {
     struct piv_state *st = state;
     static const struct {
@@ -562,7 +564,8 @@ static int block(uint8_t alg, const uint8_t *key, size_t klen, bool enc, const u
     gnutls_cipher_hd_t h;
     if (gnutls_cipher_init(&h, ca, &k, &ivd) < 0)
         return SCM_E_CRYPTO;
-    int r = enc ? gnutls_cipher_encrypt2(h, in, bl, out, bl) : gnutls_cipher_decrypt2(h, in, bl, out, bl);
+    int r = enc ? gnutls_cipher_encrypt2(h, in, bl, out, bl)
+                : gnutls_cipher_decrypt2(h, in, bl, out, bl);
     gnutls_cipher_deinit(h);
     return r < 0 ? SCM_E_CRYPTO : SCM_OK;
 }
@@ -605,8 +608,8 @@ static int mgmt_auth(struct piv_state *st, uint8_t alg, const uint8_t *key, size
     req[n++] = (uint8_t)bl;
     memcpy(req + n, chal, bl);
     n += bl;
-    rc = scm_iso_general_auth(st->tx, alg, PIV_REF_MGMT, req, n, true, resp, sizeof(resp), &got,
-                              sw);
+    rc =
+        scm_iso_general_auth(st->tx, alg, PIV_REF_MGMT, req, n, true, resp, sizeof(resp), &got, sw);
     scm_wipe(wit, sizeof(wit));
     scm_wipe(req, sizeof(req));
     if (rc < 0 || *sw != 0x9000)
@@ -618,8 +621,7 @@ static int mgmt_auth(struct piv_state *st, uint8_t alg, const uint8_t *key, size
     return SCM_OK;
 }
 
-static int verify_mgmt(struct piv_state *st, const uint8_t *key, size_t klen,
-                       struct scm_detail *d)
+static int verify_mgmt(struct piv_state *st, const uint8_t *key, size_t klen, struct scm_detail *d)
 {
     uint8_t algs[2];
     size_t na = 0;
@@ -632,8 +634,9 @@ static int verify_mgmt(struct piv_state *st, const uint8_t *key, size_t klen,
     } else if (klen == 32) {
         algs[na++] = 0x0C;
     } else {
-        return scm_fail(d, SCM_E_BAD_PIN_FORMAT,
-                        "A PIV card management key is 16, 24 or 32 bytes (32, 48 or 64 hex digits).");
+        return scm_fail(
+            d, SCM_E_BAD_PIN_FORMAT,
+            "A PIV card management key is 16, 24 or 32 bytes (32, 48 or 64 hex digits).");
     }
     if (st->mgmt_alg)
         algs[0] = st->mgmt_alg, na = 1;
@@ -839,7 +842,8 @@ static int piv_list(void *state, struct scm_object **objs, size_t *n, struct scm
          * not present: whether the card holds it shows with the PIN. */
         fill(st, i, &out[k]);
         k++;
-        if (table[i].kind == K_CERT && st->c[i].st == C_PRESENT && out[k - 1].cls == SCM_CLASS_CERT) {
+        if (table[i].kind == K_CERT && st->c[i].st == C_PRESENT &&
+            out[k - 1].cls == SCM_CLASS_CERT) {
             /* The slot's private key: listed with its facts, never copied. */
             struct scm_object *key = &out[k++];
             const uint8_t *der;
@@ -917,9 +921,13 @@ static long resolve(struct piv_state *st, const struct scm_agent_put *p, struct 
         return i;
     }
     if (o->type == SCM_OBJ_CERT) {
-        for (size_t k = 4; k < 8; k++) /* 9A, 9C, 9D, 9E */
+        for (size_t k = 4; k < 8; k++) { /* 9A, 9C, 9D, 9E */
+            /* Not read since a reset: only the card can say it is empty. */
+            if (st->c[k].st == C_UNKNOWN)
+                (void)fetch(st, k, NULL);
             if (st->c[k].st == C_ABSENT)
                 return (long)k;
+        }
         return scm_fail(why, SCM_E_CARD_FULL,
                         "Every certificate slot of the PIV card (9A, 9C, 9D, 9E) holds one.");
     }
@@ -942,8 +950,7 @@ static int piv_place(void *state, const struct scm_agent_put *p, struct scm_obj_
     return st->c[i].st == C_PRESENT ? SCM_E_EXISTS : SCM_OK;
 }
 
-static int piv_write(void *state, const struct scm_agent_put *p, bool replace,
-                     struct scm_detail *d)
+static int piv_write(void *state, const struct scm_agent_put *p, bool replace, struct scm_detail *d)
 {
     struct piv_state *st = state;
     const struct scm_obj_new *o = p->obj;
@@ -985,8 +992,8 @@ static int piv_write(void *state, const struct scm_agent_put *p, bool replace,
         /* Read back and compare: the write counts only when the card
          * gives back what was sent. */
         rc = fetch(st, (size_t)i, d);
-        if (rc == SCM_OK && (st->c[i].st != C_PRESENT || st->c[i].len != n ||
-                             memcmp(st->c[i].val, val, n) != 0))
+        if (rc == SCM_OK &&
+            (st->c[i].st != C_PRESENT || st->c[i].len != n || memcmp(st->c[i].val, val, n) != 0))
             rc = scm_fail(d, SCM_E_CARD_REFUSED,
                           "The PIV card gave back other bytes for %s than were written.",
                           table[i].name);

@@ -61,6 +61,12 @@ int card_real_check(struct scm_card *c, unsigned *what, struct scm_detail *d);
  * much as the write). Nothing is reported: a failure here is met again,
  * and said, by the first write. Every begin has its end. */
 void card_real_batch_begin(struct scm_card *c);
+/* plan.c: one object's plan on dst; get gives its bytes (secure memory,
+ * the caller frees) when dst holds the label already. */
+typedef int (*card_plan_data_fn)(void *arg, uint8_t **data, size_t *len, struct scm_detail *d);
+int card_plan_one(struct scm_card *dst, const struct scm_obj_new *n, card_plan_data_fn get,
+                  void *arg, struct scm_plan_item *it, struct scm_detail *d);
+void card_plan_count(struct scm_copy_plan *p, const struct scm_plan_item *it);
 void card_real_batch_end(struct scm_card *c);
 /* Where the agent would put o: SCM_OK (ref filled, may be empty), SCM_E_EXISTS
  * (a place holding another object), or the reason it has none. */

@@ -320,6 +320,7 @@ int card_real_list(struct scm_card *c)
             o->label = ao->label;
             o->size = ao->size;
             o->src_path = ao->ref.s;
+            o->group = ao->group;
             o->src_attrs = ao->attrs;
             o->src_attrs_len = ao->attrs_len;
             o->sealed = scm_obj_sealed(ao);

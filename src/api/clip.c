@@ -483,6 +483,51 @@ out:
     return rc;
 }
 
+static int clip_data(void *arg, uint8_t **data, size_t *len, struct scm_detail *d)
+{
+    const struct clip_obj *o = arg;
+    (void)d;
+    if (!(*data = scm_secure_alloc(o->len ? o->len : 1)))
+        return SCM_E_NOMEM;
+    if (o->len)
+        memcpy(*data, o->data, o->len);
+    *len = o->len;
+    return SCM_OK;
+}
+
+int scm_clip_plan(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
+                  size_t nlabels, int area, struct scm_copy_plan *plan, struct scm_detail *d)
+{
+    int rc = SCM_OK;
+    memset(plan, 0, sizeof(*plan));
+    if (!(plan->items = calloc(clip->n ? clip->n : 1, sizeof(*plan->items))))
+        return SCM_E_NOMEM;
+    for (size_t i = 0; i < clip->n && rc == SCM_OK; i++) {
+        const struct clip_obj *o = &clip->v[i];
+        if (!wanted(o->info.label, labels, nlabels))
+            continue;
+        struct scm_plan_item *it = &plan->items[plan->n];
+        struct scm_obj_new n = {
+            .label = o->info.label,
+            .type = o->info.type,
+            .area = area >= 0 ? (enum scm_area)area : o->info.area,
+            .src_path = o->info.src_path,
+            .src_attrs = o->attrs_len ? o->attrs : NULL,
+            .src_attrs_len = o->attrs_len,
+        };
+        snprintf(it->label, sizeof(it->label), "%s", o->info.label);
+        it->area = n.area;
+        it->size = o->len;
+        if ((rc = card_plan_one(dst, &n, clip_data, (void *)o, it, d)) == SCM_OK) {
+            plan->n++;
+            card_plan_count(plan, it);
+        }
+    }
+    if (rc < 0)
+        scm_copy_plan_free(plan);
+    return rc;
+}
+
 int scm_clip_paste(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
                    size_t nlabels, int area, scm_conflict_fn conflict,
                    scm_copy_progress_fn progress, void *arg, struct scm_copy_report *rep_out,

@@ -167,8 +167,8 @@ int scm_card_dump(struct scm_card *src, const char *dir, const struct scm_policy
         return rc;
     /* The listing changes as objects are read: work from a copy. */
     struct scm_obj_info *objs = calloc(n ? n : 1, sizeof(*objs));
-    char (*labels)[SCM_OBJ_LABEL_MAX + 1] = calloc(n ? n : 1, sizeof(*labels));
-    char (*refs)[SCM_SRC_PATH_MAX] = calloc(n ? n : 1, sizeof(*refs));
+    char(*labels)[SCM_OBJ_LABEL_MAX + 1] = calloc(n ? n : 1, sizeof(*labels));
+    char(*refs)[SCM_SRC_PATH_MAX] = calloc(n ? n : 1, sizeof(*refs));
     rep->items = calloc(n ? n : 1, sizeof(*rep->items));
     if (!objs || !labels || !refs || !rep->items) {
         rc = scm_fail(d, SCM_E_NOMEM, "Out of memory.");
@@ -215,8 +215,9 @@ int scm_card_dump(struct scm_card *src, const char *dir, const struct scm_policy
         if (o->sealed) {
             it->result = SCM_COPY_SKIPPED;
             snprintf(it->why, sizeof(it->why), "%s",
-                     src->kind == SCM_CARD_VSC ? "Keys in the secret key area never leave the VSC."
-                                               : "Cannot be copied: the card never releases private keys.");
+                     src->kind == SCM_CARD_VSC
+                         ? "Keys in the secret key area never leave the VSC."
+                         : "Cannot be copied: the card never releases private keys.");
         } else if (o->area != SCM_AREA_PUBLIC && pol && !pol->allow_private_export) {
             it->result = SCM_COPY_SKIPPED;
             snprintf(it->why, sizeof(it->why),
@@ -271,10 +272,18 @@ int scm_card_dump(struct scm_card *src, const char *dir, const struct scm_policy
 out:
     for (size_t i = 0; i < rep->n; i++) {
         switch (rep->items[i].result) {
-        case SCM_COPY_DONE: rep->done++; break;
-        case SCM_COPY_SKIPPED: rep->skipped++; break;
-        case SCM_COPY_FAILED: rep->failed++; break;
-        case SCM_COPY_NOT_TRIED: rep->not_tried++; break;
+        case SCM_COPY_DONE:
+            rep->done++;
+            break;
+        case SCM_COPY_SKIPPED:
+            rep->skipped++;
+            break;
+        case SCM_COPY_FAILED:
+            rep->failed++;
+            break;
+        case SCM_COPY_NOT_TRIED:
+            rep->not_tried++;
+            break;
         }
     }
     if (rc == SCM_OK && rep->failed)

@@ -46,42 +46,40 @@ static bool same_there(struct scm_card *dst, uint32_t id, const struct scm_obj_i
     return ok;
 }
 
-static void count(struct scm_copy_plan *p, const struct scm_plan_item *it)
+void card_plan_count(struct scm_copy_plan *p, const struct scm_plan_item *it)
 {
     switch (it->plan) {
-    case SCM_PLAN_WRITE: p->write++; break;
-    case SCM_PLAN_REPLACE: p->replace++; break;
-    case SCM_PLAN_SAME: p->same++; break;
-    case SCM_PLAN_NO_PLACE: p->no_place++; break;
-    case SCM_PLAN_NEVER: p->never++; break;
+    case SCM_PLAN_WRITE:
+        p->write++;
+        break;
+    case SCM_PLAN_REPLACE:
+        p->replace++;
+        break;
+    case SCM_PLAN_SAME:
+        p->same++;
+        break;
+    case SCM_PLAN_NO_PLACE:
+        p->no_place++;
+        break;
+    case SCM_PLAN_NEVER:
+        p->never++;
+        break;
     }
 }
 
-/* One object: its place on dst, then whether dst has it already. */
-static int plan_one(struct scm_card *src, struct scm_card *dst, const struct scm_obj_info *o,
-                    struct scm_plan_item *it, struct scm_detail *d)
+/* One object: its place on dst, then whether dst has it already (only
+ * then are its bytes wanted, from get). */
+int card_plan_one(struct scm_card *dst, const struct scm_obj_new *n, card_plan_data_fn get,
+                  void *arg, struct scm_plan_item *it, struct scm_detail *d)
 {
     uint8_t *data = NULL;
     size_t len = 0;
     uint32_t id;
     int rc;
-    if (o->sealed) {
-        it->plan = SCM_PLAN_NEVER;
-        snprintf(it->why, sizeof(it->why), "%s",
-                 src->kind == SCM_CARD_VSC ? "Keys in the secret key area never leave the VSC."
-                                           : "Cannot be copied: the card never releases private keys.");
-        return SCM_OK;
-    }
-    struct scm_obj_new n = {.label = o->label,
-                            .type = o->type,
-                            .area = o->area,
-                            .src_path = o->src_path,
-                            .src_attrs = o->src_attrs,
-                            .src_attrs_len = o->src_attrs_len};
     bool taken = false;
     if (dst->kind == SCM_CARD_REAL) {
         struct scm_detail why = {{0}};
-        rc = card_real_place(dst, &n, it->place, sizeof(it->place), &why);
+        rc = card_real_place(dst, n, it->place, sizeof(it->place), &why);
         if (rc == SCM_E_EXISTS) {
             taken = true;
         } else if (rc == SCM_E_NOT_SUPPORTED || rc == SCM_E_CARD_FULL) {
@@ -94,20 +92,54 @@ static int plan_one(struct scm_card *src, struct scm_card *dst, const struct scm
             return rc;
         }
     }
-    if (scm_card_find(dst, o->label, &id) == SCM_OK) {
-        if ((rc = scm_card_read(src, o->id, &data, &len, d)) < 0)
+    if (scm_card_find(dst, n->label, &id) == SCM_OK) {
+        struct scm_obj_info o = {.type = n->type, .area = n->area};
+        if ((rc = get(arg, &data, &len, d)) < 0)
             return rc;
-        bool same = same_there(dst, id, o, data, len);
+        bool same = same_there(dst, id, &o, data, len);
         scm_secure_free(data, len);
         it->plan = same ? SCM_PLAN_SAME : SCM_PLAN_REPLACE;
         snprintf(it->why, sizeof(it->why), "%s",
-                 same ? "Already there as it is." : "The destination holds other bytes under this label.");
+                 same ? "Already there as it is."
+                      : "The destination holds other bytes under this label.");
         return SCM_OK;
     }
     it->plan = taken ? SCM_PLAN_REPLACE : SCM_PLAN_WRITE;
     if (taken)
         snprintf(it->why, sizeof(it->why), "Its place %s holds an object already.", it->place);
     return SCM_OK;
+}
+
+struct src_obj {
+    struct scm_card *src;
+    uint32_t id;
+};
+
+static int read_src(void *arg, uint8_t **data, size_t *len, struct scm_detail *d)
+{
+    const struct src_obj *s = arg;
+    return scm_card_read(s->src, s->id, data, len, d);
+}
+
+static int plan_one(struct scm_card *src, struct scm_card *dst, const struct scm_obj_info *o,
+                    struct scm_plan_item *it, struct scm_detail *d)
+{
+    if (o->sealed) {
+        it->plan = SCM_PLAN_NEVER;
+        snprintf(it->why, sizeof(it->why), "%s",
+                 src->kind == SCM_CARD_VSC
+                     ? "Keys in the secret key area never leave the VSC."
+                     : "Cannot be copied: the card never releases private keys.");
+        return SCM_OK;
+    }
+    struct scm_obj_new n = {.label = o->label,
+                            .type = o->type,
+                            .area = o->area,
+                            .src_path = o->src_path,
+                            .src_attrs = o->src_attrs,
+                            .src_attrs_len = o->src_attrs_len};
+    struct src_obj s = {src, o->id};
+    return card_plan_one(dst, &n, read_src, &s, it, d);
 }
 
 int scm_card_plan(struct scm_card *src, struct scm_card *dst, const char *const *labels,
@@ -125,8 +157,8 @@ int scm_card_plan(struct scm_card *src, struct scm_card *dst, const char *const 
     /* A private copy: reading dst and src below renews their listings. */
     objs = calloc(n ? n : 1, sizeof(*objs));
     plan->items = calloc(n ? n : 1, sizeof(*plan->items));
-    char (*labs)[SCM_OBJ_LABEL_MAX + 1] = calloc(n ? n : 1, sizeof(*labs));
-    char (*paths)[SCM_SRC_PATH_MAX] = calloc(n ? n : 1, sizeof(*paths));
+    char(*labs)[SCM_OBJ_LABEL_MAX + 1] = calloc(n ? n : 1, sizeof(*labs));
+    char(*paths)[SCM_SRC_PATH_MAX] = calloc(n ? n : 1, sizeof(*paths));
     if (!objs || !plan->items || !labs || !paths) {
         rc = SCM_E_NOMEM;
         goto out;
@@ -150,7 +182,7 @@ int scm_card_plan(struct scm_card *src, struct scm_card *dst, const char *const 
         if ((rc = plan_one(src, dst, &objs[i], it, d)) < 0)
             goto out;
         plan->n++;
-        count(plan, it);
+        card_plan_count(plan, it);
     }
     rc = SCM_OK;
 out:

@@ -97,8 +97,8 @@ static struct probe_cache *cache_find(struct scm_slots *s, const char *reader)
 
 /* The readers part. The reader list is copied first: opening a card lists
  * the readers again, which invalidates the context's array. */
-static int list_readers(struct scm_slots *s, const struct scm_card_ctx *ctx,
-                        struct scm_slot *out, size_t *n, int *pcsc_err, struct scm_detail *d)
+static int list_readers(struct scm_slots *s, const struct scm_card_ctx *ctx, struct scm_slot *out,
+                        size_t *n, int *pcsc_err, struct scm_detail *d)
 {
     const struct scm_rd_info *rl;
     struct scm_rd_info *rs = NULL;

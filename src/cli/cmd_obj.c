@@ -74,6 +74,8 @@ static void ls_json(const struct scm_card_info *ci, const struct scm_obj_info *o
         cli_json_uint(&j, o[i].size);
         cli_json_key(&j, "path");
         cli_json_string(&j, o[i].src_path);
+        cli_json_key(&j, "group");
+        cli_json_string(&j, o[i].group ? o[i].group : "");
         cli_json_key(&j, "sealed");
         cli_json_bool(&j, o[i].sealed);
         cli_json_key(&j, "verified");

@@ -29,8 +29,7 @@ static void card_error(struct ui *ui, int rc, const struct scm_detail *d, const 
         memcpy(name, ui->ci.name, sizeof(name));
         ui_card_drop(ui);
         ui_slots_refresh(ui);
-        ui_status(ui, true, "Card removed from %s: closed; the clipboard is kept.",
-                  name);
+        ui_status(ui, true, "Card removed from %s: closed; the clipboard is kept.", name);
         return;
     }
     ui_status_err(ui, rc, d, what);
@@ -206,8 +205,9 @@ void ui_act_emergency(struct ui *ui)
     struct scm_copy_report rep;
     char dir[1024];
     if (!ui->card || ui->ci.kind != SCM_CARD_REAL) {
-        ui_status(ui, true, "Open a real card first: the emergency backup writes its objects "
-                            "to plain files.");
+        ui_status(ui, true,
+                  "Open a real card first: the emergency backup writes its objects "
+                  "to plain files.");
         return;
     }
     snprintf(dir, sizeof(dir), "scmgr-emergency-%s", ui->ci.serial[0] ? ui->ci.serial : "card");
@@ -230,8 +230,9 @@ void ui_act_emergency(struct ui *ui)
     if (rc < 0)
         ui_status_err(ui, rc, &d, "Emergency backup failed");
     else
-        ui_status(ui, false, "Wrote %zu %s of %s as plain files into %s; %zu not copied (see the "
-                             "report).",
+        ui_status(ui, false,
+                  "Wrote %zu %s of %s as plain files into %s; %zu not copied (see the "
+                  "report).",
                   rep.done, ui_plural(rep.done, "object", "objects"), ui->ci.name, dir,
                   rep.skipped + rep.failed);
     scm_copy_report_free(&rep);
@@ -330,7 +331,8 @@ void ui_act_copy(struct ui *ui, bool all)
             n++;
         if (n == 0) {
             free(labels);
-            ui_status(ui, true, "Select or mark objects first (Space marks), or use Edit > Copy all.");
+            ui_status(ui, true,
+                      "Select or mark objects first (Space marks), or use Edit > Copy all.");
             return;
         }
     }
@@ -361,7 +363,8 @@ void ui_act_copy(struct ui *ui, bool all)
         if (replaced == 0)
             snprintf(how, sizeof(how), "added");
         else if (added == 0)
-            snprintf(how, sizeof(how), "replacing the same %s", ui_plural(replaced, "label", "labels"));
+            snprintf(how, sizeof(how), "replacing the same %s",
+                     ui_plural(replaced, "label", "labels"));
         else
             snprintf(how, sizeof(how), "%zu added, %zu replaced", added, replaced);
         /* Copies of objects the VSC's password has not checked stay
@@ -393,6 +396,7 @@ struct paste_run {
     const char *title;
     struct ui_progress p;
     bool open;
+    bool planned; /* the user saw the plan and said replace: nothing more to ask */
 };
 
 static bool paste_progress(void *arg, size_t done, size_t total, const char *label)
@@ -419,6 +423,8 @@ static enum scm_conflict paste_conflict(void *arg, const char *const *labels, si
     struct ui *ui = x->ui;
     char q[1000], names[640] = "", clean[SCM_OBJ_LABEL_MAX * 4 + 1], fit[124];
     size_t used = 0;
+    if (x->planned)
+        return SCM_CONFLICT_REPLACE;
     /* At most four names, each cut to 30 columns: the question must fit. */
     for (size_t i = 0; i < n && i < 4; i++) {
         ui_text_clean(labels[i], ui->utf8, clean, sizeof(clean));
@@ -451,8 +457,8 @@ static int ask_unverified(struct ui *ui, const char **labels, size_t *nlab)
         if (n < 4) {
             ui_text_clean(it->label, ui->utf8, clean, sizeof(clean));
             ui_text_fit(clean, ui->utf8, 30, fit, sizeof(fit));
-            used += (size_t)snprintf(names + used, sizeof(names) - used, "%s '%s'", n ? "," : "",
-                                     fit);
+            used +=
+                (size_t)snprintf(names + used, sizeof(names) - used, "%s '%s'", n ? "," : "", fit);
         }
         n++;
     }
@@ -479,6 +485,51 @@ static int ask_unverified(struct ui *ui, const char **labels, size_t *nlab)
     }
     *nlab = k;
     return k ? 0 : -1;
+}
+
+/* Before a paste onto a real card: the plan, then the question. labels
+ * (nclip long) then names what is to be written, pointing into plan.
+ * 1 go on, 0 nothing to write or not wanted (said), -1 failed (said). */
+static int paste_plan(struct ui *ui, const char **labels, size_t *nlab, int area,
+                      struct scm_copy_plan *plan)
+{
+    struct scm_detail d = {{0}};
+    busy(ui, "Comparing with the card...");
+    int rc = scm_clip_plan(ui->clip, ui->card, *nlab ? labels : NULL, *nlab, area, plan, &d);
+    if (rc < 0) {
+        card_error(ui, rc, &d, "Comparing with the card failed, nothing was written");
+        return -1;
+    }
+    ui_plan_show(ui, "Plan", plan);
+    if (plan->write + plan->replace == 0) {
+        ui_status(ui, false, "Nothing to write: %s already holds what can go there.", ui->ci.name);
+        return 0;
+    }
+    char q[400];
+    int yes;
+    if (plan->replace > 0) {
+        snprintf(q, sizeof(q),
+                 "Write %zu new %s and replace %zu on %s? (Yes: all of them, No: only the new "
+                 "ones, Cancel: nothing)",
+                 plan->write, ui_plural(plan->write, "object", "objects"), plan->replace,
+                 ui->ci.name);
+        yes = ui_yesnocancel(ui, "Write to the card", q);
+    } else {
+        snprintf(q, sizeof(q), "Write %zu %s to %s?", plan->write,
+                 ui_plural(plan->write, "object", "objects"), ui->ci.name);
+        yes = ui_yesno(ui, "Write to the card", q) == 1 ? 1 : -1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; yes >= 0 && i < plan->n; i++)
+        if (plan->items[i].plan == SCM_PLAN_WRITE ||
+            (yes == 1 && plan->items[i].plan == SCM_PLAN_REPLACE))
+            labels[k++] = plan->items[i].label;
+    if (yes < 0 || k == 0) {
+        ui_status(ui, false, "Nothing was written to %s.", ui->ci.name);
+        return 0;
+    }
+    *nlab = k;
+    return 1;
 }
 
 void ui_act_paste(struct ui *ui)
@@ -534,11 +585,24 @@ void ui_act_paste(struct ui *ui)
         ui_status(ui, false, "Nothing was pasted: the objects not verified stay in the clipboard.");
         return;
     }
-    struct paste_run x = {ui, "Pasting", {0}, false};
+    struct paste_run x = {ui, "Pasting", {0}, false, false};
+    struct scm_copy_plan plan = {0};
+    if (real) {
+        /* A real card is written through: what will happen is shown, and
+         * agreed to, first. */
+        int pr = paste_plan(ui, labels, &nlab, area, &plan);
+        if (pr <= 0) {
+            free(labels);
+            scm_copy_plan_free(&plan);
+            return;
+        }
+        x.planned = true;
+    }
     int rc = scm_clip_paste(ui->clip, ui->card, nlab ? labels : NULL, nlab, area, paste_conflict,
                             paste_progress, &x, &rep, &d);
     paste_run_close(&x);
     free(labels);
+    scm_copy_plan_free(&plan);
     ui_card_reload(ui);
     char where[64];
     if (area >= 0)
@@ -555,9 +619,9 @@ void ui_act_paste(struct ui *ui)
     if (rc < 0 && !(ui->card && rep.done)) {
         card_error(ui, rc, &d, "Pasting failed");
     } else if (rc < 0) {
-        ui_status(ui, true, "Pasted %zu of %zu %s into %s %s; %zu failed, %zu not tried.",
-                  rep.done, rep.n, ui_plural(rep.n, "object", "objects"), where, ui->ci.name,
-                  rep.failed, rep.not_tried);
+        ui_status(ui, true, "Pasted %zu of %zu %s into %s %s; %zu failed, %zu not tried.", rep.done,
+                  rep.n, ui_plural(rep.n, "object", "objects"), where, ui->ci.name, rep.failed,
+                  rep.not_tried);
     } else {
         char kept[64] = "";
         if (rep.skipped)
@@ -650,7 +714,8 @@ static int backup_source(struct ui *ui)
     if (s && s->kind == SCM_CARD_REAL && s->state == SCM_SLOT_CARD)
         return ui->rd_sel;
     for (size_t i = 0; i < ui->n_slots; i++)
-        if (ui->card && ui->ci.kind == SCM_CARD_REAL && strcmp(ui->slots[i].name, ui->card_slot) == 0)
+        if (ui->card && ui->ci.kind == SCM_CARD_REAL &&
+            strcmp(ui->slots[i].name, ui->card_slot) == 0)
             return (int)i;
     for (size_t i = 0; i < ui->n_slots && n < 64; i++)
         if (ui->slots[i].kind == SCM_CARD_REAL && ui->slots[i].state == SCM_SLOT_CARD) {
@@ -760,7 +825,8 @@ void ui_act_help(struct ui *ui)
         ui_lines_add(&lines, &n, "%s", "");
         ui_lines_add(&lines, &n, "%s",
                      "Marks in the Card and Clipboard panes: * marked (Space); ? not verified:");
-        ui_lines_add(&lines, &n, "%s", "  a VSC's public object, until the password checks its MAC");
+        ui_lines_add(&lines, &n, "%s",
+                     "  a VSC's public object, until the password checks its MAC");
     }
     /* Wrapped to the viewer's width, continuations under the descriptions. */
     if (ui_text_help(lines, n, ui->utf8, UI_LINES_WIDTH(COLS), UI_HELP_INDENT, &wrapped, &nw) ==
@@ -786,7 +852,8 @@ static void reopen_vsc(struct ui *ui, uint64_t gen)
     ui_card_drop(ui);
     int rc = scm_card_open(&ui->cctx, name, &card, &d);
     if (rc < 0) {
-        ui_status_err(ui, rc, &d, "Another process changed the open VSC, and opening it again failed");
+        ui_status_err(ui, rc, &d,
+                      "Another process changed the open VSC, and opening it again failed");
         return;
     }
     ui->card = card;
@@ -795,7 +862,8 @@ static void reopen_vsc(struct ui *ui, uint64_t gen)
     ui_card_reload(ui);
     ui->dirty = UI_DIRTY_ALL;
     ui_status(ui, false, "%s was saved by another process (generation %llu): shown as it is now%s.",
-              name, (unsigned long long)gen, was_unlocked ? "; Enter on Private unlocks it again" : "");
+              name, (unsigned long long)gen,
+              was_unlocked ? "; Enter on Private unlocks it again" : "");
 }
 
 /* The marks and the selection by label: a check that found changes renews
@@ -984,8 +1052,17 @@ static void act_enter(struct ui *ui)
                 ui_unlock(ui);
             else
                 ui_status(ui, false, "%s area: %zu %s.%s", scm_area_name(r->area),
-                          ui->ci.count[r->area], ui_plural(ui->ci.count[r->area], "object", "objects"),
+                          ui->ci.count[r->area],
+                          ui_plural(ui->ci.count[r->area], "object", "objects"),
                           scm_clip_count(ui->clip) ? " F6 pastes the clipboard here." : "");
+        } else if (r->kind == UI_ROW_GROUP) {
+            size_t n = 0;
+            for (size_t i = 0; i < ui->n_objs; i++)
+                n += ui->objs[i].area == r->area &&
+                     strcmp(ui_obj_group(ui, i), ui_obj_group(ui, r->obj)) == 0;
+            /* ui_status cleans what it shows. */
+            ui_status(ui, false, "%s: %zu %s in the %s area.", ui_obj_group(ui, r->obj), n,
+                      ui_plural(n, "object", "objects"), scm_area_name(r->area));
         } else {
             ui_act_view(ui);
         }
@@ -1018,7 +1095,8 @@ static void act_mark(struct ui *ui)
     }
     const struct scm_obj_info *o = ui->focus == UI_PANE_CARD ? ui_obj_selected(ui) : NULL;
     if (!o) {
-        ui_status(ui, false, "Space marks objects in the Card pane and items in the Clipboard pane.");
+        ui_status(ui, false,
+                  "Space marks objects in the Card pane and items in the Clipboard pane.");
         return;
     }
     ui_mark_toggle(ui, o->id);
@@ -1075,33 +1153,66 @@ static void act_pane(struct ui *ui, int delta)
 void ui_act(struct ui *ui, enum ui_action a)
 {
     switch (a) {
-    case UI_ACT_NONE: break;
-    case UI_ACT_HELP: ui_act_help(ui); break;
-    case UI_ACT_MESSAGES: ui_act_messages(ui); break;
-    case UI_ACT_SAVE: ui_act_save(ui); break;
-    case UI_ACT_VIEW: ui_act_view(ui); break;
-    case UI_ACT_COPY: ui_act_copy(ui, false); break;
-    case UI_ACT_COPY_ALL: ui_act_copy(ui, true); break;
-    case UI_ACT_PASTE: ui_act_paste(ui); break;
-    case UI_ACT_NEW_VSC: ui_act_new_vsc(ui, false); break;
+    case UI_ACT_NONE:
+        break;
+    case UI_ACT_HELP:
+        ui_act_help(ui);
+        break;
+    case UI_ACT_MESSAGES:
+        ui_act_messages(ui);
+        break;
+    case UI_ACT_SAVE:
+        ui_act_save(ui);
+        break;
+    case UI_ACT_VIEW:
+        ui_act_view(ui);
+        break;
+    case UI_ACT_COPY:
+        ui_act_copy(ui, false);
+        break;
+    case UI_ACT_COPY_ALL:
+        ui_act_copy(ui, true);
+        break;
+    case UI_ACT_PASTE:
+        ui_act_paste(ui);
+        break;
+    case UI_ACT_NEW_VSC:
+        ui_act_new_vsc(ui, false);
+        break;
     case UI_ACT_DELETE:
         if (ui->focus == UI_PANE_CLIP)
             act_remove_clip(ui);
         else
             ui_act_delete(ui);
         break;
-    case UI_ACT_MENU: ui_act(ui, ui_menu_run(ui, -1)); break;
-    case UI_ACT_MENU_FILE: ui_act(ui, ui_menu_run(ui, 0)); break;
-    case UI_ACT_MENU_EDIT: ui_act(ui, ui_menu_run(ui, 1)); break;
-    case UI_ACT_MENU_VIEW: ui_act(ui, ui_menu_run(ui, 2)); break;
-    case UI_ACT_MENU_TOOLS: ui_act(ui, ui_menu_run(ui, 3)); break;
-    case UI_ACT_MENU_HELP: ui_act(ui, ui_menu_run(ui, 4)); break;
+    case UI_ACT_MENU:
+        ui_act(ui, ui_menu_run(ui, -1));
+        break;
+    case UI_ACT_MENU_FILE:
+        ui_act(ui, ui_menu_run(ui, 0));
+        break;
+    case UI_ACT_MENU_EDIT:
+        ui_act(ui, ui_menu_run(ui, 1));
+        break;
+    case UI_ACT_MENU_VIEW:
+        ui_act(ui, ui_menu_run(ui, 2));
+        break;
+    case UI_ACT_MENU_TOOLS:
+        ui_act(ui, ui_menu_run(ui, 3));
+        break;
+    case UI_ACT_MENU_HELP:
+        ui_act(ui, ui_menu_run(ui, 4));
+        break;
     case UI_ACT_QUIT:
         if (ui_close_card(ui, true))
             ui->quit = true;
         break;
-    case UI_ACT_NEXT_PANE: act_pane(ui, 1); break;
-    case UI_ACT_PREV_PANE: act_pane(ui, -1); break;
+    case UI_ACT_NEXT_PANE:
+        act_pane(ui, 1);
+        break;
+    case UI_ACT_PREV_PANE:
+        act_pane(ui, -1);
+        break;
     case UI_ACT_UP:
     case UI_ACT_DOWN:
     case UI_ACT_PGUP:
@@ -1113,8 +1224,12 @@ void ui_act(struct ui *ui, enum ui_action a)
         else
             ui_pane_nav(ui, a);
         break;
-    case UI_ACT_OPEN: act_enter(ui); break;
-    case UI_ACT_MARK: act_mark(ui); break;
+    case UI_ACT_OPEN:
+        act_enter(ui);
+        break;
+    case UI_ACT_MARK:
+        act_mark(ui);
+        break;
     case UI_ACT_REDRAW:
         clearok(curscr, TRUE);
         ui->dirty = UI_DIRTY_ALL;
@@ -1135,26 +1250,43 @@ void ui_act(struct ui *ui, enum ui_action a)
             }
         }
         break;
-    case UI_ACT_RENAME: ui_act_rename(ui); break;
-    case UI_ACT_IMPORT: ui_act_import(ui); break;
-    case UI_ACT_EXPORT: ui_act_export(ui); break;
-    case UI_ACT_BACKUP: ui_act_backup(ui); break;
-    case UI_ACT_EMERGENCY: ui_act_emergency(ui); break;
-    case UI_ACT_VSC_MANAGER: ui_act_vsc_manager(ui); break;
-    case UI_ACT_INIT_CARD: ui_act_init_card(ui, NULL); break;
+    case UI_ACT_RENAME:
+        ui_act_rename(ui);
+        break;
+    case UI_ACT_IMPORT:
+        ui_act_import(ui);
+        break;
+    case UI_ACT_EXPORT:
+        ui_act_export(ui);
+        break;
+    case UI_ACT_BACKUP:
+        ui_act_backup(ui);
+        break;
+    case UI_ACT_EMERGENCY:
+        ui_act_emergency(ui);
+        break;
+    case UI_ACT_VSC_MANAGER:
+        ui_act_vsc_manager(ui);
+        break;
+    case UI_ACT_INIT_CARD:
+        ui_act_init_card(ui, NULL);
+        break;
     case UI_ACT_UNLOCK:
         if (ui->card && !scm_card_needs_unlock(ui->card))
             ui_status(ui, false, "%s is already unlocked.", ui->ci.name);
         else
             ui_unlock(ui);
         break;
-    case UI_ACT_CLEAR_CLIP: act_clear_clip(ui); break;
+    case UI_ACT_CLEAR_CLIP:
+        act_clear_clip(ui);
+        break;
     case UI_ACT_ABOUT:
         ui_msg(ui, "About",
                "scmgr " SCMGR_VERSION " - a smart-card manager: virtual smart cards (VSC) for "
                "your smart cards, backup and restore through a clipboard. MIT licence.");
         ui_status(ui, false, "scmgr %s", SCMGR_VERSION);
         break;
-    case UI_ACT_COUNT: break;
+    case UI_ACT_COUNT:
+        break;
     }
 }

@@ -162,8 +162,14 @@ void ui_lines_wrap(struct ui *ui, const char *title, char **lines, size_t n, int
     struct viewer v = {
         .main = {.lines = lines, .n = n, .indent = indent}, .alt_fn = alt_fn, .alt_arg = alt_arg};
     struct ui_dlg d = {.title = title, .list = &v.list};
-    v.list = (struct ui_list){.sel = &v.sel_unused, .top = &v.top, .n = (int)n, .view = true,
-                              .label = viewer_label, .arg = &v, .y = 1, .x = 1};
+    v.list = (struct ui_list){.sel = &v.sel_unused,
+                              .top = &v.top,
+                              .n = (int)n,
+                              .view = true,
+                              .label = viewer_label,
+                              .arg = &v,
+                              .y = 1,
+                              .x = 1};
     ui_list_forget(&v.list);
     big(ui, &d, NULL);
     v.list.w = d.wd - 2;
@@ -240,8 +246,14 @@ int ui_pick(struct ui *ui, const char *title, const char *const *items, size_t n
     for (size_t i = 0; i < n; i++)
         if ((int)strlen(items[i]) + 6 > w)
             w = (int)strlen(items[i]) + 6;
-    p.list = (struct ui_list){.sel = &p.sel, .top = &p.top, .n = (int)n, .find_always = true,
-                              .label = pick_label, .arg = &p, .y = 1, .x = 1};
+    p.list = (struct ui_list){.sel = &p.sel,
+                              .top = &p.top,
+                              .n = (int)n,
+                              .find_always = true,
+                              .label = pick_label,
+                              .arg = &p,
+                              .y = 1,
+                              .x = 1};
     ui_list_forget(&p.list);
     ui_dlg_open(ui, &d, (int)n + 4, w, title);
     int result = ui_dlg_run(ui, &d, &ops, &p);
@@ -252,12 +264,59 @@ int ui_pick(struct ui *ui, const char *title, const char *const *items, size_t n
 static const char *result_name(enum scm_copy_result r)
 {
     switch (r) {
-    case SCM_COPY_DONE: return "written";
-    case SCM_COPY_SKIPPED: return "skipped";
-    case SCM_COPY_FAILED: return "FAILED";
-    case SCM_COPY_NOT_TRIED: return "not tried";
+    case SCM_COPY_DONE:
+        return "written";
+    case SCM_COPY_SKIPPED:
+        return "skipped";
+    case SCM_COPY_FAILED:
+        return "FAILED";
+    case SCM_COPY_NOT_TRIED:
+        return "not tried";
     }
     return "?";
+}
+
+static const char *plan_name(enum scm_plan p)
+{
+    switch (p) {
+    case SCM_PLAN_WRITE:
+        return "write";
+    case SCM_PLAN_REPLACE:
+        return "replace";
+    case SCM_PLAN_SAME:
+        return "already there";
+    case SCM_PLAN_NO_PLACE:
+        return "no place";
+    case SCM_PLAN_NEVER:
+        return "never copied";
+    }
+    return "?";
+}
+
+void ui_plan_show(struct ui *ui, const char *title, const struct scm_copy_plan *p)
+{
+    char **lines = NULL;
+    size_t n = 0;
+    ui_lines_add(&lines, &n,
+                 "Write: %zu  Replace: %zu  Already there: %zu  No place: %zu  Never: %zu",
+                 p->write, p->replace, p->same, p->no_place, p->never);
+    ui_lines_add(&lines, &n, "%s", "Nothing is written until you say so.");
+    ui_lines_add(&lines, &n, "%s", "");
+    for (size_t i = 0; i < p->n; i++) {
+        const struct scm_plan_item *it = &p->items[i];
+        ui_lines_add(&lines, &n, "%-13s %-8s %s", plan_name(it->plan), scm_area_name(it->area),
+                     it->label);
+        char why[sizeof(it->why) + sizeof(it->place) + 32];
+        if (it->place[0] && it->plan != SCM_PLAN_REPLACE)
+            snprintf(why, sizeof(why), "              at %s%s%s", it->place, it->why[0] ? ": " : "",
+                     it->why);
+        else
+            snprintf(why, sizeof(why), "              %s", it->why);
+        if (it->why[0] || it->place[0])
+            ui_text_wrap(why, ui->utf8, UI_LINES_WIDTH(COLS), 14, 0, NULL, &lines, &n, NULL);
+    }
+    ui_lines(ui, title, lines, n, NULL, NULL);
+    ui_lines_free(lines, n);
 }
 
 void ui_report(struct ui *ui, const char *title, const struct scm_copy_report *r)

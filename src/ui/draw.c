@@ -49,16 +49,26 @@ static const char *slot_state(const struct scm_slot *s, char *buf, size_t cap)
 {
     if (s->kind == SCM_CARD_VSC) {
         snprintf(buf, cap, "%s%s", s->title,
-                 s->state == SCM_SLOT_BROKEN ? "  [broken]" : s->disabled ? "  [disabled]" : "");
+                 s->state == SCM_SLOT_BROKEN ? "  [broken]"
+                 : s->disabled               ? "  [disabled]"
+                                             : "");
         return buf;
     }
     switch (s->state) {
-    case SCM_SLOT_EMPTY: return "empty";
-    case SCM_SLOT_CARD: snprintf(buf, cap, "card  %s", s->label[0] ? s->label : s->serial); return buf;
-    case SCM_SLOT_IN_USE: return "card in use";
-    case SCM_SLOT_NO_AGENT: snprintf(buf, cap, "%s", s->why[0] ? s->why : "no agent for this card"); return buf;
-    case SCM_SLOT_MUTE: return "mute card";
-    case SCM_SLOT_BROKEN: return "broken";
+    case SCM_SLOT_EMPTY:
+        return "empty";
+    case SCM_SLOT_CARD:
+        snprintf(buf, cap, "card  %s", s->label[0] ? s->label : s->serial);
+        return buf;
+    case SCM_SLOT_IN_USE:
+        return "card in use";
+    case SCM_SLOT_NO_AGENT:
+        snprintf(buf, cap, "%s", s->why[0] ? s->why : "no agent for this card");
+        return buf;
+    case SCM_SLOT_MUTE:
+        return "mute card";
+    case SCM_SLOT_BROKEN:
+        return "broken";
     }
     return "?";
 }
@@ -232,6 +242,12 @@ static void card_row(void *arg, int i, int row, bool sel)
         a = A_BOLD;
         if (r->area == SCM_AREA_PRIVATE)
             a |= ui_attr(ui, UI_ROLE_PRIVATE);
+    } else if (r->kind == UI_ROW_GROUP) {
+        /* The card's own structure; a name from the card, so cleaned. */
+        char g[SCM_OBJ_GROUP_MAX * 4 + 1];
+        ui_text_clean(ui_obj_group(ui, r->obj), ui->utf8, g, sizeof(g));
+        snprintf(buf, sizeof(buf), " %s:", g);
+        a = A_UNDERLINE;
     } else {
         const struct scm_obj_info *o = &ui->objs[r->obj];
         char label[SCM_OBJ_LABEL_MAX * 4 + 1], fit[SCM_OBJ_LABEL_MAX * 4 + 1];
@@ -311,8 +327,8 @@ static void clip_row(void *arg, int i, int row, bool sel)
     const struct scm_clip_item *it = scm_clip_item(ui->clip, (size_t)i);
     sel = sel && ui->focus == UI_PANE_CLIP;
     bool marked = ui_clip_marked(ui, (size_t)i);
-    attr_t a = sel      ? ui_attr(ui, UI_ROLE_SELECTION)
-               : marked ? ui_attr(ui, UI_ROLE_MARKED)
+    attr_t a = sel                           ? ui_attr(ui, UI_ROLE_SELECTION)
+               : marked                      ? ui_attr(ui, UI_ROLE_MARKED)
                : it->area != SCM_AREA_PUBLIC ? ui_attr(ui, UI_ROLE_PRIVATE)
                                              : A_NORMAL;
     wattron(w, a);

@@ -59,6 +59,29 @@ static int add_row(struct ui *ui, size_t *cap, enum ui_row_kind k, enum scm_area
     return SCM_OK;
 }
 
+const char *ui_obj_group(const struct ui *ui, size_t i)
+{
+    return ui->objs[i].group ? ui->objs[i].group : "";
+}
+#define group_of ui_obj_group
+
+/* Is object i the first of its group in its area? */
+static bool first_of_group(const struct ui *ui, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (ui->objs[j].area == ui->objs[i].area && strcmp(group_of(ui, j), group_of(ui, i)) == 0)
+            return false;
+    return true;
+}
+
+static size_t groups_in(const struct ui *ui, enum scm_area a)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ui->n_objs; i++)
+        n += ui->objs[i].area == a && first_of_group(ui, i);
+    return n;
+}
+
 void ui_card_reload(struct ui *ui)
 {
     size_t cap = 0;
@@ -75,12 +98,25 @@ void ui_card_reload(struct ui *ui)
         ui->objs = NULL;
         ui->n_objs = 0;
     }
-    /* An area header, then its objects, for each area. */
+    /* An area header, then its objects, for each area; grouped by the
+     * card's own structure where the area holds more than one group. */
     for (int a = 0; a < SCM_AREA_COUNT; a++) {
         add_row(ui, &cap, UI_ROW_AREA, (enum scm_area)a, 0);
-        for (size_t i = 0; i < ui->n_objs; i++)
-            if ((int)ui->objs[i].area == a)
-                add_row(ui, &cap, UI_ROW_OBJ, (enum scm_area)a, i);
+        if (groups_in(ui, (enum scm_area)a) < 2) {
+            for (size_t i = 0; i < ui->n_objs; i++)
+                if ((int)ui->objs[i].area == a)
+                    add_row(ui, &cap, UI_ROW_OBJ, (enum scm_area)a, i);
+            continue;
+        }
+        /* Each group where its first object is, its objects below it. */
+        for (size_t g = 0; g < ui->n_objs; g++) {
+            if ((int)ui->objs[g].area != a || !first_of_group(ui, g))
+                continue;
+            add_row(ui, &cap, UI_ROW_GROUP, (enum scm_area)a, g);
+            for (size_t i = g; i < ui->n_objs; i++)
+                if ((int)ui->objs[i].area == a && strcmp(group_of(ui, i), group_of(ui, g)) == 0)
+                    add_row(ui, &cap, UI_ROW_OBJ, (enum scm_area)a, i);
+        }
     }
     /* Marks of objects that are gone are dropped. */
     size_t k = 0;
@@ -168,6 +204,10 @@ static const char *row_label(void *arg, int i, char *buf, size_t cap)
     const struct ui_row *r = &ui->rows[i];
     if (r->kind == UI_ROW_AREA)
         return scm_area_name(r->area);
+    if (r->kind == UI_ROW_GROUP) {
+        snprintf(buf, cap, "%s", group_of(ui, r->obj));
+        return buf;
+    }
     snprintf(buf, cap, "%s", ui->objs[r->obj].label);
     return buf;
 }
@@ -195,9 +235,15 @@ struct ui_list *ui_pane_list(struct ui *ui, enum ui_pane p)
         ui_list_forget(l);
     }
     switch (p) {
-    case UI_PANE_READERS: l->n = (int)ui->n_slots; break;
-    case UI_PANE_CARD: l->n = ui->card ? (int)ui->n_rows : 0; break;
-    default: l->n = ui->clip ? (int)scm_clip_count(ui->clip) : 0; break;
+    case UI_PANE_READERS:
+        l->n = (int)ui->n_slots;
+        break;
+    case UI_PANE_CARD:
+        l->n = ui->card ? (int)ui->n_rows : 0;
+        break;
+    default:
+        l->n = ui->clip ? (int)scm_clip_count(ui->clip) : 0;
+        break;
     }
     return l;
 }

@@ -178,14 +178,14 @@ typedef const char *(*ui_list_label_fn)(void *arg, int i, char *buf, size_t cap)
 /* Draw item i on visible row `row` (0 = the first shown), selected or not. */
 typedef void (*ui_list_item_fn)(void *arg, int i, int row, bool sel);
 struct ui_list {
-    int *sel, *top; /* the owner's selection and first visible item: the
-                       model keeps them, so a reload can keep its place */
-    int n;          /* items */
-    int per;        /* screen rows per item (0 = 1) */
-    int h;          /* visible items, from the last draw */
-    int y, x, w;    /* where the items start in the owner's window (hit-test) */
-    bool view;      /* a viewer: no selection, the keys scroll */
-    bool wrap;      /* Up on the first item goes to the last (menus) */
+    int *sel, *top;   /* the owner's selection and first visible item: the
+                         model keeps them, so a reload can keep its place */
+    int n;            /* items */
+    int per;          /* screen rows per item (0 = 1) */
+    int h;            /* visible items, from the last draw */
+    int y, x, w;      /* where the items start in the owner's window (hit-test) */
+    bool view;        /* a viewer: no selection, the keys scroll */
+    bool wrap;        /* Up on the first item goes to the last (menus) */
     bool find_always; /* letters search at once; else '/' starts a search */
     ui_list_label_fn label;
     void *arg;
@@ -260,9 +260,20 @@ void ui_theme_strip_color(struct ui_theme *t);
 
 /* ---- The UI's state ----------------------------------------------------------- */
 enum ui_pane { UI_PANE_READERS = 0, UI_PANE_CARD, UI_PANE_CLIP, UI_PANE_COUNT };
-enum ui_win { UI_W_MENU = 0, UI_W_READERS, UI_W_CARD, UI_W_CLIP, UI_W_STATUS, UI_W_FBAR, UI_W_COUNT };
+enum ui_win {
+    UI_W_MENU = 0,
+    UI_W_READERS,
+    UI_W_CARD,
+    UI_W_CLIP,
+    UI_W_STATUS,
+    UI_W_FBAR,
+    UI_W_COUNT
+};
 enum ui_glyphs { UI_GLYPH_UTF8 = 0, UI_GLYPH_ACS, UI_GLYPH_ASCII };
-enum ui_row_kind { UI_ROW_AREA = 0, UI_ROW_OBJ };
+/* An area header (the patent's three areas), a group within it (the card's
+ * own structure: "Slot 9A", "Private DOs"; only where an area holds more
+ * than one), an object. */
+enum ui_row_kind { UI_ROW_AREA = 0, UI_ROW_OBJ, UI_ROW_GROUP };
 
 struct ui_row {
     enum ui_row_kind kind;
@@ -294,9 +305,9 @@ struct ui {
     int pcsc_err;
     int rd_sel, rd_top;
 
-    struct scm_card *card;      /* the open card, or NULL */
+    struct scm_card *card; /* the open card, or NULL */
     struct scm_card_info ci;
-    char card_slot[160];        /* the slot name it was opened from */
+    char card_slot[160];             /* the slot name it was opened from */
     const struct scm_obj_info *objs; /* scm_card_list: valid until the next change */
     size_t n_objs;
     struct ui_row *rows;
@@ -328,11 +339,11 @@ struct ui {
     struct ui_list pane_list[UI_PANE_COUNT]; /* see ui_pane_list */
     bool no_mouse;                           /* --no-mouse or [ui] mouse = no */
 
-    int fd_sig, fd_ev; /* read ends of the signal and slot-event pipes */
-    int fd_store;      /* inotify on the store directory, or -1 */
+    int fd_sig, fd_ev;  /* read ends of the signal and slot-event pipes */
+    int fd_store;       /* inotify on the store directory, or -1 */
     bool store_pending; /* another process changed the store: rescan */
-    bool quit;         /* leave the main loop */
-    bool hangup;       /* a signal: no questions, drop unsaved changes */
+    bool quit;          /* leave the main loop */
+    bool hangup;        /* a signal: no questions, drop unsaved changes */
     bool slots_pending;
     time_t last_input;
     time_t last_check;  /* the last ui_card_check of the idle timer */
@@ -489,7 +500,7 @@ typedef void (*ui_lines_fn)(void *arg, bool alt, char ***lines, size_t *n, int *
 #define UI_LINES_NOWRAP (-1)
 /* The text columns of ui_lines on a screen cols wide (its box is cols - 6
  * wide with two columns of margin each side). */
-#define UI_LINES_WIDTH(cols) ((cols) - 10)
+#define UI_LINES_WIDTH(cols) ((cols)-10)
 /* Help lines: "KEYS (22 columns) description"; continuations start under
  * the description. */
 #define UI_HELP_INDENT 23
@@ -503,17 +514,20 @@ void ui_lines_wrap(struct ui *ui, const char *title, char **lines, size_t n, int
                    ui_lines_fn alt_fn, void *alt_arg);
 /* The height of the big dialogs (lists, the viewer, the VSC Manager): they
  * leave the status rows free, so a message a key produced is read there. */
-#define UI_BIG_DIALOG_H(lines) ((lines) - 3 - UI_STATUS_ROWS)
+#define UI_BIG_DIALOG_H(lines) ((lines)-3 - UI_STATUS_ROWS)
 /* Pick one of n items: index, or -1 on Esc. */
 int ui_pick(struct ui *ui, const char *title, const char *const *items, size_t n, int sel);
 /* The report of a copy or paste. */
 void ui_report(struct ui *ui, const char *title, const struct scm_copy_report *r);
+/* What a paste would do, item by item, before anything is written. */
+void ui_plan_show(struct ui *ui, const char *title, const struct scm_copy_plan *p);
 /* ---- lines.c: the lines of ui_lines ------------------------------------------------
  * Every line is in secure memory (it may be a private object's content)
  * and is wiped by ui_lines_free, which frees the array too. */
 void ui_lines_free(char **lines, size_t n);
 /* Append a printf'd line to a growing array. */
-int ui_lines_add(char ***lines, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int ui_lines_add(char ***lines, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int ui_lines_vadd(char ***lines, size_t *n, const char *fmt, va_list ap);
 /* One line on its own, to put into or take out of such an array: never
  * free() or realloc() a line. */
@@ -533,6 +547,8 @@ void ui_card_drop(struct ui *ui); /* close without questions */
 /* Put the Card pane's selection on the object labelled label, if listed. */
 void ui_card_select_label(struct ui *ui, const char *label);
 const struct scm_obj_info *ui_obj_selected(const struct ui *ui);
+/* The card's own group of object i ("" if none). */
+const char *ui_obj_group(const struct ui *ui, size_t i);
 const struct ui_row *ui_row_selected(const struct ui *ui);
 bool ui_marked(const struct ui *ui, uint32_t id);
 void ui_mark_toggle(struct ui *ui, uint32_t id);

@@ -26,7 +26,10 @@ static int fail(struct scm_vsc *v, int err, const char *fmt, ...)
     return err;
 }
 
-const char *scm_vsc_last_detail(const struct scm_vsc *v) { return v->last; }
+const char *scm_vsc_last_detail(const struct scm_vsc *v)
+{
+    return v->last;
+}
 
 /* ---- Objects in memory ------------------------------------------------------ */
 
@@ -161,9 +164,15 @@ void scm_vsc_get_info(const struct scm_vsc *v, struct scm_vsc_info *out)
     out->dirty = v->dirty;
 }
 
-const char *scm_vsc_path(const struct scm_vsc *v) { return v->path; }
+const char *scm_vsc_path(const struct scm_vsc *v)
+{
+    return v->path;
+}
 
-void scm_vsc_test_fail_at(struct scm_vsc *v, int step) { v->fail_at = step; }
+void scm_vsc_test_fail_at(struct scm_vsc *v, int step)
+{
+    v->fail_at = step;
+}
 
 /* ---- Life cycle ---------------------------------------------------------- */
 
@@ -319,14 +328,17 @@ int scm_vsc_create(struct scm_store *st, const char *uid, const char *label,
     int rc;
     *out = NULL;
     if (!scm_vsc_uid_valid(uid))
-        return scm_fail(d, SCM_E_BAD_UID, "\"%.40s\" is not a valid VSC identifier (1 to %d "
-                        "letters, digits, dots, dashes or underscores)", uid ? uid : "",
-                        SCM_VSC_UID_MAX);
+        return scm_fail(d, SCM_E_BAD_UID,
+                        "\"%.40s\" is not a valid VSC identifier (1 to %d "
+                        "letters, digits, dots, dashes or underscores)",
+                        uid ? uid : "", SCM_VSC_UID_MAX);
     snprintf(name, sizeof(name), "%s.vsc", uid);
     snprintf(path, sizeof(path), "%s/%s", st->dir, name);
     if (label && !vsc_label_ok(label))
-        return scm_fail(d, SCM_E_BAD_LABEL, "%s: the VSC label must be 1 to %d bytes of UTF-8 "
-                        "without control characters", path, SCM_VSC_LABEL_MAX);
+        return scm_fail(d, SCM_E_BAD_LABEL,
+                        "%s: the VSC label must be 1 to %d bytes of UTF-8 "
+                        "without control characters",
+                        path, SCM_VSC_LABEL_MAX);
     if (src && (rc = check_source(src)) < 0)
         return scm_fail(d, rc, "%s: a field of the source card is too long or not UTF-8", path);
     if ((rc = check_new_pw(&st->pol, pw, pwlen, d)) < 0)
@@ -378,7 +390,8 @@ static int unlock(struct scm_vsc *v, const char *pw, size_t pwlen, bool allow_di
     if (f.hdr.iterations < floor) {
         rc = scm_fail(d, SCM_E_KDF_TOO_WEAK,
                       "%s: the file was made with too few PBKDF2 iterations (%u; the policy "
-                      "needs at least %u)", v->path, f.hdr.iterations, floor);
+                      "needs at least %u)",
+                      v->path, f.hdr.iterations, floor);
         goto out;
     }
     /* Nor a hostile one: a count far above the floor would hold the caller
@@ -387,8 +400,8 @@ static int unlock(struct scm_vsc *v, const char *pw, size_t pwlen, bool allow_di
     if ((uint64_t)f.hdr.iterations > (uint64_t)floor * VSC_KDF_MAX_FACTOR) {
         rc = scm_fail(d, SCM_E_VSC_CORRUPT,
                       "%s: the file asks for %u PBKDF2 iterations, more than %u times the "
-                      "policy's floor (the file is damaged)", v->path, f.hdr.iterations,
-                      VSC_KDF_MAX_FACTOR);
+                      "policy's floor (the file is damaged)",
+                      v->path, f.hdr.iterations, VSC_KDF_MAX_FACTOR);
         goto out;
     }
     if ((!pw && pwlen) || pwlen > VSC_PW_MAX) {
@@ -539,6 +552,7 @@ static void fill_info(const struct scm_vsc *v, const struct vsc_obj *o, struct s
     out->label = vsc_obj_label(o);
     out->size = o->len;
     out->src_path = o->s.path;
+    out->group = ""; /* a VSC v1 keeps no card grouping */
     out->src_attrs = o->s.attrs;
     out->src_attrs_len = o->s.attrs_len;
     out->sealed = o->s.area == SCM_AREA_SECRET;
@@ -592,8 +606,10 @@ static int obj_get(struct scm_vsc *v, uint32_t id, struct vsc_obj **out)
     if (!o)
         return fail(v, SCM_E_NOT_FOUND, "%s: there is no object %u", v->path, id);
     if (!obj_visible(v, o))
-        return fail(v, SCM_E_VSC_LOCKED, "%s: object %u is in the %s area, which needs the "
-                    "password", v->path, id, scm_area_name((enum scm_area)o->s.area));
+        return fail(v, SCM_E_VSC_LOCKED,
+                    "%s: object %u is in the %s area, which needs the "
+                    "password",
+                    v->path, id, scm_area_name((enum scm_area)o->s.area));
     *out = o;
     return SCM_OK;
 }
@@ -613,8 +629,10 @@ int scm_vsc_read(struct scm_vsc *v, uint32_t id, uint8_t **data, size_t *len)
     *data = NULL;
     *len = 0;
     if (o && o->s.area == SCM_AREA_SECRET)
-        return fail(v, SCM_E_SECRET_AREA, "%s: object %u is in the secret key area and is "
-                    "never released", v->path, id);
+        return fail(v, SCM_E_SECRET_AREA,
+                    "%s: object %u is in the secret key area and is "
+                    "never released",
+                    v->path, id);
     int rc = obj_get(v, id, &o);
     if (rc < 0)
         return rc;
@@ -639,8 +657,10 @@ static int check_obj_label(struct scm_vsc *v, const char *label, const struct vs
 {
     size_t n = label ? strnlen(label, SCM_OBJ_LABEL_MAX + 1) : 0;
     if (n < 1 || n > SCM_OBJ_LABEL_MAX || !vsc_utf8_valid((const uint8_t *)label, n))
-        return fail(v, SCM_E_BAD_LABEL, "%s: an object label must be 1 to %d bytes of valid "
-                    "UTF-8", v->path, SCM_OBJ_LABEL_MAX);
+        return fail(v, SCM_E_BAD_LABEL,
+                    "%s: an object label must be 1 to %d bytes of valid "
+                    "UTF-8",
+                    v->path, SCM_OBJ_LABEL_MAX);
     for (size_t i = 0; i < v->nobj; i++) {
         const struct vsc_obj *o = &v->objs[i];
         if (o != self && o->label_len == n && memcmp(vsc_obj_label(o), label, n) == 0)
@@ -654,8 +674,10 @@ static int check_size(struct scm_vsc *v, uint64_t more, uint64_t less)
 {
     uint64_t s = vsc_file_size(&v->hdr, v->objs, v->nobj) + more - less;
     if (s > SCM_VSC_FILE_MAX)
-        return fail(v, SCM_E_LIMIT, "%s: the VSC would be %llu bytes, more than the limit of "
-                    "64 MiB", v->path, (unsigned long long)s);
+        return fail(v, SCM_E_LIMIT,
+                    "%s: the VSC would be %llu bytes, more than the limit of "
+                    "64 MiB",
+                    v->path, (unsigned long long)s);
     return SCM_OK;
 }
 
@@ -681,9 +703,10 @@ int scm_vsc_add(struct scm_vsc *v, const struct scm_obj_new *o, uint32_t *id_out
     size_t pl = o->src_path ? strlen(o->src_path) : 0;
     if (!vsc_path_valid(o->src_path, pl) || o->src_attrs_len > SCM_SRC_ATTR_MAX ||
         (o->src_attrs_len && !o->src_attrs))
-        return fail(v, SCM_E_LIMIT, "%s: the card path must be at most %d printable ASCII "
-                    "characters and the attributes at most %d bytes", v->path, SCM_SRC_PATH_MAX,
-                    SCM_SRC_ATTR_MAX);
+        return fail(v, SCM_E_LIMIT,
+                    "%s: the card path must be at most %d printable ASCII "
+                    "characters and the attributes at most %d bytes",
+                    v->path, SCM_SRC_PATH_MAX, SCM_SRC_ATTR_MAX);
     if (v->nobj >= SCM_OBJ_MAX)
         return fail(v, SCM_E_LIMIT, "%s: a VSC holds at most %d objects", v->path, SCM_OBJ_MAX);
     uint32_t id = v->nobj ? v->objs[v->nobj - 1].s.id + 1 : 1;
@@ -769,8 +792,10 @@ int scm_vsc_set_label(struct scm_vsc *v, const char *label)
     if ((rc = need_unlocked(v)) < 0)
         return rc;
     if (!vsc_label_ok(label))
-        return fail(v, SCM_E_BAD_LABEL, "%s: the VSC label must be 1 to %d bytes of UTF-8 "
-                    "without control characters", v->path, SCM_VSC_LABEL_MAX);
+        return fail(v, SCM_E_BAD_LABEL,
+                    "%s: the VSC label must be 1 to %d bytes of UTF-8 "
+                    "without control characters",
+                    v->path, SCM_VSC_LABEL_MAX);
     snprintf(v->hdr.label, sizeof(v->hdr.label), "%s", label);
     v->dirty = true;
     return SCM_OK;

@@ -69,11 +69,23 @@ ui_focus Clipboard
 ui_keys F6
 ui_wait_for "Card management key for $UI_R1"
 ui_secret "$MGM"
+ui_wait_for 'Write: 1 +Replace: 0'
+ui_assert 'write +public +Certificate'
+ui_keys Enter
+ui_wait_for "Write 1 object to $UI_R1\\?"
+ui_keys y
 ui_wait_for 'Result'
 ui_assert 'written +public +Certificate'
 ui_keys Enter
 ui_wait_for 'Pasted 1 object'
 ui_wait_for 'X.509 Certificate'
+# Grouped by the card's own structure: the slot, the other containers.
+ui_assert ' Slot 9A:'
+ui_assert ' Card data objects:'
+ui_focus Card
+ui_select_row 'Slot 9A:'
+ui_keys Enter
+ui_wait_for 'Slot 9A: 1 object in the public area\.'
 # The slot's key is listed now (the certificate names it) and cannot be copied.
 ui_focus Card
 ui_select_row 'X.509 Certificate'

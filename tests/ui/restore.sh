@@ -33,7 +33,25 @@ ui_wait_for 'PIN for [^:]*:'
 ui_secret "$PIN"
 ui_wait_gone '\[locked'
 ui_focus Clipboard # each object into the area it came from
+# First the plan, nothing written; No writes nothing.
 ui_keys F6
+ui_wait_for 'Write: 5 +Replace: 0 +Already there: 0 +No place: 0 +Never: 0'
+ui_assert 'Nothing is written until you say so'
+ui_assert 'write +public +Certificate'
+ui_assert 'write +private +Login-Object'
+ui_keys Enter
+ui_wait_for 'Write 5 objects to Virtual PCD 00 01\?'
+ui_keys n
+ui_wait_for 'Nothing was written to Virtual PCD 00 01\.'
+ui_refute 'Login-Object +login +[0-9]+ B'
+expect 0 scm ls "$RIG_READER_1" --json --pin-fd 3 3<<<"$PIN"
+json_get "$OUT" 'len(d["objects"])' | grep -qx 0 || fail "No wrote to the card: $OUT"
+# Yes: written.
+ui_keys F6
+ui_wait_for 'Write: 5 +Replace: 0'
+ui_keys Enter
+ui_wait_for 'Write 5 objects to'
+ui_keys y
 ui_wait_for 'Written: 5 +Skipped: 0 +Failed: 0 +Not tried: 0' 30
 ui_assert 'written'
 ui_refute 'FAILED'
@@ -41,6 +59,12 @@ ui_keys Enter
 ui_wait_gone 'Written: 5'
 ui_wait_for 'Login-Object +login'
 ui_assert 'Certificate +certificate'
+# Again: the plan finds everything there already and writes nothing.
+ui_focus Clipboard
+ui_keys F6
+ui_wait_for 'Write: 0 +Replace: 0 +Already there: 5'
+ui_keys Enter
+ui_wait_for 'Nothing to write: Virtual PCD 00 01 already holds what can go there\.'
 ui_quit
 
 # The blank card now holds what the demo card holds, byte for byte.
