@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "scmgr/object.h"
 #include "scmgr/reader.h"
@@ -33,10 +34,14 @@
 struct scm_agent_info {
     char label[SCM_VSC_LABEL_MAX + 1];
     char serial[64];
-    char type[64];   /* e.g. "ISO 7816-4 file system (scmgr layout)" */
-    bool blank;      /* recognised, but carries no object layout yet */
-    int pin_tries;   /* the user PIN's tries left (credential 0), -1 if unknown */
-    int write_cred;  /* the credential changes of the card need (0: the PIN), -1 none */
+    char type[64];  /* e.g. "ISO 7816-4 file system (scmgr layout)" */
+    bool blank;     /* recognised, but carries no object layout yet */
+    int pin_tries;  /* the user PIN's tries left (credential 0), -1 if unknown */
+    int write_cred; /* the credential changes of the card need (0: the PIN), -1 none */
+    /* The card names its objects itself (PIV containers, OpenPGP DOs): what
+     * a copy wrote there has the card's label, not the source's, so a copy
+     * run again finds it by its bytes. */
+    bool own_labels;
 };
 
 /* An object to write: the bytes and what the agent needs to place them.
@@ -47,7 +52,21 @@ struct scm_agent_put {
     struct scm_obj_ref ref;
     const uint8_t *id; /* CKA_ID to keep, may be NULL */
     size_t id_len;
+    /* `place` only: places a plan gave to earlier objects of the same copy,
+     * to count as occupied (two certificates must not both be told the one
+     * free slot). */
+    const struct scm_obj_ref *taken;
+    size_t n_taken;
 };
+
+/* Is ref among p's taken places? */
+static inline bool scm_agent_put_taken(const struct scm_agent_put *p, const char *ref)
+{
+    for (size_t i = 0; i < p->n_taken; i++)
+        if (strcmp(p->taken[i].s, ref) == 0)
+            return true;
+    return false;
+}
 
 /* PIN and layout parameters for initialising a blank card. */
 struct scm_agent_init {
@@ -98,8 +117,8 @@ struct scm_agent_ops {
                   const uint8_t *new_secret, size_t newlen, struct scm_detail *d);
     /* Unblock credential cred with credential by (a PUK, an admin PIN),
      * setting cred to new_secret. */
-    int (*unblock)(void *state, unsigned cred, unsigned by, const uint8_t *by_secret,
-                   size_t by_len, const uint8_t *new_secret, size_t newlen, struct scm_detail *d);
+    int (*unblock)(void *state, unsigned cred, unsigned by, const uint8_t *by_secret, size_t by_len,
+                   const uint8_t *new_secret, size_t newlen, struct scm_detail *d);
     /* Forget what was verified (VERIFY P1=FF): the smart card API calls it
      * when it closes the card, since a card keeps a verified PIN across
      * programs otherwise. Never on detach alone (a state may be replaced
@@ -138,11 +157,11 @@ struct scm_agent_ops {
                        const uint8_t *in, size_t inlen, uint8_t *out, size_t cap, size_t *outlen,
                        struct scm_detail *d);
     /* Generate a key pair in place of key (a slot listed as not present). */
-    int (*key_generate)(void *state, const struct scm_object *key,
-                        const struct scm_key_facts *spec, struct scm_detail *d);
+    int (*key_generate)(void *state, const struct scm_object *key, const struct scm_key_facts *spec,
+                        struct scm_detail *d);
     /* Import a private key (PKCS#8 DER, in secure memory) into key's place. */
-    int (*key_import)(void *state, const struct scm_object *key, const uint8_t *pkcs8,
-                      size_t len, struct scm_detail *d);
+    int (*key_import)(void *state, const struct scm_object *key, const uint8_t *pkcs8, size_t len,
+                      struct scm_detail *d);
 
     /* -- a blank card ----------------------------------------------------- */
     /* Lay out a blank card (application, index, areas, PIN). */

@@ -56,12 +56,12 @@ struct buf {
     uint8_t oid[2];
     bool has_oid;
     enum kind kind;
-    unsigned pki;      /* certificates: the PKI applet's place, 0-15 */
+    unsigned pki; /* certificates: the PKI applet's place, 0-15 */
     char name[64];
     enum cstate st;
-    uint8_t *data;     /* certificate: the DER; data: TLVs merged (secure memory) */
+    uint8_t *data; /* certificate: the DER; data: TLVs merged (secure memory) */
     size_t len;
-    bool compressed;   /* a certificate the card keeps compressed (CertInfo) */
+    bool compressed; /* a certificate the card keeps compressed (CertInfo) */
 };
 
 struct cac_state {
@@ -71,7 +71,7 @@ struct cac_state {
     size_t npki;
     uint8_t cuid[32]; /* the card identifier of the CCC (OpenSC's serial) */
     size_t cuid_len;
-    long cur;         /* the buffer selected now, -1 none */
+    long cur; /* the buffer selected now, -1 none */
     bool pin_ok;
 };
 
@@ -176,8 +176,7 @@ static int stlv_head(const uint8_t *buf, size_t len, size_t *pos, uint8_t *tag, 
  * chunk: a short file comes back in one APDU with its length; a card that
  * refuses to read past the end is asked the length first, as OpenSC does.
  * *sw: the card's refusal (6982: needs the PIN), else 9000. */
-static int read_file(struct cac_state *st, uint8_t which, uint8_t **out, size_t *len,
-                     uint16_t *sw)
+static int read_file(struct cac_state *st, uint8_t which, uint8_t **out, size_t *len, uint16_t *sw)
 {
     uint8_t first[CHUNK];
     size_t got = 0, total, off;
@@ -328,7 +327,8 @@ static int select_buf(struct cac_state *st, size_t i, uint16_t *sw)
     st->cur = -1;
     if (b->has_oid) {
         /* The object inside the applet (SELECT P1=02, GSC-IS). */
-        struct scm_apdu a = {.cla = 0x00, .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = b->oid, .lc = 2};
+        struct scm_apdu a = {
+            .cla = 0x00, .ins = 0xA4, .p1 = 0x02, .p2 = 0x0C, .data = b->oid, .lc = 2};
         size_t got;
         if ((rc = scm_tx_apdu(st->tx, &a, NULL, 0, &got, sw)) < 0 || !ok_sw(*sw))
             return rc;
@@ -645,13 +645,13 @@ static int cac_info(void *state, struct scm_agent_info *out, struct scm_detail *
     }
     out->pin_tries = -1;
     out->write_cred = SCM_CRED_NEVER; /* nothing on it can be changed by scmgr */
+    out->own_labels = true;
     return SCM_OK;
 }
 
 /* ---- The PIN ------------------------------------------------------------------- */
 
-static int cac_creds(void *state, struct scm_cred *out, size_t cap, size_t *n,
-                     struct scm_detail *d)
+static int cac_creds(void *state, struct scm_cred *out, size_t cap, size_t *n, struct scm_detail *d)
 {
     struct cac_state *st = state;
     uint16_t sw;
@@ -771,7 +771,9 @@ static void key_facts(const uint8_t *der, size_t dl, unsigned pki, struct scm_ke
             k->alg = SCM_KEY_RSA;
             k->bits = bits;
         } else if (pk == GNUTLS_PK_ECDSA) {
-            k->alg = bits <= 256 ? SCM_KEY_EC_P256 : bits <= 384 ? SCM_KEY_EC_P384 : SCM_KEY_EC_P521;
+            k->alg = bits <= 256   ? SCM_KEY_EC_P256
+                     : bits <= 384 ? SCM_KEY_EC_P384
+                                   : SCM_KEY_EC_P521;
             k->bits = bits;
         }
     }
@@ -883,12 +885,11 @@ static int cac_read(void *state, const struct scm_object *o, uint8_t **data, siz
     return SCM_OK;
 }
 
-#define READ_ONLY                                                                                \
-    "A CAC card cannot be written by scmgr: its issuer personalises it, and the card refuses "  \
+#define READ_ONLY                                                                                  \
+    "A CAC card cannot be written by scmgr: its issuer personalises it, and the card refuses "     \
     "UPDATE BUFFER to anyone without the issuer's keys."
 
-static int cac_write(void *state, const struct scm_agent_put *p, bool replace,
-                     struct scm_detail *d)
+static int cac_write(void *state, const struct scm_agent_put *p, bool replace, struct scm_detail *d)
 {
     (void)state;
     (void)p;

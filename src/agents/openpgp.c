@@ -733,6 +733,7 @@ static int pgp_info(void *state, struct scm_agent_info *out, struct scm_detail *
         snprintf(out->label, sizeof(out->label), "OpenPGP card");
     out->pin_tries = -1;
     out->write_cred = CRED_PW3; /* PUT DATA needs PW3 (0101/0103: PW1 too) */
+    out->own_labels = true;
     return SCM_OK;
 }
 
@@ -1109,7 +1110,7 @@ static long resolve(struct pgp_state *st, const struct scm_agent_put *p, struct 
             long j = by_ref(k == 0 ? "7F21#0" : k == 1 ? "7F21#1" : "7F21#2");
             if (st->c[j].st == C_UNKNOWN)
                 (void)fetch(st, (size_t)j, NULL);
-            if (st->c[j].st == C_ABSENT)
+            if (st->c[j].st == C_ABSENT && !scm_agent_put_taken(p, table[j].ref))
                 return j;
         }
         return scm_fail(why, SCM_E_NOT_SUPPORTED,
@@ -1121,10 +1122,11 @@ static long resolve(struct pgp_state *st, const struct scm_agent_put *p, struct 
         long j = by_ref(o->type == SCM_OBJ_URL ? "5F50" : "5E");
         return j;
     }
-    return scm_fail(why, SCM_E_NOT_SUPPORTED,
-                    "An OpenPGP card has no place for '%s' (a %s): it holds only its own data "
-                    "objects (name, URL, login data, private DOs 1-4) and three certificates.",
-                    o->label, scm_obj_type_name(o->type));
+    return scm_fail(
+        why, SCM_E_NOT_SUPPORTED,
+        "An OpenPGP card has no place for '%s' (of type %s): it holds only its own data "
+        "objects (name, URL, login data, private DOs 1-4) and three certificates.",
+        o->label, scm_obj_type_name(o->type));
 }
 
 static int pgp_place(void *state, const struct scm_agent_put *p, struct scm_obj_ref *ref,

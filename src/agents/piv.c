@@ -421,6 +421,7 @@ static int piv_info(void *state, struct scm_agent_info *out, struct scm_detail *
     }
     out->pin_tries = -1;
     out->write_cred = CRED_MGMT; /* PUT DATA needs the card management key, not the PIN */
+    out->own_labels = true;
     return SCM_OK;
 }
 
@@ -925,16 +926,19 @@ static long resolve(struct piv_state *st, const struct scm_agent_put *p, struct 
             /* Not read since a reset: only the card can say it is empty. */
             if (st->c[k].st == C_UNKNOWN)
                 (void)fetch(st, k, NULL);
-            if (st->c[k].st == C_ABSENT)
+            char r[SCM_SRC_PATH_MAX];
+            ref_of(k, r, sizeof(r));
+            if (st->c[k].st == C_ABSENT && !scm_agent_put_taken(p, r))
                 return (long)k;
         }
         return scm_fail(why, SCM_E_CARD_FULL,
                         "Every certificate slot of the PIV card (9A, 9C, 9D, 9E) holds one.");
     }
-    return scm_fail(why, SCM_E_NOT_SUPPORTED,
-                    "A PIV card has no place for '%s' (a %s): it holds only its own data objects "
-                    "and certificates.",
-                    o->label, scm_obj_type_name(o->type));
+    return scm_fail(
+        why, SCM_E_NOT_SUPPORTED,
+        "A PIV card has no place for '%s' (of type %s): it holds only its own data objects "
+        "and certificates.",
+        o->label, scm_obj_type_name(o->type));
 }
 
 static int piv_place(void *state, const struct scm_agent_put *p, struct scm_obj_ref *ref,

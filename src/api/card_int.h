@@ -64,13 +64,20 @@ void card_real_batch_begin(struct scm_card *c);
 /* plan.c: one object's plan on dst; get gives its bytes (secure memory,
  * the caller frees) when dst holds the label already. */
 typedef int (*card_plan_data_fn)(void *arg, uint8_t **data, size_t *len, struct scm_detail *d);
-int card_plan_one(struct scm_card *dst, const struct scm_obj_new *n, card_plan_data_fn get,
-                  void *arg, struct scm_plan_item *it, struct scm_detail *d);
+int card_plan_one(struct scm_card *dst, const struct scm_obj_new *n, size_t len,
+                  const struct scm_copy_plan *sofar, card_plan_data_fn get, void *arg,
+                  struct scm_plan_item *it, struct scm_detail *d);
+/* dst (a card that names its objects itself) holds n's bytes under another
+ * label (put in label): 1; 0 not; < 0 get failed. */
+int card_same_elsewhere(struct scm_card *dst, const struct scm_obj_new *n, size_t len,
+                        card_plan_data_fn get, void *arg, char *label, size_t cap,
+                        struct scm_detail *d);
 void card_plan_count(struct scm_copy_plan *p, const struct scm_plan_item *it);
 void card_real_batch_end(struct scm_card *c);
 /* Where the agent would put o: SCM_OK (ref filled, may be empty), SCM_E_EXISTS
  * (a place holding another object), or the reason it has none. */
-int card_real_place(struct scm_card *c, const struct scm_obj_new *o, char *ref, size_t cap,
+int card_real_place(struct scm_card *c, const struct scm_obj_new *o,
+                    const struct scm_obj_ref *taken, size_t n_taken, char *ref, size_t cap,
                     struct scm_detail *why);
 
 #endif

@@ -635,10 +635,11 @@ int card_real_delete(struct scm_card *c, uint32_t id, struct scm_detail *d)
     return rc;
 }
 
-int card_real_place(struct scm_card *c, const struct scm_obj_new *o, char *ref, size_t cap,
+int card_real_place(struct scm_card *c, const struct scm_obj_new *o,
+                    const struct scm_obj_ref *taken, size_t n_taken, char *ref, size_t cap,
                     struct scm_detail *why)
 {
-    struct scm_agent_put p = {.obj = o};
+    struct scm_agent_put p = {.obj = o, .taken = taken, .n_taken = n_taken};
     struct scm_obj_ref r = {{0}};
     int rc;
     if (o->src_path)

@@ -327,6 +327,18 @@ static bool same_object(struct scm_card *dst, uint32_t id, const struct clip_obj
     return same;
 }
 
+static int clip_data(void *arg, uint8_t **data, size_t *len, struct scm_detail *d)
+{
+    const struct clip_obj *o = arg;
+    (void)d;
+    if (!(*data = scm_secure_alloc(o->len ? o->len : 1)))
+        return SCM_E_NOMEM;
+    if (o->len)
+        memcpy(*data, o->data, o->len);
+    *len = o->len;
+    return SCM_OK;
+}
+
 /* The labels among the picked items that dst already has; the user (or
  * the caller's policy) says what happens to them before anything is
  * written. SCM_OK to go on (skipped ones marked), SCM_E_EXISTS on cancel. */
@@ -347,8 +359,19 @@ static int resolve_conflicts(struct scm_clip *clip, struct scm_card *dst, const 
     }
     for (size_t i = 0; i < k; i++) {
         const struct clip_obj *o = &clip->v[pick[i]];
-        if (scm_card_find(dst, o->info.label, &id) != SCM_OK)
+        if (scm_card_find(dst, o->info.label, &id) != SCM_OK) {
+            char other[SCM_OBJ_LABEL_MAX + 1];
+            struct scm_obj_new no = {.label = o->info.label, .type = o->info.type};
+            /* Copied before onto a card that named it itself. */
+            if (skip_same && card_same_elsewhere(dst, &no, o->len, clip_data, (void *)o, other,
+                                                 sizeof(other), NULL) > 0) {
+                struct scm_copy_item *it = &rep->items[i];
+                it->result = SCM_COPY_SKIPPED;
+                snprintf(it->why, sizeof(it->why), "Already on %s as '%s' with the same content.",
+                         dst->name, other);
+            }
             continue;
+        }
         if (skip_same && same_object(dst, id, o, area)) {
             /* Already there as it is (a PIV card's fixed Discovery Object,
              * a second restore): nothing to ask, nothing to write. */
@@ -483,18 +506,6 @@ out:
     return rc;
 }
 
-static int clip_data(void *arg, uint8_t **data, size_t *len, struct scm_detail *d)
-{
-    const struct clip_obj *o = arg;
-    (void)d;
-    if (!(*data = scm_secure_alloc(o->len ? o->len : 1)))
-        return SCM_E_NOMEM;
-    if (o->len)
-        memcpy(*data, o->data, o->len);
-    *len = o->len;
-    return SCM_OK;
-}
-
 int scm_clip_plan(struct scm_clip *clip, struct scm_card *dst, const char *const *labels,
                   size_t nlabels, int area, struct scm_copy_plan *plan, struct scm_detail *d)
 {
@@ -518,7 +529,7 @@ int scm_clip_plan(struct scm_clip *clip, struct scm_card *dst, const char *const
         snprintf(it->label, sizeof(it->label), "%s", o->info.label);
         it->area = n.area;
         it->size = o->len;
-        if ((rc = card_plan_one(dst, &n, clip_data, (void *)o, it, d)) == SCM_OK) {
+        if ((rc = card_plan_one(dst, &n, o->len, plan, clip_data, (void *)o, it, d)) == SCM_OK) {
             plan->n++;
             card_plan_count(plan, it);
         }

@@ -67,35 +67,78 @@ void card_plan_count(struct scm_copy_plan *p, const struct scm_plan_item *it)
     }
 }
 
+int card_same_elsewhere(struct scm_card *dst, const struct scm_obj_new *n, size_t len,
+                        card_plan_data_fn get, void *arg, char *label, size_t cap,
+                        struct scm_detail *d)
+{
+    const struct scm_obj_info *list;
+    size_t nl;
+    uint8_t *data = NULL, *got = NULL;
+    size_t dl = 0, gl = 0;
+    int found = 0, rc;
+    if (dst->kind != SCM_CARD_REAL || !dst->ainfo.own_labels || scm_card_list(dst, &list, &nl) < 0)
+        return 0;
+    for (size_t i = 0; i < nl && !found; i++) {
+        if (list[i].type != n->type || list[i].size != len || list[i].sealed ||
+            strcmp(list[i].label, n->label) == 0)
+            continue;
+        if (!data && (rc = get(arg, &data, &dl, d)) < 0)
+            return rc;
+        uint32_t id = list[i].id;
+        char lab[SCM_OBJ_LABEL_MAX + 1];
+        snprintf(lab, sizeof(lab), "%s", list[i].label);
+        if (scm_card_read(dst, id, &got, &gl, NULL) == SCM_OK) {
+            if (gl == dl && (dl == 0 || memcmp(got, data, dl) == 0)) {
+                found = 1;
+                snprintf(label, cap, "%s", lab);
+            }
+            scm_secure_free(got, gl);
+        }
+        /* Reading renews the listing: start again from what it is now. */
+        if (!found && scm_card_list(dst, &list, &nl) < 0)
+            break;
+    }
+    scm_secure_free(data, dl);
+    return found;
+}
+
 /* One object: its place on dst, then whether dst has it already (only
  * then are its bytes wanted, from get). */
-int card_plan_one(struct scm_card *dst, const struct scm_obj_new *n, card_plan_data_fn get,
-                  void *arg, struct scm_plan_item *it, struct scm_detail *d)
+int card_plan_one(struct scm_card *dst, const struct scm_obj_new *n, size_t len,
+                  const struct scm_copy_plan *sofar, card_plan_data_fn get, void *arg,
+                  struct scm_plan_item *it, struct scm_detail *d)
 {
+    struct scm_detail why = {{0}};
     uint8_t *data = NULL;
-    size_t len = 0;
+    char other[SCM_OBJ_LABEL_MAX + 1];
     uint32_t id;
     int rc;
-    bool taken = false;
+    bool taken_here = false, no_place = false;
     if (dst->kind == SCM_CARD_REAL) {
-        struct scm_detail why = {{0}};
-        rc = card_real_place(dst, n, it->place, sizeof(it->place), &why);
+        /* The places earlier objects of this copy will take. */
+        struct scm_obj_ref *taken = calloc(sofar->n ? sofar->n : 1, sizeof(*taken));
+        size_t n_taken = 0;
+        if (!taken)
+            return SCM_E_NOMEM;
+        for (size_t i = 0; i < sofar->n; i++)
+            if (sofar->items[i].plan == SCM_PLAN_WRITE && sofar->items[i].place[0])
+                snprintf(taken[n_taken++].s, sizeof(taken->s), "%s", sofar->items[i].place);
+        rc = card_real_place(dst, n, taken, n_taken, it->place, sizeof(it->place), &why);
+        free(taken);
         if (rc == SCM_E_EXISTS) {
-            taken = true;
+            taken_here = true;
         } else if (rc == SCM_E_NOT_SUPPORTED || rc == SCM_E_CARD_FULL) {
-            it->plan = SCM_PLAN_NO_PLACE;
-            snprintf(it->why, sizeof(it->why), "%s", why.text[0] ? why.text : scm_strerror(rc));
-            return SCM_OK;
+            no_place = true;
         } else if (rc < 0) {
             if (d && why.text[0])
                 *d = why;
             return rc;
         }
     }
-    if (scm_card_find(dst, n->label, &id) == SCM_OK) {
-        struct scm_obj_info o = {.type = n->type, .area = n->area};
+    if (!no_place && scm_card_find(dst, n->label, &id) == SCM_OK) {
         if ((rc = get(arg, &data, &len, d)) < 0)
             return rc;
+        struct scm_obj_info o = {.type = n->type, .area = n->area};
         bool same = same_there(dst, id, &o, data, len);
         scm_secure_free(data, len);
         it->plan = same ? SCM_PLAN_SAME : SCM_PLAN_REPLACE;
@@ -104,8 +147,24 @@ int card_plan_one(struct scm_card *dst, const struct scm_obj_new *n, card_plan_d
                       : "The destination holds other bytes under this label.");
         return SCM_OK;
     }
-    it->plan = taken ? SCM_PLAN_REPLACE : SCM_PLAN_WRITE;
-    if (taken)
+    /* On a card that names its objects itself, a copy made before is
+     * there under the card's label. */
+    if ((rc = card_same_elsewhere(dst, n, len, get, arg, other, sizeof(other), d)) < 0)
+        return rc;
+    if (rc > 0) {
+        it->plan = SCM_PLAN_SAME;
+        it->place[0] = '\0';
+        snprintf(it->why, sizeof(it->why), "Already there as '%s'.", other);
+        return SCM_OK;
+    }
+    if (no_place) {
+        it->plan = SCM_PLAN_NO_PLACE;
+        snprintf(it->why, sizeof(it->why), "%s",
+                 why.text[0] ? why.text : scm_strerror(SCM_E_NOT_SUPPORTED));
+        return SCM_OK;
+    }
+    it->plan = taken_here ? SCM_PLAN_REPLACE : SCM_PLAN_WRITE;
+    if (taken_here)
         snprintf(it->why, sizeof(it->why), "Its place %s holds an object already.", it->place);
     return SCM_OK;
 }
@@ -122,7 +181,8 @@ static int read_src(void *arg, uint8_t **data, size_t *len, struct scm_detail *d
 }
 
 static int plan_one(struct scm_card *src, struct scm_card *dst, const struct scm_obj_info *o,
-                    struct scm_plan_item *it, struct scm_detail *d)
+                    const struct scm_copy_plan *sofar, struct scm_plan_item *it,
+                    struct scm_detail *d)
 {
     if (o->sealed) {
         it->plan = SCM_PLAN_NEVER;
@@ -139,7 +199,7 @@ static int plan_one(struct scm_card *src, struct scm_card *dst, const struct scm
                             .src_attrs = o->src_attrs,
                             .src_attrs_len = o->src_attrs_len};
     struct src_obj s = {src, o->id};
-    return card_plan_one(dst, &n, read_src, &s, it, d);
+    return card_plan_one(dst, &n, o->size, sofar, read_src, &s, it, d);
 }
 
 int scm_card_plan(struct scm_card *src, struct scm_card *dst, const char *const *labels,
@@ -179,7 +239,7 @@ int scm_card_plan(struct scm_card *src, struct scm_card *dst, const char *const 
         snprintf(it->label, sizeof(it->label), "%s", objs[i].label);
         it->area = objs[i].area;
         it->size = objs[i].size;
-        if ((rc = plan_one(src, dst, &objs[i], it, d)) < 0)
+        if ((rc = plan_one(src, dst, &objs[i], plan, it, d)) < 0)
             goto out;
         plan->n++;
         card_plan_count(plan, it);

@@ -182,6 +182,10 @@ int cli_secret_result(struct cli *c, int fd, const char *what, int rc)
                         fd, SCM_SECRET_FD_TIMEOUT_S);
     if (rc == SCM_E_LIMIT)
         return scm_fail(&c->d, rc, "The %s is longer than %d bytes.", what, SCM_SECRET_MAX);
+    if (rc == SCM_E_NO_TTY) /* which secret it was: a copy may want three */
+        return scm_fail(&c->d, rc,
+                        "No terminal to ask for the %s: use --password-fd, --pin-fd or --admin-fd.",
+                        what);
     return rc;
 }
 

@@ -116,7 +116,7 @@ one_error_line
 has "$ERR" 'public area MAC does not match'
 lacks "$OUT" 'copied'
 expect 2 scm copy $C vsc:00001090 --dst-password-fd 4 4<<<"$PW" </dev/null
-has "$ERR" 'No terminal to ask for the secret'
+has "$ERR" 'No terminal to ask for the password: use --password-fd'
 expect 4 scm restore 00001079 0 --password-fd 3 3<<<"$PW"
 has "$ERR" 'public area MAC does not match'
 expect 2 scm restore 00001079 0 </dev/null

@@ -371,7 +371,7 @@ cp "$SCMGR_STORE/$UID_.vsc" "$T/vsc.before"
 # ---- restore onto a blank OpenPGP card ---------------------------------------------------
 # Without PW3 there is nothing to write with: one sentence.
 expect 2 "${SCM[@]}" restore "$UID_" 1 --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
-has "$ERR" 'No terminal to ask for the secret: use --password-fd, --pin-fd or --admin-fd\.'
+has "$ERR" 'No terminal to ask for the Admin PIN \(PW3\): use --password-fd, --pin-fd or --admin-fd\.'
 # The dry run: what would be written, what is there as it is, what has
 # no place (the keys' public parts, the counter); nothing is written.
 expect 0 "${SCM[@]}" restore "$UID_" 1 --dry-run --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
@@ -422,7 +422,7 @@ echo "restored onto a blank card: gpg, openpgp-tool and pkcs15-tool read the sam
 # ---- no place, too large -----------------------------------------------------------------
 printf 'a note' >"$T/note"
 expect 1 "${SCM[@]}" put 1 "my note" "$T/note" --type note --pin-fd 3 3<<<"$PIN" --admin-fd 5 5<<<"$PW3"
-has "$ERR" "An OpenPGP card has no place for 'my note' \(a note\)"
+has "$ERR" "An OpenPGP card has no place for 'my note' \(of type note\)"
 # Certificates go to the empty occurrences (1 DEC, then 2 SIG: OpenSC's
 # ID 02 and 01), written through SELECT DATA; a fourth has no place.
 for c in dec sig; do

@@ -219,7 +219,7 @@ expect 0 "${YPT1[@]}" -a status
 has "$OUT" '^CHUID:	No data available'
 # Without the management key there is nothing to write with: one sentence.
 expect 2 "${SCM[@]}" restore "$UID_" 1 --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW"
-has "$ERR" 'No terminal to ask for the secret: use --password-fd, --pin-fd or --admin-fd\.'
+has "$ERR" 'No terminal to ask for the Card management key: use --password-fd, --pin-fd or --admin-fd\.'
 # A wrong management key: refused, nothing written.
 expect 3 "${SCM[@]}" restore "$UID_" 1 --pin-fd 3 3<<<"$PIN" --password-fd 4 4<<<"$PW" \
     --admin-fd 5 5<<<"0102030405060708010203040506070801020304050607FF"
@@ -255,7 +255,7 @@ expect 0 "${YPT1[@]}" --key="$MGM" -a write-object --id 0x5fc10c -f binary -i "$
 # ---- what a PIV card has no place for, and what is too large -------------------------
 printf 'a note' >"$T/note"
 expect 1 "${SCM[@]}" put 1 "my note" "$T/note" --type note --pin-fd 3 3<<<"$PIN" --admin-fd 5 5<<<"$MGM"
-has "$ERR" "A PIV card has no place for 'my note' \(a note\)"
+has "$ERR" "A PIV card has no place for 'my note' \(of type note\)"
 head -c 4000 /dev/zero | tr '\0' 'F' >"$T/big"
 expect 1 "${SCM[@]}" put 1 "Printed Information" "$T/big" --replace --area private \
     --pin-fd 3 3<<<"$PIN" \

@@ -31,6 +31,8 @@ DEMO_BLANK_LABEL="Blank card"
 DEMO_CERT="$DEMO_HERE/../data/demo-cert.der"
 DEMO_PIV_PIN=123456 # card-piv.py's defaults
 DEMO_PIV_MGM=010203040506070801020304050607080102030405060708
+DEMO_PGP_PIN=123456 # card-openpgp.py's PW1 and PW3
+DEMO_PGP_PW3=12345678
 
 # demo__put SCMGR READER LABEL TYPE AREA: the object's bytes from stdin.
 demo__put() {
@@ -85,6 +87,25 @@ demo_card_piv() {
         <"$DEMO_CERT" || return 1
     demo__piv "$1" "$reader" "Printed Information" data private \
         < <(printf '\x01\x04Mike\x02\x07Manager') || return 1
+}
+
+# demo_card_openpgp SCMGR I: the OpenPGP card in slot I personalised by
+# scmgr itself (PUT DATA with PW3; private DO 1 with PW1): cardholder
+# name, URL, login data, a private DO and the certificate.
+demo_card_openpgp() {
+    local reader
+    reader=$(rig_reader "$2")
+    demo__pgp "$1" "$reader" "Name of cardholder" data < <(printf 'Sample<<Mike') || return 1
+    demo__pgp "$1" "$reader" "URL of public key" url < <(printf 'https://example.org/mike.asc') ||
+        return 1
+    demo__pgp "$1" "$reader" "Login data" login < <(printf 'mike') || return 1
+    demo__pgp "$1" "$reader" "Private DO 1" data < <(printf 'room 4.12') || return 1
+    demo__pgp "$1" "$reader" "Cardholder certificate (authentication)" certificate <"$DEMO_CERT"
+}
+
+demo__pgp() {
+    "$1" put "$2" "$3" - --type "$4" --pin-fd 3 3<<<"$DEMO_PGP_PIN" \
+        --admin-fd 4 4<<<"$DEMO_PGP_PW3" >/dev/null
 }
 
 # demo__piv SCMGR READER LABEL TYPE AREA: one container from stdin.

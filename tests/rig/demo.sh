@@ -59,6 +59,7 @@ rig_card_start 3 openpgp
 demo_card_load "$scmgr" 0 || rig_die "could not fill the demo card in $(rig_reader 0)"
 demo_card_blank "$scmgr" 1 || rig_die "could not lay out the blank card in $(rig_reader 1)"
 demo_card_piv "$scmgr" 2 || rig_die "could not fill the PIV card in $(rig_reader 2)"
+demo_card_openpgp "$scmgr" 3 || rig_die "could not fill the OpenPGP card in $(rig_reader 3)"
 
 cat <<EOF
 
@@ -72,7 +73,9 @@ cat <<EOF
   $(rig_reader 2): a PIV card, PIN $DEMO_PIV_PIN: a CHUID, a certificate in
       slot 9A, Printed Information behind the PIN; writing asks for its card
       management key, $DEMO_PIV_MGM
-  $(rig_reader 3): a blank OpenPGP card (PW1 123456, PW3 12345678)
+  $(rig_reader 3): an OpenPGP card, PIN (PW1) $DEMO_PGP_PIN: cardholder name,
+      URL, login data, private DO 1, the certificate; writing asks for its
+      admin PIN (PW3), $DEMO_PGP_PW3; keys are never copied
 
   Back up:  Enter on Mike's card; Tools > Unlock card (F9 t u), PIN $DEMO_PIN;
             Edit > Copy all (F9 e a); Tools > VSC Manager (F9 t v), N, Enter,
@@ -81,7 +84,7 @@ cat <<EOF
             pane, F6 pastes each object into its own area; F2 saves.
   Disable / enable: VSC Manager (F9 t v), D, then E with the password.
   Restore:  open and unlock the VSC, F9 e a; Enter on the blank card, PIN,
-            Tab to the Clipboard pane, F6.
+            Tab to the Clipboard pane, F6: the plan, Enter, y writes.
   Tab/arrows move, Enter opens, F1 lists every key, F10 quits.
 
 EOF

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# cli_crosstype: `copy` between cards of different types (issue 8, §3)
+# copies what has a place on the target and reports the rest, never
+# guessing silently. A PIV card personalised by yubico-piv-tool (two
+# certificates, CHUID) is copied onto a blank OpenPGP card: the dry run
+# names where each certificate would go and what has no place (CHUID, CCC,
+# Key History; the keys never), the copy writes the certificates into the
+# cardholder certificate occurrences, and OpenSC's pkcs15-tool reads them
+# there byte for byte. Then back: the OpenPGP card's certificate onto a
+# blank PIV card, where yubico-piv-tool reads it in the first free slot.
+# A third certificate has no place on the OpenPGP card when its three
+# occurrences are taken; an object of a type the target has no place for
+# (a note onto a PIV card) is reported, not written.
+set -euo pipefail
+# shellcheck source=rig.sh
+. "${SCMGR_RIG:?SCMGR_RIG must point to tests/rig/rig.sh}"
+rig_require
+rig_require_tools yubico-piv-tool pkcs15-tool openssl
+"$RIG_PY" -c 'import cryptography' 2>/dev/null || {
+    [ "${CI:-}" = true ] && rig_die "missing: python3-cryptography (./dev.sh test installs it)"
+    echo "SKIP: missing python3-cryptography" >&2
+    exit 77
+}
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/scmgr-clixt-XXXXXX")
+trap 'rm -rf "$T"' EXIT
+OUT=$T/out
+ERR=$T/err
+exec </dev/null
+cat >"$T/opensc.conf" <<'EOF'
+app default {
+    framework pkcs15 { use_file_caching = no; }
+}
+EOF
+export OPENSC_CONF=$T/opensc.conf HOME=$T/home SCMGR_STORE=$T/store
+mkdir -p "$HOME"
+STEP_TIMEOUT=60
+
+fail() {
+    echo "FAIL: $*" >&2
+    echo "--- stdout:" >&2
+    cat "$OUT" >&2 2>/dev/null || true
+    echo "--- stderr:" >&2
+    cat "$ERR" >&2 2>/dev/null || true
+    rig_logs
+    exit 1
+}
+expect() {
+    local want=$1 rc=0
+    shift
+    timeout "$STEP_TIMEOUT" "$@" >"$OUT" 2>"$ERR" || rc=$?
+    [ "$rc" = "$want" ] || fail "'$*' exited $rc, want $want"
+}
+SCM=("$SCMGR_BIN" --store "$SCMGR_STORE")
+has() { grep -Eq -- "$2" "$1" || fail "$1 lacks /$2/"; }
+lacks() { ! grep -Eq -- "$2" "$1" || fail "$1 has /$2/"; }
+same() { cmp -s "$1" "$2" || fail "$1 and $2 differ"; }
+unhex() { "$RIG_PY" -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$1"; }
+
+rig_up
+rig_card_start 0 piv
+rig_card_start 1 openpgp -v --serial 0000CA51
+R0=$RIG_READER_0
+R1=$RIG_READER_1
+YPT=(yubico-piv-tool -r "$R0")
+PIN=123456
+PW3=12345678
+MGM=010203040506070801020304050607080102030405060708
+
+# ---- the PIV card, personalised by yubico-piv-tool ----------------------------------
+expect 0 "${YPT[@]}" -a set-ccc
+expect 0 "${YPT[@]}" -a generate -s 9a -A ECCP256 -o "$T/pub9a.pem"
+expect 0 "${YPT[@]}" -a generate -s 9c -A ECCP256 -o "$T/pub9c.pem"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ca.key" 2>/dev/null
+mkcert() { # NAME PUBKEY SERIAL
+    openssl x509 -new -subj "/CN=$1/O=scmgr rig" -key "$T/ca.key" -force_pubkey "$2" -days 3650 \
+        -set_serial "$3" -out "$T/$1.pem" 2>"$ERR" || fail "openssl x509 -new $1"
+    openssl x509 -in "$T/$1.pem" -outform DER -out "$T/$1.der"
+}
+mkcert auth9a "$T/pub9a.pem" 1
+mkcert sign9c "$T/pub9c.pem" 2
+expect 0 "${YPT[@]}" -a import-certificate -s 9a -i "$T/auth9a.pem"
+expect 0 "${YPT[@]}" -a import-certificate -s 9c -i "$T/sign9c.pem"
+unhex "$(printf '3019d4e739da739ced39ce739d836858210842108421c84210c3eb3410%s350832303330303130313e00' \
+    00112233445566778899aabbccddeeff)" >"$T/chuid.bin"
+expect 0 "${YPT[@]}" -a write-object --id 0x5fc102 -f binary -i "$T/chuid.bin"
+
+# ---- PIV -> OpenPGP: the plan first, nothing written ------------------------------------
+expect 0 "${SCM[@]}" copy 0 1 --dry-run --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN"
+# Each certificate its own place: two objects are never told the one slot.
+has "$OUT" 'write +public .*X\.509 Certificate for PIV Authentication  -> 7F21#0$'
+has "$OUT" 'write +public .*X\.509 Certificate for Digital Signature  -> 7F21#1$'
+has "$OUT" 'no place +public .*Card Holder Unique Identifier'
+has "$OUT" 'never +secret .*Private key 9A'
+lacks "$OUT" 'write +public .*Card Holder Unique Identifier'
+expect 0 pkcs15-tool --reader 1 --list-certificates
+lacks "$OUT" 'X\.509 Certificate'
+
+# Without PW3 the OpenPGP card takes nothing, and says which credential.
+expect 2 "${SCM[@]}" copy 0 1 --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN"
+has "$ERR" 'No terminal to ask for the Admin PIN \(PW3\): use --password-fd, --pin-fd or --admin-fd\.'
+expect 0 pkcs15-tool --reader 1 --list-certificates
+lacks "$OUT" 'X\.509 Certificate'
+
+# ---- PIV -> OpenPGP: the certificates go into cardholder certificate occurrences -------
+expect 0 "${SCM[@]}" copy 0 1 --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN" --admin-fd 5 5<<<"$PW3"
+has "$OUT" 'copied +public .*X\.509 Certificate for PIV Authentication'
+has "$OUT" 'copied +public .*X\.509 Certificate for Digital Signature'
+has "$OUT" 'skipped +public .*Card Holder Unique Identifier .*OpenPGP card has no place'
+has "$OUT" 'skipped +secret .*Private key 9A .*never releases private keys'
+expect 0 "${SCM[@]}" ls 1 --json
+certs=$(grep -c . <<<"$("$RIG_PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for o in d["objects"]:
+    if o["type"] == "certificate" and o["size"] > 0:
+        print(o["path"], o["label"])' "$OUT")")
+[ "$certs" = 2 ] || fail "the OpenPGP card holds $certs certificates, want 2"
+# OpenSC reads both, byte for byte (its IDs 03, 02, 01 are occurrences 0, 1, 2).
+n=0
+for id in 03 02 01; do
+    timeout "$STEP_TIMEOUT" pkcs15-tool --reader 1 --read-certificate "$id" >"$T/c.pem" 2>/dev/null || continue
+    openssl x509 -in "$T/c.pem" -outform DER -out "$T/c$id.der"
+    if cmp -s "$T/c$id.der" "$T/auth9a.der" || cmp -s "$T/c$id.der" "$T/sign9c.der"; then
+        n=$((n + 1))
+    else
+        fail "pkcs15-tool reads another certificate under ID $id"
+    fi
+done
+[ "$n" = 2 ] || fail "pkcs15-tool reads $n of the two certificates on the OpenPGP card"
+cmp -s "$T/c03.der" "$T/c02.der" && fail "both occurrences hold the same certificate"
+
+# A copy run again finds them there and writes nothing.
+expect 0 "${SCM[@]}" copy 0 1 --dry-run --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN"
+has "$OUT" "unchanged +public .*X\\.509 Certificate for PIV Authentication  \\(Already there as 'Cardholder certificate"
+has "$OUT" '^0 to write, 0 to replace, 2 unchanged, 3 with no place on .*, 2 never copied\.$'
+expect 0 "${SCM[@]}" copy 0 1 --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN" --admin-fd 5 5<<<"$PW3"
+has "$OUT" "skipped +public .*X\\.509 Certificate for Digital Signature  \\(Already on $R1 as 'Cardholder certificate"
+has "$OUT" '^0 copied, '
+# The third occurrence stays empty.
+expect 2 pkcs15-tool --reader 1 --read-certificate 01
+has "$ERR" "Certificate with ID '01' not found"
+
+# ---- OpenPGP -> a blank PIV card: into the first free certificate slot --------------
+rig_card_kill 0
+rig_card_start 0 piv
+expect 0 "${SCM[@]}" copy 1 0 --dry-run --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN"
+has "$OUT" 'write +public .*Cardholder certificate \(authentication\)  -> 5FC105$'
+has "$OUT" 'write +public .*Cardholder certificate \(encryption\)  -> 5FC10A$'
+has "$OUT" "no place +public .*Signature key attributes  \\(A PIV card has no place for 'Signature key attributes'"
+expect 0 "${SCM[@]}" copy 1 0 --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN" --admin-fd 5 5<<<"$MGM"
+has "$OUT" 'copied +public .*Cardholder certificate \(authentication\)$'
+has "$OUT" 'copied +public .*Cardholder certificate \(encryption\)$'
+got=0
+for s in 9a 9c 9d 9e; do
+    if timeout "$STEP_TIMEOUT" "${YPT[@]}" -a read-certificate -s "$s" -K DER -o "$T/p$s.der" \
+        >/dev/null 2>&1; then
+        cmp -s "$T/p$s.der" "$T/auth9a.der" || cmp -s "$T/p$s.der" "$T/sign9c.der" ||
+            fail "yubico-piv-tool reads another certificate in slot $s"
+        got=$((got + 1))
+    fi
+done
+[ "$got" = 2 ] || fail "yubico-piv-tool reads $got certificates on the PIV card, want 2"
+
+# ---- no place: a note onto a PIV card; a fourth certificate onto the OpenPGP card ----
+printf 'a note' >"$T/note"
+expect 1 "${SCM[@]}" put 0 "A note" "$T/note" --type note --pin-fd 3 3<<<"$PIN" --admin-fd 5 5<<<"$MGM"
+has "$ERR" 'PIV card has no place'
+mkcert third "$T/pub9a.pem" 3
+mkcert fourth "$T/pub9a.pem" 4
+expect 0 "${SCM[@]}" put 1 "third cert" "$T/third.der" --type certificate --pin-fd 3 3<<<"$PIN" \
+    --admin-fd 5 5<<<"$PW3"
+expect 1 "${SCM[@]}" put 1 "fourth cert" "$T/fourth.der" --type certificate --pin-fd 3 3<<<"$PIN" \
+    --admin-fd 5 5<<<"$PW3"
+has "$ERR" 'no room for another certificate'
+echo "cli_crosstype: OK"
