@@ -44,11 +44,30 @@ struct scm_tx_ops {
     int (*end)(void *impl);
 };
 
+/* The last SELECT by AID in a transaction, with its answer (scm_iso_select_aid). */
+struct scm_tx_select {
+    bool valid;
+    uint8_t aid[16];
+    size_t aid_len;
+    uint8_t p2;
+    uint8_t resp[258];
+    size_t resp_len;
+    uint16_t sw;
+    unsigned long at;      /* tx->apdus right after it */
+    unsigned long held_id; /* the transaction it was in */
+};
+
 struct scm_tx {
     const struct scm_tx_ops *ops;
     void *impl;
     bool extended;         /* the card accepts extended-length APDUs */
     unsigned long apdus;   /* raw APDUs exchanged so far (for benchmarks) */
+    unsigned held;         /* scm_tx_begin depth */
+    unsigned long held_id; /* outermost transactions begun so far */
+    /* While the card is reserved nothing else can select on it: the same
+     * SELECT again with no APDU in between (an agent's probe, then its
+     * attach) is answered from here. */
+    struct scm_tx_select sel;
 };
 
 /* One command APDU. le: 0 = no response data expected; otherwise the
@@ -80,11 +99,11 @@ int scm_tx_end(struct scm_tx *tx);
 /* ---- Readers ---------------------------------------------------------------- */
 
 enum scm_rd_state {
-    SCM_RD_EMPTY = 0,   /* no card */
-    SCM_RD_PRESENT = 1, /* a card, not in use */
-    SCM_RD_INUSE = 2,   /* a card used by another program (shared) */
+    SCM_RD_EMPTY = 0,     /* no card */
+    SCM_RD_PRESENT = 1,   /* a card, not in use */
+    SCM_RD_INUSE = 2,     /* a card used by another program (shared) */
     SCM_RD_EXCLUSIVE = 3, /* a card locked by another program */
-    SCM_RD_MUTE = 4,    /* a card that does not answer */
+    SCM_RD_MUTE = 4,      /* a card that does not answer */
 };
 
 struct scm_rd_info {

@@ -15,8 +15,8 @@
 #define EXT_CHUNK 0x8000
 
 static int iso_send(struct scm_tx *tx, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
-                size_t lc, size_t le, bool sensitive, bool chain, uint8_t *resp, size_t cap,
-                size_t *got, uint16_t *sw)
+                    size_t lc, size_t le, bool sensitive, bool chain, uint8_t *resp, size_t cap,
+                    size_t *got, uint16_t *sw)
 {
     struct scm_apdu a = {.cla = 0x00,
                          .ins = ins,
@@ -37,8 +37,35 @@ int scm_iso_select_aid(struct scm_tx *tx, const uint8_t *aid, size_t len, uint8_
     if (!aid || len == 0 || len > 16)
         return SCM_E_INVAL;
     bool want = p2 != 0x0C && resp && cap;
-    return iso_send(tx, 0xA4, 0x04, p2, aid, len, want ? 256 : 0, false, false,
-                want ? resp : NULL, want ? cap : 0, got, sw);
+    struct scm_tx_select *s = &tx->sel;
+    if (tx->held && s->valid && s->held_id == tx->held_id && s->at == tx->apdus &&
+        s->aid_len == len && memcmp(s->aid, aid, len) == 0 && s->p2 == p2 &&
+        (!want || s->resp_len <= cap)) {
+        if (want)
+            memcpy(resp, s->resp, s->resp_len);
+        if (got)
+            *got = want ? s->resp_len : 0;
+        *sw = s->sw;
+        return SCM_OK;
+    }
+    size_t n = 0;
+    int rc = iso_send(tx, 0xA4, 0x04, p2, aid, len, want ? 256 : 0, false, false,
+                      want ? resp : NULL, want ? cap : 0, &n, sw);
+    if (got)
+        *got = n;
+    s->valid = rc == SCM_OK && tx->held && *sw == 0x9000 && n <= sizeof(s->resp);
+    if (s->valid) {
+        memcpy(s->aid, aid, len);
+        s->aid_len = len;
+        s->p2 = p2;
+        if (want)
+            memcpy(s->resp, resp, n);
+        s->resp_len = want ? n : 0;
+        s->sw = *sw;
+        s->at = tx->apdus;
+        s->held_id = tx->held_id;
+    }
+    return rc;
 }
 
 int scm_iso_select_mf(struct scm_tx *tx, uint16_t *sw)
@@ -68,8 +95,8 @@ int scm_iso_read_sfi(struct scm_tx *tx, uint8_t sfi, uint8_t *buf, size_t want, 
                      uint16_t *sw)
 {
     size_t le = want < read_chunk(tx) ? want : read_chunk(tx);
-    return iso_send(tx, 0xB0, (uint8_t)(0x80 | (sfi & 0x1F)), 0, NULL, 0, le, false, false, buf, want,
-                got, sw);
+    return iso_send(tx, 0xB0, (uint8_t)(0x80 | (sfi & 0x1F)), 0, NULL, 0, le, false, false, buf,
+                    want, got, sw);
 }
 
 int scm_iso_read_all(struct scm_tx *tx, size_t off, uint8_t *buf, size_t want, size_t *got,
@@ -86,7 +113,7 @@ int scm_iso_read_all(struct scm_tx *tx, size_t off, uint8_t *buf, size_t want, s
             le = read_chunk(tx);
         size_t n = 0;
         int rc = iso_send(tx, 0xB0, (uint8_t)(pos >> 8), (uint8_t)pos, NULL, 0, le, false, false,
-                      buf + *got, want - *got, &n, sw);
+                          buf + *got, want - *got, &n, sw);
         if (rc < 0)
             return rc;
         *got += n;
@@ -109,7 +136,7 @@ int scm_iso_update_all(struct scm_tx *tx, const uint8_t *data, size_t len, bool 
         if (*done > SCM_ISO_OFFSET_MAX)
             return SCM_E_LIMIT;
         int rc = iso_send(tx, 0xD6, (uint8_t)(*done >> 8), (uint8_t)*done, data + *done, n, 0,
-                      sensitive, false, NULL, 0, NULL, sw);
+                          sensitive, false, NULL, 0, NULL, sw);
         if (rc < 0)
             return rc;
         if (*sw != 0x9000)
@@ -134,22 +161,22 @@ int scm_iso_get_data(struct scm_tx *tx, uint16_t p1p2, const uint8_t *data, size
                      uint8_t *resp, size_t cap, size_t *got, uint16_t *sw)
 {
     return iso_send(tx, lc ? 0xCB : 0xCA, (uint8_t)(p1p2 >> 8), (uint8_t)p1p2, data, lc, SCM_LE_MAX,
-                false, false, resp, cap, got, sw);
+                    false, false, resp, cap, got, sw);
 }
 
 int scm_iso_put_data(struct scm_tx *tx, bool odd, uint16_t p1p2, const uint8_t *data, size_t lc,
                      bool sensitive, uint16_t *sw)
 {
     return iso_send(tx, odd ? 0xDB : 0xDA, (uint8_t)(p1p2 >> 8), (uint8_t)p1p2, data, lc, 0,
-                sensitive, true, NULL, 0, NULL, sw);
+                    sensitive, true, NULL, 0, NULL, sw);
 }
 
-int scm_iso_verify(struct scm_tx *tx, uint8_t ref, const uint8_t *secret, size_t len,
-                   uint16_t *sw)
+int scm_iso_verify(struct scm_tx *tx, uint8_t ref, const uint8_t *secret, size_t len, uint16_t *sw)
 {
     if (secret && (len == 0 || len > SCM_ISO_SECRET_MAX))
         return SCM_E_BAD_PIN_FORMAT;
-    return iso_send(tx, 0x20, 0x00, ref, secret, secret ? len : 0, 0, true, false, NULL, 0, NULL, sw);
+    return iso_send(tx, 0x20, 0x00, ref, secret, secret ? len : 0, 0, true, false, NULL, 0, NULL,
+                    sw);
 }
 
 int scm_iso_unverify(struct scm_tx *tx, uint8_t ref, uint16_t *sw)
@@ -193,7 +220,7 @@ int scm_iso_general_auth(struct scm_tx *tx, uint8_t alg, uint8_t ref, const uint
                          uint16_t *sw)
 {
     return iso_send(tx, 0x87, alg, ref, data, lc, cap ? SCM_LE_MAX : 0, sensitive, true, resp, cap,
-                got, sw);
+                    got, sw);
 }
 
 /* ---- Status words ------------------------------------------------------------ */

@@ -18,6 +18,11 @@
 
 #include "scmgr/agent.h"
 
+/* What a certificate's key is for, from its key usage extension
+ * (cert_role.c): ANY when it has none or cannot be parsed. */
+enum scm_cert_role { SCM_CERT_ANY = 0, SCM_CERT_AUTH, SCM_CERT_SIGN, SCM_CERT_DECRYPT };
+enum scm_cert_role scm_cert_role(const uint8_t *der, size_t len);
+
 /* The largest secret VERIFY, CHANGE and RESET RETRY COUNTER carry. */
 #define SCM_ISO_SECRET_MAX 64
 /* READ/UPDATE BINARY carry a 15-bit offset in P1-P2. */

@@ -1106,7 +1106,17 @@ static long resolve(struct pgp_state *st, const struct scm_agent_put *p, struct 
     }
     if (o->type == SCM_OBJ_CERT) {
         long want = v3(st) ? 3 : 1;
-        for (long k = 0; k < want; k++) {
+        /* The occurrence of the certificate's purpose first (0 AUT, 1 DEC,
+         * 2 SIG), then the first free one. */
+        enum scm_cert_role role = scm_cert_role(o->data, o->len);
+        long pref = role == SCM_CERT_AUTH      ? 0
+                    : role == SCM_CERT_DECRYPT ? 1
+                    : role == SCM_CERT_SIGN    ? 2
+                                               : -1;
+        for (long step = -1; step < want; step++) {
+            long k = step < 0 ? pref : step;
+            if (k < 0 || k >= want)
+                continue;
             long j = by_ref(k == 0 ? "7F21#0" : k == 1 ? "7F21#1" : "7F21#2");
             if (st->c[j].st == C_UNKNOWN)
                 (void)fetch(st, (size_t)j, NULL);

@@ -922,7 +922,17 @@ static long resolve(struct piv_state *st, const struct scm_agent_put *p, struct 
         return i;
     }
     if (o->type == SCM_OBJ_CERT) {
-        for (size_t k = 4; k < 8; k++) { /* 9A, 9C, 9D, 9E */
+        /* The slot of the certificate's purpose first (9A authentication,
+         * 9C signature, 9D key management), then the first free one. */
+        enum scm_cert_role role = scm_cert_role(o->data, o->len);
+        size_t pref = role == SCM_CERT_AUTH      ? 4
+                      : role == SCM_CERT_SIGN    ? 5
+                      : role == SCM_CERT_DECRYPT ? 6
+                                                 : 0;
+        for (size_t step = 3; step < 8; step++) { /* 9A, 9C, 9D, 9E */
+            size_t k = step == 3 ? pref : step;
+            if (k == 0)
+                continue;
             /* Not read since a reset: only the card can say it is empty. */
             if (st->c[k].st == C_UNKNOWN)
                 (void)fetch(st, k, NULL);

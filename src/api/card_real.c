@@ -44,13 +44,15 @@ static void ask_creds(struct scm_card *c)
         c->ainfo.pin_tries = c->creds[0].tries_left;
 }
 
+static int open_locked(struct scm_card *c, const uint8_t *atr, size_t atr_len,
+                       struct scm_detail *d);
+
 static int open_real(const struct scm_card_ctx *ctx, const char *spec, struct scm_card *c,
                      struct scm_detail *d)
 {
     const struct scm_rd_info *rl;
     size_t n, idx, atr_len;
     const uint8_t *atr;
-    char hex[SCM_RD_ATR_MAX * 3 + 1];
     int rc;
 
     c->kind = SCM_CARD_REAL;
@@ -61,7 +63,19 @@ static int open_real(const struct scm_card_ctx *ctx, const char *spec, struct sc
     if ((rc = scm_rd_connect(ctx->readers, rl[idx].name, &c->conn, d)) < 0)
         return rc;
     atr = scm_rd_atr(c->conn, &atr_len);
-    rc = scm_agency_pick(scm_rd_tx(c->conn), atr, atr_len, &c->ops, d);
+    /* Recognised, bound and listed in one transaction: no other program
+     * selects in between, so an agent's attach may reuse its probe's SELECT. */
+    if ((rc = txn_begin(c, d)) < 0)
+        return rc;
+    rc = open_locked(c, atr, atr_len, d);
+    txn_end(c);
+    return rc;
+}
+
+static int open_locked(struct scm_card *c, const uint8_t *atr, size_t atr_len, struct scm_detail *d)
+{
+    char hex[SCM_RD_ATR_MAX * 3 + 1];
+    int rc = scm_agency_pick(scm_rd_tx(c->conn), atr, atr_len, &c->ops, d);
     if (rc == SCM_E_NO_AGENT) {
         scm_hex(atr, atr_len, " ", hex, sizeof(hex));
         return scm_fail(d, rc,
@@ -84,12 +98,8 @@ static int open_real(const struct scm_card_ctx *ctx, const char *spec, struct sc
                         c->name);
     /* What a PIN dialog shows before the first try: the tries left (one
      * empty VERIFY, which spends none), and how many objects are locked. */
-    if ((rc = txn_begin(c, d)) < 0)
-        return rc;
     ask_creds(c);
-    rc = refresh(c, d);
-    txn_end(c);
-    return rc;
+    return refresh(c, d);
 }
 
 /* A card that missed its deadline (or whose call was cancelled) says so

@@ -525,6 +525,8 @@ int scm_clip_plan(struct scm_clip *clip, struct scm_card *dst, const char *const
             .src_path = o->info.src_path,
             .src_attrs = o->attrs_len ? o->attrs : NULL,
             .src_attrs_len = o->attrs_len,
+            .data = o->data,
+            .len = o->len,
         };
         snprintf(it->label, sizeof(it->label), "%s", o->info.label);
         it->area = n.area;

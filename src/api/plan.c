@@ -199,7 +199,20 @@ static int plan_one(struct scm_card *src, struct scm_card *dst, const struct scm
                             .src_attrs = o->src_attrs,
                             .src_attrs_len = o->src_attrs_len};
     struct src_obj s = {src, o->id};
-    return card_plan_one(dst, &n, o->size, sofar, read_src, &s, it, d);
+    /* A card with a slot per purpose places a certificate by its key
+     * usage: the agent needs its bytes to say where. */
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc;
+    if (o->type == SCM_OBJ_CERT && dst->kind == SCM_CARD_REAL) {
+        if ((rc = scm_card_read(src, o->id, &data, &len, d)) < 0)
+            return rc;
+        n.data = data;
+        n.len = len;
+    }
+    rc = card_plan_one(dst, &n, o->size, sofar, read_src, &s, it, d);
+    scm_secure_free(data, len);
+    return rc;
 }
 
 int scm_card_plan(struct scm_card *src, struct scm_card *dst, const char *const *labels,

@@ -95,11 +95,16 @@ static void trace_cmd(const struct scm_apdu *a)
 
 int scm_tx_begin(struct scm_tx *tx)
 {
-    return tx->ops->begin ? tx->ops->begin(tx->impl) : SCM_OK;
+    int rc = tx->ops->begin ? tx->ops->begin(tx->impl) : SCM_OK;
+    if (rc == SCM_OK && tx->held++ == 0)
+        tx->held_id++;
+    return rc;
 }
 
 int scm_tx_end(struct scm_tx *tx)
 {
+    if (tx->held > 0 && --tx->held == 0)
+        tx->sel.valid = false; /* another program may select now */
     return tx->ops->end ? tx->ops->end(tx->impl) : SCM_OK;
 }
 

@@ -23,16 +23,16 @@ static void test_commands(void **state)
     static const uint8_t piv[] = {0xA0, 0x00, 0x00, 0x03, 0x08};
     static const uint8_t taglist[] = {0x5C, 0x03, 0x5F, 0xC1, 0x02};
     static const struct rtx_step st[] = {
-        {"00A4040005A000000308 00", "61034F0100 9000"}, /* SELECT, FCI wanted */
+        {"00A4040005A000000308 00", "61034F0100 9000"},   /* SELECT, FCI wanted */
         {"00CB3FFF 05 5C035FC102 00", "5303AABBCC 9000"}, /* GET DATA, odd INS */
         {"00CA006E 00", "6E00 9000"},                     /* GET DATA by tag */
         {"00200080", "63C3"},                             /* empty VERIFY */
         {"00200080 06 313233343536", "9000"},
         {"0020FF80", "9000"},
-        {"00240081 08 3132333435363738", "9000"},          /* CHANGE old||new */
-        {"002C0080 08 3837363534333231", "9000"},          /* RESET RETRY COUNTER */
-        {"002C0281 04 31323334", "9000"},                  /* new PIN only */
-        {"00DA005E 03 616263", "9000"},                    /* PUT DATA by tag */
+        {"00240081 08 3132333435363738", "9000"}, /* CHANGE old||new */
+        {"002C0080 08 3837363534333231", "9000"}, /* RESET RETRY COUNTER */
+        {"002C0281 04 31323334", "9000"},         /* new PIN only */
+        {"00DA005E 03 616263", "9000"},           /* PUT DATA by tag */
         {"00870A9B 04 7C028100 00", "7C0A8108 0102030405060708 9000"},
     };
     struct rtx r;
@@ -40,12 +40,12 @@ static void test_commands(void **state)
     size_t got;
     uint16_t sw;
     rtx_init(&r, st, N(st), false);
-    assert_int_equal(scm_iso_select_aid(&r.tx, piv, sizeof(piv), 0x00, resp, sizeof(resp), &got, &sw),
-                     SCM_OK);
+    assert_int_equal(
+        scm_iso_select_aid(&r.tx, piv, sizeof(piv), 0x00, resp, sizeof(resp), &got, &sw), SCM_OK);
     assert_int_equal(got, 5);
-    assert_int_equal(scm_iso_get_data(&r.tx, 0x3FFF, taglist, sizeof(taglist), resp, sizeof(resp),
-                                      &got, &sw),
-                     SCM_OK);
+    assert_int_equal(
+        scm_iso_get_data(&r.tx, 0x3FFF, taglist, sizeof(taglist), resp, sizeof(resp), &got, &sw),
+        SCM_OK);
     assert_int_equal(got, 5);
     assert_int_equal(scm_iso_get_data(&r.tx, 0x006E, NULL, 0, resp, sizeof(resp), &got, &sw),
                      SCM_OK);
@@ -53,9 +53,9 @@ static void test_commands(void **state)
     assert_int_equal(scm_iso_sw_tries(sw), 3);
     assert_int_equal(scm_iso_verify(&r.tx, 0x80, (const uint8_t *)"123456", 6, &sw), SCM_OK);
     assert_int_equal(scm_iso_unverify(&r.tx, 0x80, &sw), SCM_OK);
-    assert_int_equal(scm_iso_change(&r.tx, 0x81, (const uint8_t *)"1234", 4,
-                                    (const uint8_t *)"5678", 4, &sw),
-                     SCM_OK);
+    assert_int_equal(
+        scm_iso_change(&r.tx, 0x81, (const uint8_t *)"1234", 4, (const uint8_t *)"5678", 4, &sw),
+        SCM_OK);
     assert_int_equal(scm_iso_reset_retry(&r.tx, 0x00, 0x80, (const uint8_t *)"8765", 4,
                                          (const uint8_t *)"4321", 4, &sw),
                      SCM_OK);
@@ -64,8 +64,8 @@ static void test_commands(void **state)
     assert_int_equal(scm_iso_put_data(&r.tx, false, 0x005E, (const uint8_t *)"abc", 3, false, &sw),
                      SCM_OK);
     static const uint8_t witness[] = {0x7C, 0x02, 0x81, 0x00};
-    assert_int_equal(scm_iso_general_auth(&r.tx, 0x0A, 0x9B, witness, sizeof(witness), false,
-                                          resp, sizeof(resp), &got, &sw),
+    assert_int_equal(scm_iso_general_auth(&r.tx, 0x0A, 0x9B, witness, sizeof(witness), false, resp,
+                                          sizeof(resp), &got, &sw),
                      SCM_OK);
     assert_int_equal(got, 12);
     rtx_assert_done(&r);
@@ -75,6 +75,64 @@ static void test_commands(void **state)
     assert_int_equal(scm_iso_verify(&r.tx, 0x80, big, sizeof(big), &sw), SCM_E_BAD_PIN_FORMAT);
     assert_int_equal(scm_iso_change(&r.tx, 0x80, big, 0, big, 4, &sw), SCM_E_BAD_PIN_FORMAT);
     assert_int_equal(scm_iso_select_aid(&r.tx, big, 17, 0x0C, NULL, 0, NULL, &sw), SCM_E_INVAL);
+}
+
+/* A SELECT repeated in one transaction with nothing sent in between is
+ * answered from the first (a probe, then the attach); not outside a
+ * transaction, not after another APDU, not in the next transaction, not
+ * after a failed SELECT. */
+static void test_select_reuse(void **state)
+{
+    (void)state;
+    static const uint8_t aid[] = {0xD2, 0x76, 0x00, 0x01, 0x24, 0x01};
+    static const struct rtx_step st[] = {
+        {"00A4040006D27600012401 00", "6F03840101 9000"}, /* outside: sent twice */
+        {"00A4040006D27600012401 00", "6F03840101 9000"},
+        {"00A4040006D27600012401 00", "6F03840102 9000"}, /* in a transaction: once */
+        {"00CA006E 00", "9000"},                          /* another APDU */
+        {"00A4040006D27600012401 00", "6F03840103 9000"}, /* so sent again */
+        {"00A4040006D27600012401 00", "6F03840104 9000"}, /* the next transaction */
+        {"00A4040006D27600012401 00", "6A82"},            /* a refused SELECT */
+        {"00A4040006D27600012401 00", "6A82"},            /* is not kept */
+    };
+    struct rtx r;
+    uint8_t resp[64];
+    size_t got;
+    uint16_t sw;
+    rtx_init(&r, st, N(st), false);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(
+            scm_iso_select_aid(&r.tx, aid, sizeof(aid), 0x00, resp, sizeof(resp), &got, &sw),
+            SCM_OK);
+    assert_int_equal(scm_tx_begin(&r.tx), SCM_OK);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(
+            scm_iso_select_aid(&r.tx, aid, sizeof(aid), 0x00, resp, sizeof(resp), &got, &sw),
+            SCM_OK);
+        assert_int_equal(got, 5);
+        assert_int_equal(resp[4], 0x02);
+        assert_int_equal(sw, 0x9000);
+    }
+    assert_int_equal(scm_iso_get_data(&r.tx, 0x006E, NULL, 0, resp, sizeof(resp), &got, &sw),
+                     SCM_OK);
+    assert_int_equal(
+        scm_iso_select_aid(&r.tx, aid, sizeof(aid), 0x00, resp, sizeof(resp), &got, &sw), SCM_OK);
+    assert_int_equal(resp[4], 0x03);
+    assert_int_equal(scm_tx_end(&r.tx), SCM_OK);
+    assert_int_equal(scm_tx_begin(&r.tx), SCM_OK);
+    assert_int_equal(
+        scm_iso_select_aid(&r.tx, aid, sizeof(aid), 0x00, resp, sizeof(resp), &got, &sw), SCM_OK);
+    assert_int_equal(resp[4], 0x04);
+    assert_int_equal(scm_tx_end(&r.tx), SCM_OK);
+    assert_int_equal(scm_tx_begin(&r.tx), SCM_OK);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(
+            scm_iso_select_aid(&r.tx, aid, sizeof(aid), 0x00, resp, sizeof(resp), &got, &sw),
+            SCM_OK);
+        assert_int_equal(sw, 0x6A82);
+    }
+    assert_int_equal(scm_tx_end(&r.tx), SCM_OK);
+    rtx_assert_done(&r);
 }
 
 static void test_sw(void **state)
@@ -172,9 +230,8 @@ static void test_object_views(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_commands),
-        cmocka_unit_test(test_sw),
-        cmocka_unit_test(test_tlv),
+        cmocka_unit_test(test_commands),     cmocka_unit_test(test_select_reuse),
+        cmocka_unit_test(test_sw),           cmocka_unit_test(test_tlv),
         cmocka_unit_test(test_object_views),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@ CONF
 export OPENSC_CONF=$T/opensc.conf HOME=$T/home
 mkdir -p "$HOME"
 RUNS=${BENCH_RUNS:-5}
+export RIG_SLOTS=4
 rig_up
 rig_card_start 0 piv -v
 R0=$RIG_READER_0
@@ -43,7 +44,11 @@ done
 printf '\x01\x04Mike' >"$T/printed.bin"
 yubico-piv-tool -r "$R0" -a write-object --id 0x5fc109 -f binary -i "$T/printed.bin" >/dev/null 2>&1
 
-apdus_now() { grep -c ' > ' "$RIG_DIR/card0.log" || true; }
+# The card under measure: its log and how its commands are marked there
+# (the Python emulators log " > ", cacard-vpcd "> " at the start).
+LOG=$RIG_DIR/card0.log
+MARK=' > '
+apdus_now() { grep -c -- "$MARK" "$LOG" || true; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # measure NAME COMMAND...: APDUs at the card and wall time of one run.
@@ -80,8 +85,11 @@ for ((i = 0; i < RUNS; i++)); do
     rows+=("$(measure "pkcs15-tool -D" pkcs15-tool --reader 0 -D)")
     rows+=("$(measure "pkcs15-tool, every object" p15_all)")
 done
-echo "PIV card (card-piv.py), $RUNS runs each, APDUs counted at the card; median time:"
-printf '%s\n' "${rows[@]}" | awk '
+# summary TITLE BASE OTHER: the rows as a table, median times, and the
+# ratio of row BASE to row OTHER.
+summary() {
+    echo "$1, $RUNS runs each, APDUs counted at the card; median time:"
+    printf '%s\n' "${rows[@]}" | awk -v b="$2" -v c="$3" '
     { n = $NF; a = $(NF-1); $NF = ""; $(NF-1) = ""; k = $0; sub(/ +$/, "", k)
       apdus[k] = a; t[k, ++cnt[k]] = n; order[k] = order[k] ? order[k] : ++o; names[o] = k }
     END {
@@ -89,7 +97,87 @@ printf '%s\n' "${rows[@]}" | awk '
         for (x = 1; x <= m; x++) v[x] = t[k, x]
         for (x = 1; x <= m; x++) for (y = x + 1; y <= m; y++) if (v[y] < v[x]) { s = v[x]; v[x] = v[y]; v[y] = s }
         med[k] = v[int((m + 1) / 2)]
-        printf "  %-28s %5d APDUs  %7d ms\n", k, apdus[k], med[k] }
-      b = "scmgr backup"; c = "pkcs15-tool, every object"
-      printf "  ratio scmgr backup / pkcs15-tool reading every object: %.2f APDUs, %.2f time\n",
-        apdus[b] / apdus[c], med[b] / (med[c] ? med[c] : 1) }'
+        printf "  %-34s %5d APDUs  %7d ms\n", k, apdus[k], med[k] }
+      printf "  ratio %s / %s: %.2f APDUs, %.2f time\n", b, c,
+        apdus[b] / (apdus[c] ? apdus[c] : 1), med[b] / (med[c] ? med[c] : 1) }'
+}
+summary "PIV card (card-piv.py)" "scmgr backup" "pkcs15-tool, every object"
+
+# ---- OpenPGP card 3.4 (card-openpgp.py), personalised by scmgr: name, URL,
+# login data, private DOs 1 and 2, a cardholder certificate. Beside it
+# gpg --card-status (scdaemon on PC/SC) and OpenSC reading the same DOs.
+if command -v gpg >/dev/null && [ -x /usr/lib/gnupg/scdaemon ] && command -v openpgp-tool >/dev/null; then
+    rig_card_start 1 openpgp -v --serial 0000BE01
+    R1=$RIG_READER_1
+    PW3=12345678
+    pgp_put() { # LABEL TYPE: the bytes from stdin
+        "$SCMGR_BIN" --store "$SCMGR_STORE" put 1 "$1" - --type "$2" --pin-fd 3 3<<<"$PIN" \
+            --admin-fd 4 4<<<"$PW3" >/dev/null
+    }
+    printf 'Doe<<John' | pgp_put "Name of cardholder" data
+    printf 'https://example.org/jdoe.asc' | pgp_put "URL of public key" url
+    printf 'jdoe' | pgp_put "Login data" login
+    printf 'pdo-one' | pgp_put "Private DO 1" data
+    printf 'pdo-two' | pgp_put "Private DO 2" data
+    openssl x509 -in "$T/9a.pem" -outform DER -out "$T/9a.der"
+    pgp_put "Cardholder certificate (authentication)" certificate <"$T/9a.der"
+    export GNUPGHOME=$T/gnupg
+    mkdir -m 700 "$GNUPGHOME"
+    cat >"$GNUPGHOME/scdaemon.conf" <<CONF
+pcsc-driver /usr/lib/x86_64-linux-gnu/libpcsclite.so.1
+disable-ccid
+reader-port $R1
+CONF
+    # scdaemon holds the reader while it runs: gone before every scmgr run.
+    gpg_stop() { timeout 10 gpgconf --kill gpg-agent >/dev/null 2>&1 || true; }
+    gpg_status() { gpg_stop; gpg --card-status; }
+    pgp_backup() {
+        gpg_stop
+        "$SCMGR_BIN" --store "$SCMGR_STORE" backup 1 --to PGPBENCH --pin-fd 3 3<<<"$PIN" \
+            --password-fd 4 4<<<"$PW"$'\n'"$PW"
+    }
+    pgp_opensc() { # openpgp-tool's DOs, then the certificate through pkcs15-tool
+        gpg_stop
+        openpgp-tool -r 1 --user-info >/dev/null &&
+            openpgp-tool -r 1 --raw -d 1 >/dev/null && openpgp-tool -r 1 --raw -d 2 >/dev/null &&
+            pkcs15-tool --reader 1 --read-certificate 03 >/dev/null
+    }
+    pgp_backup >/dev/null
+    LOG=$RIG_DIR/card1.log
+    rows=()
+    for ((i = 0; i < RUNS; i++)); do
+        rows+=("$(measure "scmgr backup" pgp_backup)")
+        rows+=("$(measure "gpg --card-status" gpg_status)")
+        rows+=("$(measure "openpgp-tool + pkcs15-tool" pgp_opensc)")
+    done
+    gpg_stop
+    summary "OpenPGP card 3.4 (card-openpgp.py)" "scmgr backup" "gpg --card-status"
+else
+    echo "OpenPGP: skipped (gpg, scdaemon or openpgp-tool missing)"
+fi
+
+# ---- CAC: libcacard (QEMU's CAC emulator) with its NSS database ---------------------
+if command -v certutil >/dev/null && [ -n "${SCMGR_CACARD:-}" ] && [ -x "$SCMGR_CACARD" ]; then
+    rig_cac_db "$T/db"
+    rig_card_start 2 cac "$T/db"
+    cac_backup() {
+        "$SCMGR_BIN" --store "$SCMGR_STORE" backup 2 --to CACBENCH --pin-fd 3 3<<<"$RIG_CAC_PIN" \
+            --password-fd 4 4<<<"$PW"$'\n'"$PW"
+    }
+    cac_p15() {
+        pkcs15-tool --reader 2 -D >/dev/null &&
+            for n in 1 2 3; do pkcs15-tool --reader 2 --read-certificate "000$n" >/dev/null || return 1; done
+    }
+    cac_backup >/dev/null
+    LOG=$RIG_DIR/card2.log
+    MARK='^> '
+    rows=()
+    for ((i = 0; i < RUNS; i++)); do
+        rows+=("$(measure "scmgr backup" cac_backup)")
+        rows+=("$(measure "pkcs15-tool -D" pkcs15-tool --reader 2 -D)")
+        rows+=("$(measure "pkcs15-tool, every certificate" cac_p15)")
+    done
+    summary "CAC (libcacard)" "scmgr backup" "pkcs15-tool, every certificate"
+else
+    echo "CAC: skipped (certutil or cacard-vpcd missing)"
+fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # cli_crosstype: `copy` between cards of different types (issue 8, §3)
 # copies what has a place on the target and reports the rest, never
-# guessing silently. A PIV card personalised by yubico-piv-tool (two
-# certificates, CHUID) is copied onto a blank OpenPGP card: the dry run
+# guessing silently, and a certificate goes where its key usage says. A PIV
+# card personalised by yubico-piv-tool (an authentication and a signature
+# certificate, CHUID) is copied onto a blank OpenPGP card: the dry run
 # names where each certificate would go and what has no place (CHUID, CCC,
 # Key History; the keys never), the copy writes the certificates into the
 # cardholder certificate occurrences, and OpenSC's pkcs15-tool reads them
@@ -72,13 +73,17 @@ expect 0 "${YPT[@]}" -a set-ccc
 expect 0 "${YPT[@]}" -a generate -s 9a -A ECCP256 -o "$T/pub9a.pem"
 expect 0 "${YPT[@]}" -a generate -s 9c -A ECCP256 -o "$T/pub9c.pem"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ca.key" 2>/dev/null
-mkcert() { # NAME PUBKEY SERIAL
+# Key usages as PIV issuers set them: authentication signs, a signature
+# key also commits (non-repudiation).
+printf '[auth]\nkeyUsage=critical,digitalSignature\n[sign]\nkeyUsage=critical,digitalSignature,nonRepudiation\n[none]\nbasicConstraints=CA:FALSE\n' >"$T/ext.cnf"
+mkcert() { # NAME PUBKEY SERIAL [EXTENSIONS]
     openssl x509 -new -subj "/CN=$1/O=scmgr rig" -key "$T/ca.key" -force_pubkey "$2" -days 3650 \
-        -set_serial "$3" -out "$T/$1.pem" 2>"$ERR" || fail "openssl x509 -new $1"
+        -set_serial "$3" -extfile "$T/ext.cnf" -extensions "${4:-none}" -out "$T/$1.pem" 2>"$ERR" ||
+        fail "openssl x509 -new $1"
     openssl x509 -in "$T/$1.pem" -outform DER -out "$T/$1.der"
 }
-mkcert auth9a "$T/pub9a.pem" 1
-mkcert sign9c "$T/pub9c.pem" 2
+mkcert auth9a "$T/pub9a.pem" 1 auth
+mkcert sign9c "$T/pub9c.pem" 2 sign
 expect 0 "${YPT[@]}" -a import-certificate -s 9a -i "$T/auth9a.pem"
 expect 0 "${YPT[@]}" -a import-certificate -s 9c -i "$T/sign9c.pem"
 unhex "$(printf '3019d4e739da739ced39ce739d836858210842108421c84210c3eb3410%s350832303330303130313e00' \
@@ -87,9 +92,10 @@ expect 0 "${YPT[@]}" -a write-object --id 0x5fc102 -f binary -i "$T/chuid.bin"
 
 # ---- PIV -> OpenPGP: the plan first, nothing written ------------------------------------
 expect 0 "${SCM[@]}" copy 0 1 --dry-run --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN"
-# Each certificate its own place: two objects are never told the one slot.
+# Each certificate where its key usage says: the authentication one into
+# the AUT occurrence, the signature one (non-repudiation) into SIG's.
 has "$OUT" 'write +public .*X\.509 Certificate for PIV Authentication  -> 7F21#0$'
-has "$OUT" 'write +public .*X\.509 Certificate for Digital Signature  -> 7F21#1$'
+has "$OUT" 'write +public .*X\.509 Certificate for Digital Signature  -> 7F21#2$'
 has "$OUT" 'no place +public .*Card Holder Unique Identifier'
 has "$OUT" 'never +secret .*Private key 9A'
 lacks "$OUT" 'write +public .*Card Holder Unique Identifier'
@@ -116,7 +122,12 @@ for o in d["objects"]:
     if o["type"] == "certificate" and o["size"] > 0:
         print(o["path"], o["label"])' "$OUT")")
 [ "$certs" = 2 ] || fail "the OpenPGP card holds $certs certificates, want 2"
-# OpenSC reads both, byte for byte (its IDs 03, 02, 01 are occurrences 0, 1, 2).
+# OpenSC reads both, byte for byte (its IDs 03, 02, 01 are occurrences 0, 1, 2),
+# each in its purpose's occurrence.
+expect 0 pkcs15-tool --reader 1 --read-certificate 03
+openssl x509 -in "$OUT" -outform DER | cmp -s - "$T/auth9a.der" || fail "AUT occurrence: not the 9A certificate"
+expect 0 pkcs15-tool --reader 1 --read-certificate 01
+openssl x509 -in "$OUT" -outform DER | cmp -s - "$T/sign9c.der" || fail "SIG occurrence: not the 9C certificate"
 n=0
 for id in 03 02 01; do
     timeout "$STEP_TIMEOUT" pkcs15-tool --reader 1 --read-certificate "$id" >"$T/c.pem" 2>/dev/null || continue
@@ -137,20 +148,20 @@ has "$OUT" '^0 to write, 0 to replace, 2 unchanged, 3 with no place on .*, 2 nev
 expect 0 "${SCM[@]}" copy 0 1 --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN" --admin-fd 5 5<<<"$PW3"
 has "$OUT" "skipped +public .*X\\.509 Certificate for Digital Signature  \\(Already on $R1 as 'Cardholder certificate"
 has "$OUT" '^0 copied, '
-# The third occurrence stays empty.
-expect 2 pkcs15-tool --reader 1 --read-certificate 01
-has "$ERR" "Certificate with ID '01' not found"
+# The encryption occurrence stays empty.
+expect 2 pkcs15-tool --reader 1 --read-certificate 02
+has "$ERR" "Certificate with ID '02' not found"
 
 # ---- OpenPGP -> a blank PIV card: into the first free certificate slot --------------
 rig_card_kill 0
 rig_card_start 0 piv
 expect 0 "${SCM[@]}" copy 1 0 --dry-run --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN"
 has "$OUT" 'write +public .*Cardholder certificate \(authentication\)  -> 5FC105$'
-has "$OUT" 'write +public .*Cardholder certificate \(encryption\)  -> 5FC10A$'
+has "$OUT" 'write +public .*Cardholder certificate \(signature\)  -> 5FC10A$'
 has "$OUT" "no place +public .*Signature key attributes  \\(A PIV card has no place for 'Signature key attributes'"
 expect 0 "${SCM[@]}" copy 1 0 --pin-fd 3 3<<<"$PIN" --dst-pin-fd 4 4<<<"$PIN" --admin-fd 5 5<<<"$MGM"
 has "$OUT" 'copied +public .*Cardholder certificate \(authentication\)$'
-has "$OUT" 'copied +public .*Cardholder certificate \(encryption\)$'
+has "$OUT" 'copied +public .*Cardholder certificate \(signature\)$'
 got=0
 for s in 9a 9c 9d 9e; do
     if timeout "$STEP_TIMEOUT" "${YPT[@]}" -a read-certificate -s "$s" -K DER -o "$T/p$s.der" \
@@ -161,11 +172,14 @@ for s in 9a 9c 9d 9e; do
     fi
 done
 [ "$got" = 2 ] || fail "yubico-piv-tool reads $got certificates on the PIV card, want 2"
+cmp -s "$T/p9a.der" "$T/auth9a.der" || fail "slot 9A: not the authentication certificate"
+cmp -s "$T/p9c.der" "$T/sign9c.der" || fail "slot 9C: not the signature certificate"
 
 # ---- no place: a note onto a PIV card; a fourth certificate onto the OpenPGP card ----
 printf 'a note' >"$T/note"
 expect 1 "${SCM[@]}" put 0 "A note" "$T/note" --type note --pin-fd 3 3<<<"$PIN" --admin-fd 5 5<<<"$MGM"
 has "$ERR" 'PIV card has no place'
+# Without a key usage: the first free occurrence (here the encryption one).
 mkcert third "$T/pub9a.pem" 3
 mkcert fourth "$T/pub9a.pem" 4
 expect 0 "${SCM[@]}" put 1 "third cert" "$T/third.der" --type certificate --pin-fd 3 3<<<"$PIN" \
@@ -173,4 +187,6 @@ expect 0 "${SCM[@]}" put 1 "third cert" "$T/third.der" --type certificate --pin-
 expect 1 "${SCM[@]}" put 1 "fourth cert" "$T/fourth.der" --type certificate --pin-fd 3 3<<<"$PIN" \
     --admin-fd 5 5<<<"$PW3"
 has "$ERR" 'no room for another certificate'
+expect 0 pkcs15-tool --reader 1 --read-certificate 02
+openssl x509 -in "$OUT" -outform DER | cmp -s - "$T/third.der" || fail "the third certificate is not in DEC's occurrence"
 echo "cli_crosstype: OK"
