@@ -496,6 +496,9 @@ static int paste_plan(struct ui *ui, const char **labels, size_t *nlab, int area
     struct scm_detail d = {{0}};
     busy(ui, "Comparing with the card...");
     int rc = scm_clip_plan(ui->clip, ui->card, *nlab ? labels : NULL, *nlab, area, plan, &d);
+    /* Comparing read the card, which renews its listing: the rows point
+     * into the old one. */
+    ui_card_reload(ui);
     if (rc < 0) {
         card_error(ui, rc, &d, "Comparing with the card failed, nothing was written");
         return -1;
