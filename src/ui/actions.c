@@ -995,8 +995,10 @@ void ui_act_messages(struct ui *ui)
 {
     char **lines = NULL;
     size_t n = 0;
-    ui_msglog_lines(&ui->msgs, ui->utf8, UI_LINES_WIDTH(COLS), &lines, &n);
-    ui_lines(ui, "Messages", lines, n, NULL, NULL);
+    /* Raw: the viewer cleans and wraps them once (cleaned twice, every
+     * backslash the sanitiser wrote would be doubled). */
+    ui_msglog_raw(&ui->msgs, &lines, &n);
+    ui_lines_wrap(ui, "Messages", lines, n, UI_MSGLOG_INDENT, NULL, NULL);
     ui_lines_free(lines, n);
 }
 

@@ -111,10 +111,7 @@ static void viewer_row(void *arg, int i, int row, bool sel)
     }
     /* Sanitised by rows_build already: a second pass would double every
      * backslash it wrote. */
-    char fit[1024];
-    ui_text_fit_ell(r->L[i], r->ui->utf8, r->d->wd - 4, fit, sizeof(fit));
-    mvwaddstr(r->d->w, 1 + row, 2, fit);
-    scm_wipe(fit, strlen(fit));
+    ui_put_clean(r->ui, r->d->w, 1 + row, 2, r->d->wd - 4, r->L[i]);
 }
 
 static void viewer_draw(struct ui *ui, struct ui_dlg *d, void *arg)

@@ -100,7 +100,7 @@ static void reader_row(void *arg, int i, int row, bool sel)
     ui_text_clean(slot_state(s, st, sizeof(st)), ui->utf8, clean, sizeof(clean));
     ui_text_fit_ell(clean, ui->utf8, wd - 2 - (int)strlen(open_tag), fit, sizeof(fit));
     snprintf(buf, sizeof(buf), "%s%s", fit, open_tag);
-    ui_put(ui, w, y + 1, 3, wd - 2, buf);
+    ui_put_clean(ui, w, y + 1, 3, wd - 2, buf);
     wattroff(w, a);
 }
 
@@ -397,7 +397,7 @@ static void draw_status(struct ui *ui)
     ui_text_clean(ui->status, ui->utf8, clean, sizeof(clean));
     ui_status_wrap(clean, ui->utf8, ui->lay.status.w - 2, &lines, &n, NULL);
     for (size_t i = 0; i < n && (int)i < ui->lay.status.h; i++)
-        ui_put(ui, w, (int)i, 1, ui->lay.status.w - 2, lines[i]);
+        ui_put_clean(ui, w, (int)i, 1, ui->lay.status.w - 2, lines[i]); /* cleaned above */
     ui_lines_free(lines, n);
     wnoutrefresh(w);
 }

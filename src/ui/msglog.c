@@ -54,9 +54,8 @@ void ui_msglog_free(struct ui_msglog *m)
     memset(m, 0, sizeof(*m));
 }
 
-int ui_msglog_lines(const struct ui_msglog *m, bool utf8, int width, char ***lines, size_t *n)
+int ui_msglog_raw(const struct ui_msglog *m, char ***lines, size_t *n)
 {
-    char head[UI_TEXT_LINE_MAX + 32], clean[UI_TEXT_LINE_MAX];
     *lines = NULL;
     *n = 0;
     if (m->count == 0)
@@ -70,12 +69,25 @@ int ui_msglog_lines(const struct ui_msglog *m, bool utf8, int width, char ***lin
         const char *t = ui_msglog_at(m, i, &err, &when);
         if (localtime_r(&when, &tm))
             strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
-        ui_text_clean(t, utf8, clean, sizeof(clean));
         /* The time, then "!" for an error (seen without colours). */
-        snprintf(head, sizeof(head), "%s %c %s", ts, err ? '!' : ' ', clean);
-        int rc = ui_text_wrap(head, utf8, width, 11, 0, NULL, lines, n, NULL);
+        int rc = ui_lines_add(lines, n, "%s %c %s", ts, err ? '!' : ' ', t);
         if (rc != SCM_OK)
             return rc;
     }
     return SCM_OK;
+}
+
+int ui_msglog_lines(const struct ui_msglog *m, bool utf8, int width, char ***lines, size_t *n)
+{
+    char **raw = NULL, clean[UI_TEXT_LINE_MAX + 32];
+    size_t nraw = 0;
+    int rc = ui_msglog_raw(m, &raw, &nraw);
+    *lines = NULL;
+    *n = 0;
+    for (size_t i = 0; rc == SCM_OK && i < nraw; i++) {
+        ui_text_clean(raw[i], utf8, clean, sizeof(clean));
+        rc = ui_text_wrap(clean, utf8, width, UI_MSGLOG_INDENT, 0, NULL, lines, n, NULL);
+    }
+    ui_lines_free(raw, nraw);
+    return rc;
 }

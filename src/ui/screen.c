@@ -159,8 +159,8 @@ void ui_box(const struct ui *ui, WINDOW *w, const char *title, attr_t a)
     wattron(w, a);
     switch (ui->glyphs) {
     case UI_GLYPH_UTF8:
-        wborder_set(w, WACS_VLINE, WACS_VLINE, WACS_HLINE, WACS_HLINE, WACS_ULCORNER,
-                    WACS_URCORNER, WACS_LLCORNER, WACS_LRCORNER);
+        wborder_set(w, WACS_VLINE, WACS_VLINE, WACS_HLINE, WACS_HLINE, WACS_ULCORNER, WACS_URCORNER,
+                    WACS_LLCORNER, WACS_LRCORNER);
         break;
     case UI_GLYPH_ACS:
         box(w, 0, 0);
@@ -192,6 +192,16 @@ void ui_hline(const struct ui *ui, WINDOW *w, int y, attr_t a)
     else
         mvwhline(w, y, 1, '-', wd - 2);
     wattroff(w, a);
+}
+
+void ui_put_clean(const struct ui *ui, WINDOW *w, int y, int x, int width, const char *clean)
+{
+    char fit[1024];
+    if (width <= 0)
+        return;
+    ui_text_fit_ell(clean, ui->utf8, width, fit, sizeof(fit));
+    mvwaddstr(w, y, x, fit);
+    scm_wipe(fit, strlen(fit));
 }
 
 void ui_put(const struct ui *ui, WINDOW *w, int y, int x, int width, const char *s)

@@ -94,8 +94,12 @@ size_t ui_msglog_count(const struct ui_msglog *m);
 /* i = 0 is the oldest kept; NULL past the end. */
 const char *ui_msglog_at(const struct ui_msglog *m, size_t i, bool *err, time_t *when);
 void ui_msglog_free(struct ui_msglog *m);
-/* The history as lines for the viewer, newest first, each message wrapped
- * to width under its time. */
+/* The history, newest first, one raw line per message ("12:34:56 ! text":
+ * "!" marks an error) for the viewer to clean and wrap under its time
+ * (UI_MSGLOG_INDENT columns); ui_msglog_lines: the same cleaned and
+ * wrapped to width. */
+#define UI_MSGLOG_INDENT 11
+int ui_msglog_raw(const struct ui_msglog *m, char ***lines, size_t *n);
 int ui_msglog_lines(const struct ui_msglog *m, bool utf8, int width, char ***lines, size_t *n);
 
 /* ---- keys.c: the one key table (pure) ---------------------------------------- */
@@ -373,6 +377,9 @@ void ui_hline(const struct ui *ui, WINDOW *w, int y, attr_t a);
 /* Clean text from a card or file at y,x in width columns; cut text ends
  * with the ellipsis. */
 void ui_put(const struct ui *ui, WINDOW *w, int y, int x, int width, const char *s);
+/* The same for text ui_text_clean made already: cleaned twice, every
+ * backslash the sanitiser wrote would be doubled. */
+void ui_put_clean(const struct ui *ui, WINDOW *w, int y, int x, int width, const char *clean);
 
 /* ---- draw.c: the main screen ---------------------------------------------------- */
 /* Stage every dirty window (wnoutrefresh), then one doupdate. */

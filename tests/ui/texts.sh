@@ -64,6 +64,21 @@ assert_flat "$sentence"
 ui_keys Escape
 ui_wait_gone ' Messages '
 
+# A backslash is shown escaped, once: on the status line and in the
+# history alike (not cleaned a second time there).
+ui_keys F7
+ui_wait_for 'Identifier \(UID\):'
+ui_keys C-u
+ui_type 'a\b'
+ui_keys Enter
+ui_wait_for "'a\\\\\\\\b' is not a valid identifier"
+ui_keys C-o
+ui_wait_for ' Messages '
+ui_assert "! 'a\\\\\\\\b' is not a valid identifier"
+ui_refute "a\\\\\\\\\\\\\\\\b"
+ui_keys Escape
+ui_wait_gone ' Messages '
+
 # F1: help lines wider than the viewer wrap under their description.
 ui_keys F1
 ui_wait_for '┌ Help '
