@@ -30,7 +30,9 @@ static const uint8_t p15_aid[P15_AID_LEN] = {P15_AID_BYTES};
 #define FILE_MAX SCM_ISO_OFFSET_MAX /* 15-bit offsets: the largest EF READ BINARY reaches */
 #define FID_CERT 0x3400             /* pkcs15-init's first certificate EF */
 #define FID_DATA 0x3200             /* ... and data-object EF */
-#define FID_DODF 0x4405             /* pkcs15-init's DODF */
+#define FID_CDF 0x4404              /* pkcs15-init's CDF and DODF, and their sizes */
+#define FID_DODF 0x4405
+#define CDF_SIZE 512
 #define DODF_SIZE 256
 #define FIDS_MAX 8
 
@@ -1070,10 +1072,6 @@ static int p15_place(void *state, const struct scm_agent_put *p, struct scm_obj_
         make_ref(f, k, ref);
         return SCM_E_EXISTS;
     }
-    if (cert && !df_of(st, true))
-        return scm_fail(why, SCM_E_NOT_SUPPORTED,
-                        "The PKCS#15 card has no certificate directory (CDF) to enter '%s' in.",
-                        p->obj->label);
     uint16_t fid = ref_fid(st, p->ref.s);
     if (!fid || fid_used(st, fid)) {
         fid = 0;
@@ -1103,19 +1101,22 @@ static size_t cert_id(const uint8_t *der, size_t len, uint8_t *id, size_t cap)
     return n;
 }
 
-/* A first DODF: its EF (zeros), then its ODF entry, last. */
-static int make_dodf(struct p15_state *st, struct scm_detail *d)
+/* A first CDF or DODF, as pkcs15-init makes one on first use: its EF
+ * (zeros, pkcs15-init's FID and size), then its ODF entry, last. */
+static int make_df(struct p15_state *st, bool cert, struct scm_detail *d)
 {
-    uint8_t zeros[DODF_SIZE] = {0}, ent[64];
-    size_t elen;
+    uint8_t zeros[CDF_SIZE] = {0}, ent[64];
+    size_t elen, size = cert ? CDF_SIZE : DODF_SIZE;
     uint16_t fid;
     struct p15_path p;
-    int rc = new_ef(st, FID_DODF, 0x4406, zeros, sizeof(zeros), false, &fid, d);
+    int rc = new_ef(st, cert ? FID_CDF : FID_DODF, 0x4410, zeros, size, false, &fid, d);
     if (rc < 0)
         return rc;
     child_path(st, fid, &p);
-    if ((rc = scm_p15_odf_entry_encode(P15_DODF, p.v, p.len, ent, sizeof(ent), &elen)) < 0)
-        return scm_fail(d, rc, "The ODF entry of a new DODF could not be made.");
+    if ((rc = scm_p15_odf_entry_encode(cert ? P15_CDF : P15_DODF, p.v, p.len, ent, sizeof(ent),
+                                       &elen)) < 0)
+        return scm_fail(d, rc, "The ODF entry of a new %s could not be made.",
+                        cert ? "CDF" : "DODF");
     child_path(st, 0x5031, &p);
     if ((rc = append_entry(st, &p, st->odf, st->odf_len, ent, elen, "ODF", d)) < 0)
         return rc;
@@ -1200,11 +1201,7 @@ static int p15_write(void *state, const struct scm_agent_put *p, bool replace, s
         (void)delete_ef(st, old); /* an orphan left is harmless */
         return load(st, d);
     }
-    if (cert && !df_of(st, true))
-        return scm_fail(d, SCM_E_NOT_SUPPORTED,
-                        "The PKCS#15 card has no certificate directory (CDF) to enter '%s' in.",
-                        o->label);
-    if (!cert && !df_of(st, false) && (rc = make_dodf(st, d)) < 0)
+    if (!df_of(st, cert) && (rc = make_df(st, cert, d)) < 0)
         return rc;
     /* Data first: its EF, written and read back. */
     if ((rc = new_ef(st, ref_fid(st, p->ref.s), cert ? FID_CERT : FID_DATA, o->data, o->len,
