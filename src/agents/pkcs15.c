@@ -640,24 +640,47 @@ static bool is_pukdf(enum p15_df_kind k)
     return k == P15_PUKDF || k == P15_PUKDF_TRUSTED;
 }
 
-/* The agent's attributes of a data object, kept in a VSC so that a
- * restore writes the same entry: 0C application name, 06 its OID. */
-static size_t data_attrs(const struct p15_obj *o, uint8_t *out, size_t cap)
+/* The agent's attributes of an object, kept in a VSC so that a restore
+ * writes the same entry: 04 the iD (certificates), 0C the application
+ * name and 06 its OID (data objects). */
+static size_t put_attr(uint8_t *out, size_t n, size_t cap, uint8_t tag, const void *v, size_t l)
 {
-    size_t n = 0, l;
-    if (o->app_name.len && (l = o->app_name.len) <= 40 && n + 2 + l <= cap) {
-        out[n++] = 0x0C;
-        out[n++] = (uint8_t)l;
-        memcpy(out + n, o->app_name.s, l);
-        n += l;
-    }
-    if (o->app_oid_len && (l = o->app_oid_len) <= P15_OID_MAX && n + 2 + l <= cap) {
-        out[n++] = 0x06;
-        out[n++] = (uint8_t)l;
-        memcpy(out + n, o->app_oid, l);
-        n += l;
+    if (l == 0 || l > 0x7F || n + 2 + l > cap)
+        return n;
+    out[n] = tag;
+    out[n + 1] = (uint8_t)l;
+    memcpy(out + n + 2, v, l);
+    return n + 2 + l;
+}
+
+static size_t obj_attrs(const struct p15_dfile *f, const struct p15_obj *o, uint8_t *out,
+                        size_t cap)
+{
+    size_t n = 0;
+    if (is_cdf(f->kind))
+        n = put_attr(out, n, cap, 0x04, o->id.v, o->id.len);
+    if (f->kind == P15_DODF) {
+        n = put_attr(out, n, cap, 0x0C, o->app_name.s, o->app_name.len <= 40 ? o->app_name.len : 0);
+        n = put_attr(out, n, cap, 0x06, o->app_oid, o->app_oid_len);
     }
     return n;
+}
+
+/* One attribute of a put's source attributes: its value, or NULL. */
+static const uint8_t *get_attr(const struct scm_obj_new *o, uint8_t tag, size_t *len)
+{
+    for (size_t i = 0; o->src_attrs && i + 2 <= o->src_attrs_len;) {
+        uint8_t t = o->src_attrs[i], l = o->src_attrs[i + 1];
+        if (i + 2 + l > o->src_attrs_len)
+            break;
+        if (t == tag) {
+            *len = l;
+            return o->src_attrs + i + 2;
+        }
+        i += 2 + (size_t)l;
+    }
+    *len = 0;
+    return NULL;
 }
 
 static void key_alg(const struct p15_obj *o, bool private_key, struct scm_key_facts *k)
@@ -707,7 +730,6 @@ static void fill(const struct p15_state *st, const struct p15_dfile *f, size_t k
     } else if (f->kind == P15_DODF) {
         out->cls = SCM_CLASS_DATA;
         out->type = SCM_OBJ_DATA;
-        out->attrs_len = data_attrs(o, out->attrs, sizeof(out->attrs));
     } else if (f->kind == P15_PRKDF) {
         out->cls = SCM_CLASS_PRIVKEY;
         out->type = SCM_OBJ_PRIVKEY;
@@ -721,6 +743,7 @@ static void fill(const struct p15_state *st, const struct p15_dfile *f, size_t k
         out->write_cred = SCM_CRED_NEVER;
         key_alg(o, false, &out->key);
     }
+    out->attrs_len = obj_attrs(f, o, out->attrs, sizeof(out->attrs));
     if (!out->label[0])
         snprintf(out->label, sizeof(out->label), "%s %s", df_word(f->kind), out->ref.s);
 }
@@ -1209,9 +1232,14 @@ static int p15_write(void *state, const struct scm_agent_put *p, bool replace, s
         return rc;
     child_path(st, fid, &path);
     if (cert) {
+        size_t kl;
+        const uint8_t *kept = get_attr(o, 0x04, &kl);
         if (p->id && p->id_len && p->id_len <= sizeof(id)) {
             memcpy(id, p->id, p->id_len);
             id_len = p->id_len;
+        } else if (kept && kl <= sizeof(id)) {
+            memcpy(id, kept, kl);
+            id_len = kl;
         } else {
             id_len = cert_id(o->data, o->len, id, sizeof(id));
         }
@@ -1225,22 +1253,14 @@ static int p15_write(void *state, const struct scm_agent_put *p, bool replace, s
                                  .path_len = path.len};
         rc = scm_p15_cdf_entry_encode(&c, ent, sizeof(ent), &elen);
     } else {
-        /* The application name and OID a backup kept (data_attrs). */
+        /* The application name and OID a backup kept (obj_attrs). */
         char app[48] = "";
-        const uint8_t *oid = NULL;
-        size_t oid_len = 0;
-        for (size_t i = 0; o->src_attrs && i + 2 <= o->src_attrs_len;) {
-            uint8_t t = o->src_attrs[i], l = o->src_attrs[i + 1];
-            if (i + 2 + l > o->src_attrs_len)
-                break;
-            if (t == 0x0C && l < sizeof(app)) {
-                memcpy(app, o->src_attrs + i + 2, l);
-                app[l] = '\0';
-            } else if (t == 0x06) {
-                oid = o->src_attrs + i + 2;
-                oid_len = l;
-            }
-            i += 2 + (size_t)l;
+        size_t oid_len, al;
+        const uint8_t *oid = get_attr(o, 0x06, &oid_len);
+        const uint8_t *an = get_attr(o, 0x0C, &al);
+        if (an && al < sizeof(app)) {
+            memcpy(app, an, al);
+            app[al] = '\0';
         }
         bool priv = o->area != SCM_AREA_PUBLIC && st->n_pins > 0;
         struct p15_data_new dn = {.label = o->label,

@@ -44,6 +44,13 @@ static void ask_creds(struct scm_card *c)
         c->ainfo.pin_tries = c->creds[0].tries_left;
 }
 
+/* A card whose agent lists no credential at all (a PKCS#15 layout made
+ * without a PIN) has nothing to unlock: all it shows is open. */
+static bool pinless(const struct scm_card *c)
+{
+    return c->ops && c->ops->creds && c->n_creds == 0;
+}
+
 static int open_real(const struct scm_card_ctx *ctx, const char *spec, struct scm_card *c,
                      struct scm_detail *d)
 {
@@ -87,6 +94,7 @@ static int open_real(const struct scm_card_ctx *ctx, const char *spec, struct sc
     if ((rc = txn_begin(c, d)) < 0)
         return rc;
     ask_creds(c);
+    c->pin_ok = pinless(c);
     rc = refresh(c, d);
     txn_end(c);
     return rc;
@@ -229,9 +237,9 @@ static void note_reset(struct scm_card *c)
     if (now == c->resets)
         return;
     c->resets = now;
-    if (c->pin_ok)
+    if (c->pin_ok && !pinless(c))
         c->reset_seen = true;
-    c->pin_ok = false;
+    c->pin_ok = pinless(c);
     for (size_t i = 0; i < c->n_creds; i++)
         c->creds[i].verified = false;
     /* The card lost its selected application too: the agent binds to it
