@@ -955,6 +955,15 @@ static int new_ef(struct p15_state *st, uint16_t want, uint16_t base, const uint
     fcp[n++] = 2;
     fcp[n++] = (uint8_t)(f >> 8);
     fcp[n++] = (uint8_t)f;
+    if (st->n_pins > 0) {
+        /* The user PIN guards the new file as the layout's PIN guards the
+         * rest (compact security attributes: delete, write, update, read;
+         * 10 = user authentication): a private object's bytes too. */
+        static const uint8_t sa[] = {0x8C, 0x05, 0x47, 0x10, 0x10, 0x10};
+        memcpy(fcp + n, sa, sizeof(sa));
+        n += sizeof(sa);
+        fcp[n++] = sensitive ? 0x10 : 0x00;
+    }
     fcp[1] = (uint8_t)(n - 2);
     rc = scm_iso_create(st->tx, fcp, n, &sw);
     if (rc == SCM_OK && (sw == 0x6A89 || sw == 0x6A8A)) {
@@ -1056,6 +1065,11 @@ static int what_put(const struct p15_state *st, const struct scm_agent_put *p, b
                         "A PKCS#15 card's keys cannot be written: they are generated on the card "
                         "or imported, never restored from a copy.");
     *cert = c == SCM_CLASS_CERT;
+    if (p->obj->area != SCM_AREA_PUBLIC && st->n_pins == 0)
+        return scm_fail(why, SCM_E_NOT_SUPPORTED,
+                        "The PKCS#15 card has no PIN: '%s' (private) would be readable by anyone "
+                        "there.",
+                        p->obj->label);
     if (p->obj->len > FILE_MAX)
         return scm_fail(why, SCM_E_CARD_FULL,
                         "The PKCS#15 card has no room for '%s' (%zu bytes): a file takes at most "
