@@ -272,7 +272,9 @@ static int find_app(struct p15_state *st, bool *found, struct scm_detail *d)
         for (size_t i = 0; i < n; i++) {
             if (apps[i].aid_len != sizeof(p15_aid) || memcmp(apps[i].aid, p15_aid, P15_AID_LEN))
                 continue;
-            if (apps[i].path.len >= 4 && apps[i].path.v[0] == 0x3F && apps[i].path.v[1] == 0x00)
+            /* An absolute path, with room for a child's FID after it. */
+            if (apps[i].path.len >= 4 && apps[i].path.len <= P15_PATH_MAX - 2 &&
+                apps[i].path.v[0] == 0x3F && apps[i].path.v[1] == 0x00)
                 path_of(&st->app, apps[i].path.v, apps[i].path.len);
             st->app_label = apps[i].label;
             *found = true;
@@ -342,6 +344,21 @@ static int load(struct p15_state *st, struct scm_detail *d)
             }
         }
     return SCM_OK;
+}
+
+/* After a change of directory file i: its bytes and entries again (the
+ * PINs come from the AODF, which scmgr never writes). */
+static int reload_df(struct p15_state *st, size_t i, struct scm_detail *d)
+{
+    struct p15_dfile *f = &st->df[i];
+    free_bytes(&f->raw, &f->len);
+    free(f->ents);
+    f->ents = NULL;
+    f->n = 0;
+    int rc = read_path(st, &f->path, df_word(f->kind), &f->raw, &f->len, d);
+    if (rc == SCM_OK)
+        rc = scm_p15_df_decode(f->kind, f->raw, f->len, &f->ents, &f->n, d);
+    return rc;
 }
 
 /* ---- Binding ------------------------------------------------------------------------- */
@@ -1039,7 +1056,9 @@ static struct p15_dfile *df_of(struct p15_state *st, bool cert)
 static bool find_put(struct p15_state *st, const struct scm_agent_put *p, bool cert,
                      struct p15_dfile **f, size_t *k)
 {
-    if (p->ref.s[0] && find_ref(st, p->ref.s, f, k))
+    /* The place a restore asks for, if it holds an object of the same class. */
+    if (p->ref.s[0] && find_ref(st, p->ref.s, f, k) &&
+        (cert ? is_cdf((*f)->kind) : (*f)->kind == P15_DODF))
         return true;
     for (size_t i = 0; i < st->n_df; i++) {
         if (cert ? !is_cdf(st->df[i].kind) : st->df[i].kind != P15_DODF)
@@ -1236,7 +1255,7 @@ static int p15_write(void *state, const struct scm_agent_put *p, bool replace, s
         if ((rc = repoint(st, &st->df[fi], k, fid, d)) < 0)
             return rc;
         (void)delete_ef(st, old); /* an orphan left is harmless */
-        return load(st, d);
+        return reload_df(st, fi, d);
     }
     if (!df_of(st, cert) && (rc = make_df(st, cert, d)) < 0)
         return rc;
@@ -1300,7 +1319,7 @@ static int p15_write(void *state, const struct scm_agent_put *p, bool replace, s
             (void)delete_ef(st, fid);
         return rc;
     }
-    return load(st, d);
+    return reload_df(st, (size_t)(f - st->df), d);
 }
 
 /* Remove entry k of f: the entries after it move up one place and the
@@ -1345,7 +1364,7 @@ static int p15_remove(void *state, const struct scm_object *obj, struct scm_deta
         return wfail(d, rc, sw, "UPDATE BINARY", df_word(f->kind));
     if (fid)
         (void)delete_ef(st, fid);
-    return load(st, d);
+    return reload_df(st, (size_t)(f - st->df), d);
 }
 
 const struct scm_agent_ops scm_agent_pkcs15 = {
