@@ -1194,9 +1194,10 @@ static int repoint(struct p15_state *st, struct p15_dfile *f, size_t k, uint16_t
     while (scm_p15_der_next(&r, &t, NULL) == SCM_OK) {
         if (e++ != k)
             continue;
-        for (size_t i = 0; i + o->path.len <= t.raw_len; i++)
-            if (t.raw[i] == 0x04 && i >= 1 && memcmp(t.raw + i + 2, o->path.v, o->path.len) == 0 &&
-                t.raw[i + 1] == o->path.len)
+        /* The path's OCTET STRING (04 len path): the last one in the entry. */
+        for (size_t i = 0; i + 2 + o->path.len <= t.raw_len; i++)
+            if (t.raw[i] == 0x04 && t.raw[i + 1] == o->path.len &&
+                memcmp(t.raw + i + 2, o->path.v, o->path.len) == 0)
                 pv = t.raw + i + 2 + o->path.len - 2;
         break;
     }
