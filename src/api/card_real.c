@@ -36,19 +36,22 @@ static void ask_creds(struct scm_card *c)
 {
     c->n_creds = 0;
     c->ainfo.pin_tries = -1;
+    c->pinless = false;
     if (!c->ops->creds || c->ops->creds(c->state, c->creds, SCM_CRED_MAX, &c->n_creds, NULL) < 0) {
         c->n_creds = 0;
         return;
     }
+    c->pinless = c->n_creds == 0;
     if (c->n_creds > 0 && c->creds[0].kind == SCM_CRED_PIN)
         c->ainfo.pin_tries = c->creds[0].tries_left;
 }
 
-/* A card whose agent lists no credential at all (a PKCS#15 layout made
- * without a PIN) has nothing to unlock: all it shows is open. */
+/* A card whose agent says it has no credential at all (a PKCS#15 layout
+ * made without a PIN; not one whose credentials could not be asked) has
+ * nothing to unlock: all it shows is open. */
 static bool pinless(const struct scm_card *c)
 {
-    return c->ops && c->ops->creds && c->n_creds == 0;
+    return c->pinless;
 }
 
 static int open_real(const struct scm_card_ctx *ctx, const char *spec, struct scm_card *c,
