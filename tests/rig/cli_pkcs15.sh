@@ -163,7 +163,7 @@ has "$ERR" "cannot be copied: the card never releases private keys"
 echo "cli_pkcs15: scmgr reads what pkcs15-tool reads"
 
 # ---- backup ------------------------------------------------------------------------------
-expect 0 "${SCM[@]}" backup 0 --password-fd 4 4<<<"$PW"$'\n'"$PW"
+expect 0 "${SCM[@]}" --log "$T/trace" --log-level trace backup 0 --password-fd 4 4<<<"$PW"$'\n'"$PW"
 has "$OUT" "Created vsc:0000"
 for l in 'copied +public .* lab cert$' 'copied +public .* second cert$' 'copied +public .* lab data$' \
     'copied +public .* oid data$' \
@@ -171,6 +171,17 @@ for l in 'copied +public .* lab cert$' 'copied +public .* second cert$' 'copied 
     has "$OUT" "$l"
 done
 has "$OUT" '^4 copied'
+# APDUs: scmgr's backup (the other agents' probes included) against
+# pkcs15-tool reading the same certificates and data objects (issue 8 §6).
+a_scm=$(grep -c 'trace apdu > ' "$T/trace")
+a_p15=0
+for args in "--read-certificate 45" "--read-certificate 46" "--list-data-objects"; do
+    # shellcheck disable=SC2086 # the words are the command's
+    expect 0 env OPENSC_DEBUG=9 pkcs15-tool -r 0 $args
+    a_p15=$((a_p15 + $(grep -c 'Outgoing APDU' "$ERR")))
+done
+echo "cli_pkcs15: APDUs of scmgr backup $a_scm, of pkcs15-tool reading the same $a_p15"
+[ "$a_scm" -gt 0 ] && [ "$a_scm" -le "$a_p15" ] || fail "scmgr's backup took $a_scm APDUs"
 expect 0 "${SCM[@]}" vsc verify 0000 --password-fd 3 3<<<"$PW"
 expect 0 "${SCM[@]}" ls vsc:0000 --password-fd 3 3<<<"$PW"
 lacks "$OUT" 'private-key'
