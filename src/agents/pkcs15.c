@@ -39,6 +39,12 @@ static const uint8_t p15_aid[P15_AID_LEN] = {P15_AID_BYTES};
 /* One directory file as the card holds it: its bytes (for appending and
  * for `changed`) and its decoded entries, whose direct values point into
  * raw. */
+struct p15_blob {
+    uint8_t *b; /* secure memory */
+    size_t len;
+    bool have;
+};
+
 struct p15_dfile {
     enum p15_df_kind kind;
     struct p15_path path;
@@ -46,6 +52,7 @@ struct p15_dfile {
     size_t len;
     struct p15_obj *ents;
     size_t n;
+    struct p15_blob *got; /* n: each entry's bytes once read */
 };
 
 struct p15_pin {
@@ -233,12 +240,37 @@ static const char *df_tag(enum p15_df_kind k)
     return (unsigned)k < sizeof(tag) / sizeof(tag[0]) ? tag[k] : "df";
 }
 
+static void blobs_drop(struct p15_blob *g, size_t n)
+{
+    for (size_t i = 0; g && i < n; i++)
+        if (g[i].have)
+            free_bytes(&g[i].b, &g[i].len);
+    free(g);
+}
+
+static void df_drop(struct p15_dfile *f)
+{
+    free_bytes(&f->raw, &f->len);
+    blobs_drop(f->got, f->n);
+    free(f->ents);
+    f->got = NULL;
+    f->ents = NULL;
+    f->n = 0;
+}
+
+/* Decode a directory file's bytes, with room for its entries' bytes. */
+static int df_decode(struct p15_dfile *f, struct scm_detail *d)
+{
+    int rc = scm_p15_df_decode(f->kind, f->raw, f->len, &f->ents, &f->n, d);
+    if (rc == SCM_OK && f->n && !(f->got = calloc(f->n, sizeof(*f->got))))
+        rc = scm_fail(d, SCM_E_NOMEM, "Out of memory.");
+    return rc;
+}
+
 static void unload(struct p15_state *st)
 {
-    for (size_t i = 0; i < st->n_df; i++) {
-        free_bytes(&st->df[i].raw, &st->df[i].len);
-        free(st->df[i].ents);
-    }
+    for (size_t i = 0; i < st->n_df; i++)
+        df_drop(&st->df[i]);
     memset(st->df, 0, sizeof(st->df));
     st->n_df = 0;
     free_bytes(&st->odf, &st->odf_len);
@@ -325,7 +357,7 @@ static int load(struct p15_state *st, struct scm_detail *d)
         st->n_df++;
         if (f->kind == P15_SKDF)
             continue; /* kept for `changed`, nothing scmgr shows */
-        if ((rc = scm_p15_df_decode(f->kind, f->raw, f->len, &f->ents, &f->n, d)) < 0)
+        if ((rc = df_decode(f, d)) < 0)
             return rc;
     }
     /* The PINs, the user PIN first (credential 0), then SO PIN, PUK. */
@@ -346,18 +378,36 @@ static int load(struct p15_state *st, struct scm_detail *d)
     return SCM_OK;
 }
 
+static bool same_path(const struct p15_obj *a, const struct p15_obj *b)
+{
+    return a->has_path && b->has_path && !a->direct && !b->direct && a->path.len == b->path.len &&
+           memcmp(a->path.v, b->path.v, a->path.len) == 0 &&
+           a->path.has_range == b->path.has_range && a->path.index == b->path.index &&
+           a->path.count == b->path.count;
+}
+
 /* After a change of directory file i: its bytes and entries again (the
- * PINs come from the AODF, which scmgr never writes). */
+ * PINs come from the AODF, which scmgr never writes). What was read of an
+ * entry whose file is the same is kept: scmgr's writes make new files. */
 static int reload_df(struct p15_state *st, size_t i, struct scm_detail *d)
 {
-    struct p15_dfile *f = &st->df[i];
-    free_bytes(&f->raw, &f->len);
-    free(f->ents);
+    struct p15_dfile *f = &st->df[i], old = *f;
+    f->raw = NULL;
+    f->len = 0;
     f->ents = NULL;
+    f->got = NULL;
     f->n = 0;
     int rc = read_path(st, &f->path, df_word(f->kind), &f->raw, &f->len, d);
     if (rc == SCM_OK)
-        rc = scm_p15_df_decode(f->kind, f->raw, f->len, &f->ents, &f->n, d);
+        rc = df_decode(f, d);
+    for (size_t k = 0; rc == SCM_OK && k < f->n; k++)
+        for (size_t j = 0; j < old.n; j++)
+            if (old.got && old.got[j].have && same_path(&f->ents[k], &old.ents[j])) {
+                f->got[k] = old.got[j];
+                old.got[j].have = false;
+                break;
+            }
+    df_drop(&old);
     return rc;
 }
 
@@ -761,6 +811,7 @@ static void fill(const struct p15_state *st, const struct p15_dfile *f, size_t k
         key_alg(o, false, &out->key);
     }
     out->attrs_len = obj_attrs(f, o, out->attrs, sizeof(out->attrs));
+    out->size = f->got && f->got[k].have ? f->got[k].len : 0;
     if (!out->label[0])
         snprintf(out->label, sizeof(out->label), "%s %s", df_word(f->kind), out->ref.s);
 }
@@ -770,15 +821,89 @@ static bool shown(const struct p15_dfile *f)
     return is_cdf(f->kind) || f->kind == P15_DODF || f->kind == P15_PRKDF || is_pukdf(f->kind);
 }
 
+/* A certificate's EF may be longer than its DER (pkcs15-tool reads the
+ * certificate, not the file): the DER TLV's own length. */
+static size_t der_len(const uint8_t *b, size_t len)
+{
+    struct p15_der r = scm_p15_der(b, len);
+    struct p15_tlv t;
+    if (scm_p15_der_next(&r, &t, NULL) != SCM_OK || t.tag != 0x30)
+        return len;
+    return t.raw_len;
+}
+
+/* Entry k of f may be read now (a private data object: with its PIN). */
+static int may_read(const struct p15_state *st, const struct p15_dfile *f, size_t k)
+{
+    int cred = cred_of(st, &f->ents[k]);
+    if (f->kind == P15_PRKDF)
+        return SCM_E_NOT_EXPORTABLE;
+    if (f->kind == P15_DODF && cred >= 0 && !st->pins[cred].verified)
+        return SCM_E_CARD_LOCKED;
+    return SCM_OK;
+}
+
+/* The bytes of entry k of f into f->got[k]. */
+static int fetch(struct p15_state *st, struct p15_dfile *f, size_t k, struct scm_detail *d)
+{
+    const struct p15_obj *e = &f->ents[k];
+    struct p15_blob *g = &f->got[k];
+    const char *label = e->label.len ? e->label.s : df_word(f->kind);
+    int cred = cred_of(st, e), rc;
+    if (e->direct) {
+        if (!(g->b = scm_secure_alloc(e->direct_len ? e->direct_len : 1)))
+            return scm_fail(d, SCM_E_NOMEM, "Out of memory.");
+        memcpy(g->b, e->direct, e->direct_len);
+        g->len = e->direct_len;
+        g->have = true;
+        return SCM_OK;
+    }
+    if (!e->has_path)
+        return scm_fail(d, SCM_E_NOT_SUPPORTED, "The PKCS#15 card's '%s' has no file to read.",
+                        label);
+    rc = read_path(st, &e->path, label, &g->b, &g->len, d);
+    if (rc == SCM_E_CARD_LOCKED && cred >= 0)
+        return scm_fail(d, rc, "Reading the PKCS#15 card's '%s' needs its %s.", label,
+                        scm_cred_kind_name(st->pins[cred].kind));
+    if (rc < 0)
+        return rc;
+    size_t want;
+    if (is_cdf(f->kind) && (want = der_len(g->b, g->len)) < g->len) {
+        uint8_t *b = scm_secure_alloc(want);
+        if (b)
+            memcpy(b, g->b, want);
+        free_bytes(&g->b, &g->len);
+        if (!b)
+            return scm_fail(d, SCM_E_NOMEM, "Out of memory.");
+        g->b = b;
+        g->len = want;
+    }
+    g->have = true;
+    return SCM_OK;
+}
+
 static int p15_list(void *state, struct scm_object **objs, size_t *n, struct scm_detail *d)
 {
     struct p15_state *st = state;
     size_t total = 0, k = 0;
     *objs = NULL;
     *n = 0;
-    for (size_t i = 0; i < st->n_df; i++)
-        if (shown(&st->df[i]))
-            total += st->df[i].n;
+    /* Every object that may be read is read now, as pkcs15-tool does,
+     * so that the listing has sizes; a copy reads it from here. One that
+     * cannot be read is listed without a size (its read says why). */
+    for (size_t i = 0; i < st->n_df; i++) {
+        struct p15_dfile *f = &st->df[i];
+        if (!shown(f))
+            continue;
+        total += f->n;
+        for (size_t e = 0; e < f->n; e++) {
+            if (f->got[e].have || may_read(st, f, e) < 0)
+                continue;
+            int rc = fetch(st, f, e, d);
+            if (rc <= SCM_E_NO_SERVICE && rc >= SCM_E_CARD_TIMEOUT)
+                return rc; /* the card went away */
+        }
+    }
     if (total == 0)
         return SCM_OK;
     struct scm_object *out = calloc(total, sizeof(*out));
@@ -814,63 +939,34 @@ static bool find_ref(struct p15_state *st, const char *ref, struct p15_dfile **f
     return false;
 }
 
-/* A certificate's EF may be longer than its DER (pkcs15-tool reads the
- * certificate, not the file): the DER TLV's own length. */
-static size_t der_len(const uint8_t *b, size_t len)
-{
-    struct p15_der r = scm_p15_der(b, len);
-    struct p15_tlv t;
-    if (scm_p15_der_next(&r, &t, NULL) != SCM_OK || t.tag != 0x30)
-        return len;
-    return t.raw_len;
-}
-
 static int p15_read(void *state, const struct scm_object *o, uint8_t **data, size_t *len,
                     struct scm_detail *d)
 {
     struct p15_state *st = state;
     struct p15_dfile *f;
     size_t k;
+    int rc;
     *data = NULL;
     *len = 0;
     if (!find_ref(st, o->ref.s, &f, &k))
         return scm_fail(d, SCM_E_NOT_FOUND, "The PKCS#15 card has no object at '%s'.", o->ref.s);
-    const struct p15_obj *e = &f->ents[k];
-    if (f->kind == P15_PRKDF)
-        return scm_fail(d, SCM_E_NOT_EXPORTABLE,
-                        "'%s' cannot be copied: the card never releases private keys.", o->label);
-    int cred = cred_of(st, e);
-    if (f->kind == P15_DODF && cred >= 0 && !st->pins[cred].verified)
-        return scm_fail(d, SCM_E_CARD_LOCKED, "Reading the PKCS#15 card's '%s' needs its %s.",
-                        o->label, scm_cred_kind_name(st->pins[cred].kind));
-    if (e->direct) {
-        uint8_t *b = scm_secure_alloc(e->direct_len ? e->direct_len : 1);
-        if (!b)
-            return scm_fail(d, SCM_E_NOMEM, "Out of memory.");
-        memcpy(b, e->direct, e->direct_len);
-        *data = b;
-        *len = e->direct_len;
-        return SCM_OK;
-    }
-    if (!e->has_path)
-        return scm_fail(d, SCM_E_NOT_SUPPORTED, "The PKCS#15 card's '%s' has no file to read.",
+    if ((rc = may_read(st, f, k)) == SCM_E_NOT_EXPORTABLE)
+        return scm_fail(d, rc, "'%s' cannot be copied: the card never releases private keys.",
                         o->label);
-    int rc = read_path(st, &e->path, o->label, data, len, d);
-    if (rc == SCM_E_CARD_LOCKED && cred >= 0)
+    if (rc < 0) {
+        int cred = cred_of(st, &f->ents[k]);
         return scm_fail(d, rc, "Reading the PKCS#15 card's '%s' needs its %s.", o->label,
                         scm_cred_kind_name(st->pins[cred].kind));
-    size_t want;
-    if (rc == SCM_OK && is_cdf(f->kind) && (want = der_len(*data, *len)) < *len) {
-        uint8_t *b = scm_secure_alloc(want);
-        if (b)
-            memcpy(b, *data, want);
-        free_bytes(data, len);
-        if (!b)
-            return scm_fail(d, SCM_E_NOMEM, "Out of memory.");
-        *data = b;
-        *len = want;
     }
-    return rc;
+    if (!f->got[k].have && (rc = fetch(st, f, k, d)) < 0)
+        return rc;
+    uint8_t *b = scm_secure_alloc(f->got[k].len ? f->got[k].len : 1);
+    if (!b)
+        return scm_fail(d, SCM_E_NOMEM, "Out of memory.");
+    memcpy(b, f->got[k].b, f->got[k].len);
+    *data = b;
+    *len = f->got[k].len;
+    return SCM_OK;
 }
 
 /* ---- Writing -------------------------------------------------------------------------- */
