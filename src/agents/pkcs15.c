@@ -360,7 +360,9 @@ static int load(struct p15_state *st, struct scm_detail *d)
         if ((rc = df_decode(f, d)) < 0)
             return rc;
     }
-    /* The PINs, the user PIN first (credential 0), then SO PIN, PUK. */
+    /* The PINs, the user PIN first (credential 0), then SO PIN, PUK. A
+     * pin's `verified` is left as it was: it is the card's state, which a
+     * new reading of the layout does not change. */
     for (int rank = 0; rank < 3; rank++)
         for (size_t i = 0; i < st->n_df; i++) {
             if (st->df[i].kind != P15_AODF)
