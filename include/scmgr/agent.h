@@ -189,5 +189,8 @@ extern const struct scm_agent_ops scm_agent_piv;
 extern const struct scm_agent_ops scm_agent_cac;
 /* OpenPGP cards (OpenPGP smart card application 3.4): src/agents/openpgp.c. */
 extern const struct scm_agent_ops scm_agent_openpgp;
+/* PKCS#15 cards (ISO/IEC 7816-15), read and written into their own layout:
+ * src/agents/pkcs15.c. */
+extern const struct scm_agent_ops scm_agent_pkcs15;
 
 #endif

@@ -11,6 +11,7 @@ const struct scm_agent_ops *const scm_agents[] = {
     &scm_agent_piv,
     &scm_agent_cac, /* after PIV: a CAC card with a PIV applet is read as PIV */
     &scm_agent_openpgp,
+    &scm_agent_pkcs15, /* last: a PKCS#15 directory may sit beside the others' applications */
     NULL,
 };
 

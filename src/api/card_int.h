@@ -30,6 +30,9 @@ struct scm_card {
     /* The card answers an empty VERIFY with 9000 while the PIN is verified
      * (ISO 7816-4; not every card does): scm_card_check may ask it. */
     bool pin_reported;
+    /* The agent answered that the card has no credential at all (a
+     * PKCS#15 layout made without a PIN): nothing to unlock. */
+    bool pinless;
     unsigned resets; /* scm_rd_conn_resets when the PIN state was last known */
     bool reset_seen; /* a reset ended a verified PIN: scm_card_check says so */
     /* Inside card_real_batch_begin/end: the transaction is held from the

@@ -36,16 +36,25 @@ static void ask_creds(struct scm_card *c)
 {
     c->n_creds = 0;
     c->ainfo.pin_tries = -1;
+    c->pinless = false;
     if (!c->ops->creds || c->ops->creds(c->state, c->creds, SCM_CRED_MAX, &c->n_creds, NULL) < 0) {
         c->n_creds = 0;
         return;
     }
+    c->pinless = c->n_creds == 0;
     if (c->n_creds > 0 && c->creds[0].kind == SCM_CRED_PIN)
         c->ainfo.pin_tries = c->creds[0].tries_left;
 }
 
 static int open_locked(struct scm_card *c, const uint8_t *atr, size_t atr_len,
                        struct scm_detail *d);
+/* A card whose agent says it has no credential at all (a PKCS#15 layout
+ * made without a PIN; not one whose credentials could not be asked) has
+ * nothing to unlock: all it shows is open. */
+static bool pinless(const struct scm_card *c)
+{
+    return c->pinless;
+}
 
 static int open_real(const struct scm_card_ctx *ctx, const char *spec, struct scm_card *c,
                      struct scm_detail *d)
@@ -99,6 +108,7 @@ static int open_locked(struct scm_card *c, const uint8_t *atr, size_t atr_len, s
     /* What a PIN dialog shows before the first try: the tries left (one
      * empty VERIFY, which spends none), and how many objects are locked. */
     ask_creds(c);
+    c->pin_ok = pinless(c);
     return refresh(c, d);
 }
 
@@ -239,9 +249,9 @@ static void note_reset(struct scm_card *c)
     if (now == c->resets)
         return;
     c->resets = now;
-    if (c->pin_ok)
+    if (c->pin_ok && !pinless(c))
         c->reset_seen = true;
-    c->pin_ok = false;
+    c->pin_ok = pinless(c);
     for (size_t i = 0; i < c->n_creds; i++)
         c->creds[i].verified = false;
     /* The card lost its selected application too: the agent binds to it

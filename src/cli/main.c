@@ -72,6 +72,10 @@ int cli_unlock(struct cli *c, struct scm_card *card, int fd)
     if (ci.kind == SCM_CARD_VSC) {
         rc = cli_password(c, fd, ci.name, &s);
     } else {
+        /* A card without a PIN (a PKCS#15 layout made without one) is
+         * used as it is: nothing to ask for. */
+        if (ci.n_creds == 0 || ci.creds[0].kind != SCM_CRED_PIN)
+            return SCM_OK;
         if (ci.pin_tries >= 0)
             snprintf(prompt, sizeof(prompt), "PIN for the card in '%s' (%d %s left): ", ci.name,
                      ci.pin_tries, ci.pin_tries == 1 ? "try" : "tries");

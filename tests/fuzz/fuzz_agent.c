@@ -4,7 +4,8 @@
  * the input straight to the ISO layout's index and card-info decoders.
  *
  * Input: a flag byte (bit 0: the transport says extended length; bit 1:
- * decoders only; bits 2-3: the agent, its index in scm_agents), then one
+ * decoders only; bits 2-4: the agent, its index in scm_agents modulo their
+ * number), then one
  * response per APDU: a length byte n and n
  * bytes (data + SW); n = 0xFE: a 16-bit length follows; n = 0xFF or the
  * end of the input: the card is removed. */
@@ -84,11 +85,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct ftx f = {data + 1, size - 1};
     struct scm_tx tx = {.ops = &f_ops, .impl = &f, .extended = (flags & 1) != 0};
-    size_t nag = 0, pick = (flags >> 2) & 3;
+    size_t nag = 0;
     while (scm_agents[nag])
         nag++;
-    if (pick >= nag)
-        return 0;
+    size_t pick = ((size_t)(flags >> 2) & 7) % nag;
     const struct scm_agent_ops *ag = scm_agents[pick];
     struct scm_detail d;
     void *st = NULL;

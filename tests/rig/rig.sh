@@ -294,7 +294,8 @@ rig__no_cards() {
 #   NAME     tests/rig/card-NAME.py on vcard.py (the project's emulators),
 #            given -P PORT and the ARGs
 # RIG_CARD_KEEP=1: the card keeps its state in $RIG_DIR/cardI.TYPE.state
-# across a kill and restart (rig_card_forget I drops it); vicc cards never do.
+# across a kill and restart (rig_card_forget I drops it): vicc-card.py in
+# RIG_CARD_STATE, the project's emulators their own way; CAC cards never.
 rig_card_start() {
     rig__slot "$1"
     rig__load
@@ -313,9 +314,9 @@ rig_card_start() {
     *)
         [ -f "$RIG_HERE/card-$type.py" ] || rig_die "no emulator for card type '$type'"
         cmd=("$RIG_PY" "$RIG_HERE/card-$type.py" -P $((RIG_PORT + i)) "$@")
-        [ "${RIG_CARD_KEEP:-}" = 1 ] && state="$RIG_DIR/card$i.$type.state"
         ;;
     esac
+    [ "${RIG_CARD_KEEP:-}" = 1 ] && [ "$type" != cac ] && state="$RIG_DIR/card$i.$type.state"
     name=${RIG_READERS[$i]}
     rig__alive "${RIG_CARD_PIDS[i]}" && rig_die "slot $i already has a card (${RIG_CARD_PIDS[i]})"
     # A card must never go into a slot pcscd still believes full: it would

@@ -25,12 +25,17 @@ Environment:
   RIG_CARD_EXTENDED=1  announce extended length in the ATR (third software
                        function table, 0x40) and accept extended Le
   RIG_CARD_ACL=0       no access control (the emulator's own behaviour)
+  RIG_CARD_STATE=PATH  the card's files and PIN are kept in PATH (pickled
+                       after every command APDU) and loaded from it at start:
+                       a card pulled out comes back as it was (rig.sh's
+                       RIG_CARD_KEEP=1)
 The PIN is 1234 with 3 tries (the emulator's defaults); a blocked PIN stays
 blocked until the card process restarts, and a restarted card is empty.
 """
 import importlib
 import logging
 import os
+import pickle
 import runpy
 import socket
 import struct
@@ -181,7 +186,39 @@ _orig_format = Iso7816OS.formatResult
 
 def _execute(self, msg):
     self._rig_ins = msg[1] if len(msg) > 1 else None
-    return _orig_execute(self, msg)
+    answer = _orig_execute(self, msg)
+    if _STATE:
+        _save(self)
+    return answer
+
+
+# ---- STATE (option): a card that survives being pulled out ------------------
+# The emulator forgets everything when its process ends; a real card keeps
+# its files. The state is written after each answered command (the fuse
+# ends the process before answering, so the last command is lost, as on a
+# card pulled out before it ran it) and read back at start.
+_STATE = os.environ.get("RIG_CARD_STATE", "")
+
+
+def _save(os_):
+    tmp = _STATE + ".tmp"
+    with open(tmp, "wb") as f:
+        pickle.dump((os_.mf, os_.SAM, os_.SAM.PIN, os_.SAM.counter), f)
+    os.replace(tmp, _STATE)
+
+
+if _STATE:
+    _orig_os_init2 = Iso7816OS.__init__
+
+    def _os_init_state(self, mf, sam, *args, **kwargs):
+        if os.path.exists(_STATE):
+            with open(_STATE, "rb") as f:
+                mf, sam, pin, counter = pickle.load(f)
+            sam.PIN, sam.counter = pin, counter
+            logging.info("rig: card state loaded from %s", _STATE)
+        _orig_os_init2(self, mf, sam, *args, **kwargs)
+
+    Iso7816OS.__init__ = _os_init_state
 
 
 def _format_result(self, seekable, le, data, sw, sm):
