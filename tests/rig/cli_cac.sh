@@ -180,7 +180,7 @@ n=1
 while :; do
     rm -rf "$T/fresh"
     pulled_backup "$T/fresh"
-    if rig_card_alive 0; then
+    if ! rig_card_blown 0; then
         [ "$rc" = 0 ] || fail "backup failed ($rc) with the card in place (fuse $n unused)"
         break
     fi
@@ -203,7 +203,7 @@ first=$n
 n=1
 while :; do
     pulled_backup "$SCMGR_STORE"
-    if rig_card_alive 0; then
+    if ! rig_card_blown 0; then
         [ "$rc" = 0 ] || fail "backup failed ($rc) with the card in place (fuse $n unused)"
         break
     fi

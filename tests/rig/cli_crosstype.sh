@@ -189,4 +189,37 @@ expect 1 "${SCM[@]}" put 1 "fourth cert" "$T/fourth.der" --type certificate --pi
 has "$ERR" 'no room for another certificate'
 expect 0 pkcs15-tool --reader 1 --read-certificate 02
 openssl x509 -in "$OUT" -outform DER | cmp -s - "$T/third.der" || fail "the third certificate is not in DEC's occurrence"
+
+# ---- OpenPGP -> PKCS#15: data objects into its DODF, certificates into its CDF --------
+printf 'jdoe' >"$T/login"
+printf 'pdo-three' >"$T/pdo3"
+expect 0 "${SCM[@]}" put 1 "Login data" "$T/login" --type login --pin-fd 3 3<<<"$PIN" \
+    --admin-fd 5 5<<<"$PW3"
+expect 0 "${SCM[@]}" put 1 "Private DO 3" "$T/pdo3" --pin-fd 3 3<<<"$PIN" --admin-fd 5 5<<<"$PW3"
+rig_card_kill 0
+rig_card_p15 0 "crosstype" # OpenSC's pkcs15-init layout, no PIN
+expect 0 "${SCM[@]}" copy 1 0 --dry-run --pin-fd 3 3<<<"$PIN"
+has "$OUT" 'write +public .*Login data'
+has "$OUT" 'write +public .*Cardholder certificate \(authentication\)'
+has "$OUT" 'write +public .*Cardholder certificate \(signature\)'
+expect 0 "${SCM[@]}" copy 1 0 --pin-fd 3 3<<<"$PIN"
+has "$OUT" 'copied +public .*Login data$'
+# A private object stays off a card whose layout has no PIN to guard it.
+has "$OUT" 'Private DO 3 +\(.*PIN'
+lacks "$OUT" 'copied +private .*Private DO 3'
+expect 0 pkcs15-tool -r 0 --read-data-object "Login data" --output "$T/p15-login"
+same "$T/p15-login" "$T/login"
+expect 0 pkcs15-tool -r 0 --list-certificates
+[ "$(grep -c 'X\.509 Certificate' "$OUT")" = 3 ] || fail "pkcs15-tool lists $(grep -c 'X\.509 Certificate' "$OUT") certificates, want 3"
+# The third certificate is for the 9A key too: the same ID (the SHA-1 of the
+# key), so pkcs15-tool reads the first of the two by it; its serial shows it.
+grep -q 'Encoded serial : 02 01 03' "$OUT" || fail "pkcs15-tool lists no certificate with serial 3"
+for want in auth9a sign9c; do
+    found=""
+    for id in $(sed -n 's/^[[:space:]]*ID[[:space:]]*: *//p' "$OUT"); do
+        timeout "$STEP_TIMEOUT" pkcs15-tool -r 0 --read-certificate "$id" >"$T/c.pem" 2>/dev/null || continue
+        openssl x509 -in "$T/c.pem" -outform DER | cmp -s - "$T/$want.der" && found=$id
+    done
+    [ -n "$found" ] || fail "pkcs15-tool reads no certificate equal to $want on the PKCS#15 card"
+done
 echo "cli_crosstype: OK"

@@ -492,7 +492,7 @@ while :; do
     timeout "$STEP_TIMEOUT" "${SCM[@]}" restore "$UID_" 1 --pin-fd 3 3<<<"$PIN" \
         --password-fd 4 4<<<"$PW" --admin-fd 5 5<<<"$PW3" >"$OUT" 2>"$ERR" || rc=$?
     [ "$rc" != 124 ] || fail "restore hung with the card pulled at APDU $n"
-    if rig_card_alive 1; then
+    if ! rig_card_blown 1; then
         [ "$rc" = 0 ] || fail "restore failed ($rc) with the card in place (fuse $n unused)"
         break
     fi

@@ -311,7 +311,8 @@ while :; do
     timeout "$STEP_TIMEOUT" "${SCM[@]}" restore 0000 1 --password-fd 4 4<<<"$PW" >"$OUT" 2>"$ERR" ||
         rc=$?
     [ "$rc" != 124 ] || fail "restore hung with the card pulled at APDU $n"
-    if rig_card_alive 1; then
+    if ! rig_card_blown 1; then
+        rig_card_alive 1 || fail "the card left without its fuse at APDU $n"
         [ "$rc" = 0 ] || fail "restore failed ($rc) with the card in place (fuse $n unused)"
         break
     fi
@@ -344,7 +345,7 @@ expect 3 "${SCM[@]}" ls 0 --pin-fd 3 3<<<"9999"
 has "$ERR" "Wrong PIN for the card in '$R0': 2 tries left\."
 # Writing now needs the PIN: without it, asked for (no terminal here).
 expect 2 "${SCM[@]}" put 0 "pin data" "$T/d3.bin"
-has "$ERR" "No terminal to ask for the secret"
+has "$ERR" "No terminal to ask for the PIN: use --password-fd, --pin-fd or --admin-fd\."
 expect 0 "${SCM[@]}" put 0 "pin data" "$T/d3.bin" --pin-fd 3 3<<<"1234"
 expect 0 pkcs15-tool -r 0 --read-data-object "pin data" --output "$T/back-pin"
 same "$T/back-pin" "$T/d3.bin"

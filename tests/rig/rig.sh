@@ -13,6 +13,7 @@
 #   rig_card_start I cac [DB]  libcacard's CAC card (rig_cac_db makes DB)
 #   rig_card_kill I      the card gone, waits until EMPTY
 #   rig_card_fuse I N    the card exits on the N-th command APDU from now
+#   rig_card_blown I     the last fuse blew (the card said so in its log)
 #   rig_card_p15 I [LABEL]  an iso7816 card in slot I with an empty PKCS#15
 #                        layout written by OpenSC's own pkcs15-init; exports
 #                        OPENSC_CONF (a private opensc.conf in $RIG_DIR)
@@ -391,9 +392,19 @@ rig_cac_db() {
 rig_card_fuse() {
     rig__slot "$1"
     rig__load
+    rig__blown "$1" >"$RIG_DIR/card$1.fuse.base"
     echo "$2" >"$RIG_DIR/card$1.fuse.tmp"
     mv "$RIG_DIR/card$1.fuse.tmp" "$RIG_DIR/card$1.fuse"
 }
+
+# rig_card_blown I: did the card's last fuse (rig_card_fuse) blow? Each
+# emulator says so in its log before it leaves, so this holds at once,
+# where the process may take a moment longer to be gone on a loaded machine.
+rig_card_blown() {
+    rig__slot "$1"
+    [ "$(rig__blown "$1")" != "$(cat "$RIG_DIR/card$1.fuse.base" 2>/dev/null || echo 0)" ]
+}
+rig__blown() { grep -c 'rig: fuse blown' "$RIG_DIR/card$1.log" 2>/dev/null || true; }
 
 # rig_card_kill I [SIGNAL]: the card process ends (as a card pulled out
 # would), and pcscd has seen the slot EMPTY on return.

@@ -129,8 +129,9 @@ def _fuse_tick():
     if _fuse_left is not None:
         _fuse_left -= 1
         if _fuse_left <= 0:
-            logging.warning("rig: fuse blown, the card leaves now")
-            sys.stdout.flush()
+            # Printed, not logged: vicc logs nothing below its -v level,
+            # and the rig reads this line (rig_card_blown).
+            print("rig: fuse blown, the card leaves now", flush=True)
             os._exit(0)
 
 
