@@ -2,7 +2,8 @@
 # Benchmark, not a test: for each card type scmgr has an agent for, the
 # APDUs and wall time of `scmgr backup` against the same card, side by side
 # in one run with the independent client reading the same objects
-# (pkcs15-tool for PIV: its dump, then every certificate and data object).
+# (pkcs15-tool for PIV, CAC and PKCS#15: its dump, then every certificate and
+# data object; gpg --card-status and openpgp-tool for OpenPGP).
 # APDUs are counted at the card (the emulator's own log), so both sides are
 # counted alike. Prints figures; asserts only that each run worked.
 # Run: meson test -C build-test --benchmark --verbose bench_cards
@@ -180,4 +181,43 @@ if command -v certutil >/dev/null && [ -n "${SCMGR_CACARD:-}" ] && [ -x "$SCMGR_
     summary "CAC (libcacard)" "scmgr backup" "pkcs15-tool, every certificate"
 else
     echo "CAC: skipped (certutil or cacard-vpcd missing)"
+fi
+
+# ---- PKCS#15: a layout OpenSC's pkcs15-init made on vicc's ISO card, with
+# two certificates and two data objects (as cli_pkcs15) ---------------------------------
+if command -v pkcs15-init >/dev/null && command -v opensc-tool >/dev/null; then
+    rig_card_p15 3 "bench"
+    R3=$RIG_READER_3
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/pk1.pem" -out "$T/pc1.pem" \
+        -subj "/CN=bench p15 one" -days 30 2>/dev/null
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/pk2.pem" \
+        -out "$T/pc2.pem" -subj "/CN=bench p15 two" -days 30 2>/dev/null
+    printf 'bench data object' >"$T/pd1.bin"
+    head -c 200 /dev/urandom >"$T/pd2.bin"
+    pkcs15-init -r 3 --store-certificate "$T/pc1.pem" --id 45 --label "cert one" >/dev/null 2>&1
+    pkcs15-init -r 3 --store-certificate "$T/pc2.pem" --id 46 --label "cert two" >/dev/null 2>&1
+    pkcs15-init -r 3 --store-data "$T/pd1.bin" --label "data one" --application-name bench >/dev/null 2>&1
+    pkcs15-init -r 3 --store-data "$T/pd2.bin" --label "data two" --application-name bench >/dev/null 2>&1
+    p15_backup() {
+        "$SCMGR_BIN" --store "$SCMGR_STORE" backup 3 --to P15BENCH --password-fd 4 4<<<"$PW"$'\n'"$PW"
+    }
+    p15_every() {
+        pkcs15-tool --reader 3 -D >/dev/null &&
+            pkcs15-tool --reader 3 --read-certificate 45 >/dev/null &&
+            pkcs15-tool --reader 3 --read-certificate 46 >/dev/null &&
+            pkcs15-tool --reader 3 --read-data-object "data one" >/dev/null &&
+            pkcs15-tool --reader 3 --read-data-object "data two" >/dev/null
+    }
+    p15_backup >/dev/null
+    LOG=$RIG_DIR/card3.log
+    MARK=' > '
+    rows=()
+    for ((i = 0; i < RUNS; i++)); do
+        rows+=("$(measure "scmgr backup" p15_backup)")
+        rows+=("$(measure "pkcs15-tool -D" pkcs15-tool --reader 3 -D)")
+        rows+=("$(measure "pkcs15-tool, every object" p15_every)")
+    done
+    summary "PKCS#15 (pkcs15-init's layout on vicc)" "scmgr backup" "pkcs15-tool, every object"
+else
+    echo "PKCS#15: skipped (pkcs15-init or opensc-tool missing)"
 fi
