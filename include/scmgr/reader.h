@@ -50,6 +50,7 @@ struct scm_tx_select {
     uint8_t aid[16];
     size_t aid_len;
     uint8_t p2;
+    bool fci; /* resp holds the answer's data (the first caller wanted it) */
     uint8_t resp[258];
     size_t resp_len;
     uint16_t sw;

@@ -40,7 +40,7 @@ int scm_iso_select_aid(struct scm_tx *tx, const uint8_t *aid, size_t len, uint8_
     struct scm_tx_select *s = &tx->sel;
     if (tx->held && s->valid && s->held_id == tx->held_id && s->at == tx->apdus &&
         s->aid_len == len && memcmp(s->aid, aid, len) == 0 && s->p2 == p2 &&
-        (!want || s->resp_len <= cap)) {
+        (!want || (s->fci && s->resp_len <= cap))) {
         if (want)
             memcpy(resp, s->resp, s->resp_len);
         if (got)
@@ -61,6 +61,7 @@ int scm_iso_select_aid(struct scm_tx *tx, const uint8_t *aid, size_t len, uint8_
         if (want)
             memcpy(s->resp, resp, n);
         s->resp_len = want ? n : 0;
+        s->fci = want;
         s->sw = *sw;
         s->at = tx->apdus;
         s->held_id = tx->held_id;

@@ -94,6 +94,8 @@ static void test_select_reuse(void **state)
         {"00A4040006D27600012401 00", "6F03840104 9000"}, /* the next transaction */
         {"00A4040006D27600012401 00", "6A82"},            /* a refused SELECT */
         {"00A4040006D27600012401 00", "6A82"},            /* is not kept */
+        {"00A4040006D27600012401", "9000"},               /* its answer not wanted, */
+        {"00A4040006D27600012401 00", "6F03840106 9000"}, /* so sent again when it is */
     };
     struct rtx r;
     uint8_t resp[64];
@@ -131,6 +133,14 @@ static void test_select_reuse(void **state)
             SCM_OK);
         assert_int_equal(sw, 0x6A82);
     }
+    assert_int_equal(scm_tx_end(&r.tx), SCM_OK);
+    assert_int_equal(scm_tx_begin(&r.tx), SCM_OK);
+    assert_int_equal(scm_iso_select_aid(&r.tx, aid, sizeof(aid), 0x00, NULL, 0, NULL, &sw), SCM_OK);
+    got = 0;
+    assert_int_equal(
+        scm_iso_select_aid(&r.tx, aid, sizeof(aid), 0x00, resp, sizeof(resp), &got, &sw), SCM_OK);
+    assert_int_equal(got, 5);
+    assert_int_equal(resp[4], 0x06);
     assert_int_equal(scm_tx_end(&r.tx), SCM_OK);
     rtx_assert_done(&r);
 }
