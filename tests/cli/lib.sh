@@ -23,18 +23,27 @@ fail() {
     echo "FAIL: $*" >&2
     echo "--- stdout:" >&2; cat "$OUT" >&2 2>/dev/null || true
     echo "--- stderr:" >&2; cat "$ERR" >&2 2>/dev/null || true
+    # A test on the PC/SC rig (tests/rig/rig.sh sourced): pcscd's and the cards' logs.
+    if declare -F rig_logs >/dev/null; then rig_logs; fi
     exit 1
 }
 
 # expect CODE COMMAND...: run it with stdout in $OUT and stderr in $ERR,
 # and check the exit code. Redirections on the call (3<<<, <) reach the
-# command.
+# command. With STEP_TIMEOUT (seconds) set, a command that runs longer is
+# stopped and the test fails: a card test must never hang.
 expect() {
     local want=$1 rc=0
     shift
-    "$@" >"$OUT" 2>"$ERR" || rc=$?
+    if [ -n "${STEP_TIMEOUT:-}" ]; then
+        timeout "$STEP_TIMEOUT" "$@" >"$OUT" 2>"$ERR" || rc=$?
+        [ "$rc" != 124 ] || fail "'$*' hung (no end within $STEP_TIMEOUT s)"
+    else
+        "$@" >"$OUT" 2>"$ERR" || rc=$?
+    fi
     [ "$rc" = "$want" ] || fail "'$*' exited $rc, want $want"
 }
+same() { cmp -s "$1" "$2" || fail "$1 and $2 differ"; }
 
 # has FILE REGEX / lacks FILE REGEX (grep -E)
 has() { grep -Eq -- "$2" "$1" || fail "$1 lacks /$2/"; }

@@ -13,6 +13,8 @@
 # occurrences are taken; an object of a type the target has no place for
 # (a note onto a PIV card) is reported, not written.
 set -euo pipefail
+# shellcheck source=../cli/lib.sh
+. "$(dirname "$0")/../cli/lib.sh"
 # shellcheck source=rig.sh
 . "${SCMGR_RIG:?SCMGR_RIG must point to tests/rig/rig.sh}"
 rig_require
@@ -22,40 +24,14 @@ rig_require_tools yubico-piv-tool pkcs15-tool openssl
     echo "SKIP: missing python3-cryptography" >&2
     exit 77
 }
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/scmgr-clixt-XXXXXX")
-trap 'rm -rf "$T"' EXIT
-OUT=$T/out
-ERR=$T/err
-exec </dev/null
 cat >"$T/opensc.conf" <<'EOF'
 app default {
     framework pkcs15 { use_file_caching = no; }
 }
 EOF
-export OPENSC_CONF=$T/opensc.conf HOME=$T/home SCMGR_STORE=$T/store
-mkdir -p "$HOME"
-STEP_TIMEOUT=60
-
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- stdout:" >&2
-    cat "$OUT" >&2 2>/dev/null || true
-    echo "--- stderr:" >&2
-    cat "$ERR" >&2 2>/dev/null || true
-    rig_logs
-    exit 1
-}
-expect() {
-    local want=$1 rc=0
-    shift
-    timeout "$STEP_TIMEOUT" "$@" >"$OUT" 2>"$ERR" || rc=$?
-    [ "$rc" = "$want" ] || fail "'$*' exited $rc, want $want"
-}
+export OPENSC_CONF=$T/opensc.conf
+STEP_TIMEOUT=60 # expect's deadline (../cli/lib.sh)
 SCM=("$SCMGR_BIN" --store "$SCMGR_STORE")
-has() { grep -Eq -- "$2" "$1" || fail "$1 lacks /$2/"; }
-lacks() { ! grep -Eq -- "$2" "$1" || fail "$1 has /$2/"; }
-same() { cmp -s "$1" "$2" || fail "$1 and $2 differ"; }
 unhex() { "$RIG_PY" -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$1"; }
 
 rig_up

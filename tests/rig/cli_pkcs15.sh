@@ -19,25 +19,8 @@ set -euo pipefail
 . "${SCMGR_RIG:?SCMGR_RIG must point to tests/rig/rig.sh}"
 rig_require
 rig_require_tools opensc-tool pkcs15-init pkcs15-tool opensc-explorer openssl timeout
-STEP_TIMEOUT=60
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- stdout:" >&2
-    tail -n 40 "$OUT" >&2 2>/dev/null || true
-    echo "--- stderr:" >&2
-    tail -n 40 "$ERR" >&2 2>/dev/null || true
-    rig_logs 2>&1 | tail -n 60 >&2
-    exit 1
-}
-expect() {
-    local want=$1 rc=0
-    shift
-    timeout "$STEP_TIMEOUT" "$@" >"$OUT" 2>"$ERR" || rc=$?
-    [ "$rc" != 124 ] || fail "'$*' hung"
-    [ "$rc" = "$want" ] || fail "'$*' exited $rc, want $want"
-}
+STEP_TIMEOUT=60 # expect's deadline (../cli/lib.sh)
 SCM=("$SCMGR_BIN" --store "$SCMGR_STORE")
-same() { cmp -s "$1" "$2" || fail "$1 and $2 differ"; }
 der() { openssl x509 -in "$1" -outform DER -out "$2"; }
 PW=p15-backup-password-1
 
