@@ -63,13 +63,13 @@ const char *ui_obj_group(const struct ui *ui, size_t i)
 {
     return ui->objs[i].group ? ui->objs[i].group : "";
 }
-#define group_of ui_obj_group
 
 /* Is object i the first of its group in its area? */
 static bool first_of_group(const struct ui *ui, size_t i)
 {
     for (size_t j = 0; j < i; j++)
-        if (ui->objs[j].area == ui->objs[i].area && strcmp(group_of(ui, j), group_of(ui, i)) == 0)
+        if (ui->objs[j].area == ui->objs[i].area &&
+            strcmp(ui_obj_group(ui, j), ui_obj_group(ui, i)) == 0)
             return false;
     return true;
 }
@@ -114,7 +114,8 @@ void ui_card_reload(struct ui *ui)
                 continue;
             add_row(ui, &cap, UI_ROW_GROUP, (enum scm_area)a, g);
             for (size_t i = g; i < ui->n_objs; i++)
-                if ((int)ui->objs[i].area == a && strcmp(group_of(ui, i), group_of(ui, g)) == 0)
+                if ((int)ui->objs[i].area == a &&
+                    strcmp(ui_obj_group(ui, i), ui_obj_group(ui, g)) == 0)
                     add_row(ui, &cap, UI_ROW_OBJ, (enum scm_area)a, i);
         }
     }
@@ -205,7 +206,7 @@ static const char *row_label(void *arg, int i, char *buf, size_t cap)
     if (r->kind == UI_ROW_AREA)
         return scm_area_name(r->area);
     if (r->kind == UI_ROW_GROUP) {
-        snprintf(buf, cap, "%s", group_of(ui, r->obj));
+        snprintf(buf, cap, "%s", ui_obj_group(ui, r->obj));
         return buf;
     }
     snprintf(buf, cap, "%s", ui->objs[r->obj].label);
